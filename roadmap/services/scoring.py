@@ -1,0 +1,259 @@
+"""Writes of scores and ranks. The only code that sets Feature.score, score_breakdown and rank.
+
+Every write here touches the score columns only (``QuerySet.update``), so a PM's concurrent edit
+of a title or an input is never overwritten by a recompute.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from django.db import connection, transaction
+from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Sum, Value, Window
+from django.db.models.functions import Coalesce, Lower, Now, RowNumber
+from django.utils import timezone
+
+from roadmap import scoring
+from roadmap.models import (
+    Feature,
+    FeatureDriverScore,
+    FeatureRankSnapshot,
+    Insight,
+    Persona,
+    Product,
+    ScoringDriver,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def product_scoring_config(*, product: Product) -> scoring.ScoringConfig:
+    """The product's scoring settings as the pure scoring module sees them (one query)."""
+    drivers = ()
+    if product.scoring_framework == scoring.WEIGHTED:
+        drivers = tuple(
+            scoring.Driver(id=d.id, name=d.name, weight=float(d.weight))
+            for d in ScoringDriver.objects.filter(product=product)
+        )
+    return scoring.ScoringConfig(
+        framework=product.scoring_framework,
+        reach_source=product.reach_source,
+        divide_by_effort=product.weighted_divide_by_effort,
+        drivers=drivers,
+    )
+
+
+def feature_scoring_inputs(*, feature: Feature, config: scoring.ScoringConfig):
+    """A feature's inputs, with the evidence counts its product's reach source needs."""
+    insight_customers = persona_segment_size = 0
+    if config.reach_source == scoring.INSIGHTS and config.framework == scoring.RICE:
+        insight_customers = (
+            Insight.objects.filter(features=feature)
+            .aggregate(n=Count(Lower("customer"), distinct=True))["n"]
+            or 0
+        )
+    if config.reach_source == scoring.PERSONAS and config.framework == scoring.RICE:
+        persona_segment_size = (
+            Persona.objects.filter(features=feature).aggregate(n=Sum("segment_size"))["n"] or 0
+        )
+    driver_scores = {}
+    if config.framework == scoring.WEIGHTED:
+        driver_scores = dict(
+            FeatureDriverScore.objects.filter(feature=feature).values_list("driver_id", "score")
+        )
+    return scoring.FeatureInputs(
+        **{name: getattr(feature, name) for name in _PLAIN_INPUTS},
+        driver_scores=driver_scores,
+        insight_customers=insight_customers,
+        persona_segment_size=persona_segment_size,
+    )
+
+
+_PLAIN_INPUTS = (
+    "reach",
+    "impact",
+    "confidence",
+    "effort",
+    "impact_ice",
+    "confidence_ice",
+    "ease",
+    "business_value",
+    "time_criticality",
+    "risk_reduction",
+    "job_size",
+    "value",
+)
+SCORING_INPUT_FIELDS = _PLAIN_INPUTS
+
+
+def feature_score(*, feature: Feature) -> scoring.Evaluation:
+    """Score one feature in Python, store it, and re-rank its product.
+
+    Used on every save of a feature, so the PM sees the new score and rank at once.
+    """
+    config = product_scoring_config(product=feature.product)
+    evaluation = scoring.evaluate(config, feature_scoring_inputs(feature=feature, config=config))
+    now = timezone.now()
+    Feature.objects.filter(pk=feature.pk).update(
+        score=evaluation.score, score_breakdown=evaluation.breakdown, scored_at=now
+    )
+    feature.score, feature.score_breakdown, feature.scored_at = (
+        evaluation.score,
+        evaluation.breakdown,
+        now,
+    )
+    product_rerank(product_id=feature.product_id)
+    feature.rank = Feature.objects.filter(pk=feature.pk).values_list("rank", flat=True).first()
+    return evaluation
+
+
+def _sql_evidence(config: scoring.ScoringConfig):
+    insight_customers = Coalesce(
+        Subquery(
+            Insight.features.through.objects.filter(feature_id=OuterRef("pk"))
+            .order_by()
+            .values("feature_id")
+            .annotate(n=Count(Lower("insight__customer"), distinct=True))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+    persona_segment_size = Coalesce(
+        Subquery(
+            Feature.personas.through.objects.filter(feature_id=OuterRef("pk"))
+            .order_by()
+            .values("feature_id")
+            .annotate(n=Sum("persona__segment_size"))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+    driver_count = len(config.drivers)
+    weighted = Subquery(
+        FeatureDriverScore.objects.filter(feature_id=OuterRef("pk"))
+        .order_by()
+        .values("feature_id")
+        .annotate(
+            n=Count("id"),
+            total=Sum(F("score") * F("driver__weight")),
+            weights=Sum("driver__weight"),
+        )
+        .filter(n=driver_count)
+        .annotate(avg=F("total") * 1.0 / F("weights"))
+        .values("avg")[:1]
+    )
+    return {
+        "insight_customers": insight_customers,
+        "persona_segment_size": persona_segment_size,
+        "weighted_drivers": weighted if driver_count else Value(None),
+    }
+
+
+def product_recompute_scores(*, product_id: int) -> int:
+    """Recompute every feature score of a product in one UPDATE, then re-rank. Idempotent.
+
+    Returns the number of features scored; 0 when the product no longer exists.
+    """
+    product = Product.objects.filter(pk=product_id).first()
+    if product is None:
+        return 0
+    started = timezone.now()
+    # Clear the pending mark before reading: a trigger that lands during the run marks the
+    # product again and enqueues another run, so no change is missed.
+    Product.objects.filter(pk=product_id).update(score_recompute_requested_at=None)
+    config = product_scoring_config(product=product)
+    inputs = scoring.sql_inputs(config, **_sql_evidence(config))
+    score = scoring.score_sql(config, inputs)
+    with transaction.atomic():
+        count = Feature.objects.filter(product_id=product_id).update(
+            score=score,
+            score_breakdown=scoring.breakdown_sql(config, inputs, score),
+            scored_at=Now(),
+        )
+        product_rerank(product_id=product_id)
+        Product.objects.filter(pk=product_id).update(scores_computed_at=started)
+    return count
+
+
+def product_rerank(*, product_id: int) -> None:
+    """Number the product's open features by the ranking order in one statement.
+
+    Closed features (shipped, archived) get no rank. Ties: the product's tie-break, then the
+    oldest feature first, then the lowest id.
+    """
+    tie_break = Product.objects.filter(pk=product_id).values_list("tie_break", flat=True).first()
+    if tie_break is None:
+        return
+    ranked = (
+        Feature.objects.filter(product_id=product_id)
+        .exclude(status__in=scoring.CLOSED_STATUSES)
+        .annotate(
+            new_rank=Window(
+                RowNumber(),
+                order_by=[
+                    F("score").desc(nulls_last=True),
+                    scoring.tie_break_sql(tie_break).asc(),
+                    F("created_at").asc(),
+                    F("id").asc(),
+                ],
+            )
+        )
+        .order_by()
+        .values("id", "new_rank")
+    )
+    sql, params = ranked.query.sql_with_params()
+    table = connection.ops.quote_name(Feature._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET rank = ranked.new_rank FROM ({sql}) AS ranked "
+            f"WHERE {table}.id = ranked.id "
+            f"AND ({table}.rank IS NULL OR {table}.rank <> ranked.new_rank)",
+            params,
+        )
+    Feature.objects.filter(
+        product_id=product_id, status__in=scoring.CLOSED_STATUSES, rank__isnull=False
+    ).update(rank=None)
+
+
+def product_request_recompute(*, product_id: int) -> bool:
+    """Mark a product's scores stale and enqueue one recompute after the transaction commits.
+
+    Bursts collapse: while a recompute is pending, further requests only find it marked.
+    Returns whether a new run was enqueued. If the broker is unreachable the mark stays and
+    the periodic sweeper (``recompute_pending_products``) picks the product up later.
+    """
+    marked = Product.objects.filter(
+        pk=product_id, score_recompute_requested_at__isnull=True
+    ).update(score_recompute_requested_at=timezone.now())
+    if not marked:
+        return False
+    from roadmap.tasks import recompute_product
+
+    transaction.on_commit(lambda: _enqueue_safely(recompute_product, product_id))
+    return True
+
+
+def _enqueue_safely(task, *args) -> None:
+    try:
+        # A one-second countdown lets a burst of edits land before the run starts.
+        task.apply_async(args=args, countdown=1)
+    except Exception:  # broker down: the product stays marked and the sweeper retries it
+        logger.warning("Could not enqueue %s%r; the sweeper will pick it up.", task.name, args)
+
+
+def ranks_snapshot(*, taken_on: date) -> int:
+    """Copy every ranked feature's rank and score into the day's snapshot. Idempotent per day."""
+    snapshot_table = connection.ops.quote_name(FeatureRankSnapshot._meta.db_table)
+    feature_table = connection.ops.quote_name(Feature._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {snapshot_table} (feature_id, taken_on, rank, score) "
+            f"SELECT id, %s, rank, score FROM {feature_table} WHERE rank IS NOT NULL "
+            f"ON CONFLICT (feature_id, taken_on) DO UPDATE SET rank = excluded.rank, "
+            f"score = excluded.score",
+            [taken_on],
+        )
+        return cursor.rowcount

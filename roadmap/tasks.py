@@ -1,0 +1,53 @@
+"""Celery tasks: thin, idempotent adapters over services. They take ids, never objects."""
+
+import logging
+import time
+
+from celery import shared_task
+from django.utils import timezone
+
+from roadmap.models import Product
+from roadmap.services import scoring as scoring_services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def recompute_product(product_id: int) -> int:
+    """Recompute one product's scores and ranks; a no-op for a deleted product."""
+    started = time.monotonic()
+    count = scoring_services.product_recompute_scores(product_id=product_id)
+    logger.info(
+        "recompute_product product=%s features=%s seconds=%.3f",
+        product_id,
+        count,
+        time.monotonic() - started,
+    )
+    return count
+
+
+@shared_task(acks_late=True)
+def recompute_pending_products(min_age_seconds: int = 30) -> list[int]:
+    """Sweeper: products marked stale for a while (their enqueue failed or was lost) get a run."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=min_age_seconds)
+    ids = list(
+        Product.objects.filter(score_recompute_requested_at__lt=cutoff).values_list("pk", flat=True)
+    )
+    for product_id in ids:
+        scoring_services.product_recompute_scores(product_id=product_id)
+    return ids
+
+
+@shared_task(acks_late=True)
+def recompute_all_products() -> int:
+    """Nightly: recompute every product, whatever its state."""
+    ids = list(Product.objects.values_list("pk", flat=True))
+    for product_id in ids:
+        scoring_services.product_recompute_scores(product_id=product_id)
+    return len(ids)
+
+
+@shared_task(acks_late=True)
+def take_rank_snapshots() -> int:
+    """Record today's rank of every ranked feature (idempotent: reruns overwrite the day)."""
+    return scoring_services.ranks_snapshot(taken_on=timezone.localdate())

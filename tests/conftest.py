@@ -1,0 +1,135 @@
+"""Shared fixtures. Factories live in tests/factories.py; the common ones are fixtures here."""
+
+import os
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from accounts.models import Role
+from config.celery import app as celery_app
+from tests import factories as f
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``services`` need PostgreSQL and Redis; ``browser`` ones need Chromium.
+
+    They skip with the reason when those are absent, unless REQUIRE_SERVICES=1 /
+    REQUIRE_BROWSER=1 (as in CI), where absence makes them fail instead.
+    """
+    from tests.support import browser_missing_reason, services_missing_reason
+
+    services_reason = services_missing_reason()
+    browser_reason = browser_missing_reason()
+    for item in items:
+        if "services" in item.keywords and services_reason:
+            if REQUIRE_SERVICES:
+                item.add_marker(pytest.mark.usefixtures("_fail_missing_services"))
+            else:
+                item.add_marker(pytest.mark.skip(reason=services_reason))
+        if "browser" in item.keywords and browser_reason:
+            if REQUIRE_BROWSER:
+                item.add_marker(pytest.mark.usefixtures("_fail_missing_browser"))
+            else:
+                item.add_marker(pytest.mark.skip(reason=browser_reason))
+
+
+@pytest.fixture
+def _fail_missing_services():
+    from tests.support import services_missing_reason
+
+    pytest.fail(f"REQUIRE_SERVICES=1 but {services_missing_reason()}")
+
+
+@pytest.fixture
+def _fail_missing_browser():
+    from tests.support import browser_missing_reason
+
+    pytest.fail(f"REQUIRE_BROWSER=1 but {browser_missing_reason()}")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tasks_run_in_process():
+    """Unit and HTTP tests run Celery tasks in-process; worker tests start a real worker."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def is_postgres():
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def workspace(db):
+    return f.WorkspaceFactory()
+
+
+def _member(workspace, role):
+    return f.MembershipFactory(workspace=workspace, role=role).user
+
+
+@pytest.fixture
+def editor(workspace):
+    return _member(workspace, Role.EDITOR)
+
+
+@pytest.fixture
+def viewer(workspace):
+    return _member(workspace, Role.VIEWER)
+
+
+@pytest.fixture
+def admin_user(workspace):
+    return _member(workspace, Role.ADMIN)
+
+
+@pytest.fixture
+def product(workspace):
+    return f.ProductFactory(workspace=workspace)
+
+
+@pytest.fixture
+def other_workspace(db):
+    return f.WorkspaceFactory()
+
+
+@pytest.fixture
+def outsider(other_workspace):
+    """An editor of another workspace: must never see anything of ``workspace``."""
+    return _member(other_workspace, Role.EDITOR)
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def outsider_client(client, outsider):
+    client.force_login(outsider)
+    return client
+
+
+@pytest.fixture
+def site_url():
+    return settings.SITE_URL

@@ -1,0 +1,160 @@
+"""factory_boy factories for every model; exposed as fixtures in conftest.py."""
+
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from accounts.models import Membership, Role, User, Workspace
+from roadmap.models import (
+    Feature,
+    FeatureDriverScore,
+    Insight,
+    Lane,
+    Objective,
+    Persona,
+    Product,
+    Release,
+    RoadmapItem,
+    ScoringDriver,
+    Tag,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    display_name = factory.Faker("name")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class WorkspaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Workspace
+
+    name = factory.Sequence(lambda n: f"Company {n}")
+    slug = factory.Sequence(lambda n: f"company-{n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    workspace = factory.SubFactory(WorkspaceFactory)
+    role = Role.EDITOR
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Product {n}")
+    slug = factory.Sequence(lambda n: f"product-{n}")
+    vision = "Make planning effortless."
+
+
+class PersonaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Persona
+
+    product = factory.SubFactory(ProductFactory)
+    name = factory.Sequence(lambda n: f"Persona {n}")
+    segment = "Mid-market"
+    segment_size = 100
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tag
+
+    product = factory.SubFactory(ProductFactory)
+    name = factory.Sequence(lambda n: f"tag{n}")
+
+
+class FeatureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Feature
+
+    product = factory.SubFactory(ProductFactory)
+    title = factory.Sequence(lambda n: f"Feature {n}")
+    status = "idea"
+    reach = 100
+    impact = Decimal("1.00")
+    confidence = 80
+    effort = Decimal("2.00")
+
+
+class ScoringDriverFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ScoringDriver
+
+    product = factory.SubFactory(ProductFactory)
+    name = factory.Sequence(lambda n: f"Driver {n}")
+    weight = Decimal("1.00")
+
+
+class FeatureDriverScoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FeatureDriverScore
+
+    feature = factory.SubFactory(FeatureFactory)
+    driver = factory.SubFactory(ScoringDriverFactory, product=factory.SelfAttribute("..feature.product"))
+    score = 5
+
+
+class InsightFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Insight
+
+    product = factory.SubFactory(ProductFactory)
+    source = "call"
+    customer = factory.Sequence(lambda n: f"Customer {n}")
+    text = "We need this badly."
+    observed_on = factory.LazyFunction(timezone.localdate)
+
+
+class ObjectiveFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Objective
+
+    product = factory.SubFactory(ProductFactory)
+    name = factory.Sequence(lambda n: f"Objective {n}")
+    metric = "weekly active teams"
+    baseline = Decimal("100")
+    target = Decimal("200")
+    current = Decimal("120")
+
+
+class ReleaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Release
+
+    product = factory.SubFactory(ProductFactory)
+    name = factory.Sequence(lambda n: f"Release {n}")
+
+
+class LaneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lane
+
+    product = factory.SubFactory(ProductFactory)
+    name = factory.Sequence(lambda n: f"Lane {n}")
+
+
+class RoadmapItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoadmapItem
+
+    product = factory.SubFactory(ProductFactory)
+    feature = factory.SubFactory(FeatureFactory, product=factory.SelfAttribute("..product"))
+    horizon = "now"
