@@ -1,4 +1,4 @@
-"""Waymark settings: one module, everything that differs between machines comes from the environment.
+"""Waymark settings: one module; what differs between machines comes from the environment.
 
 Defaults are for a new user on a laptop: SQLite in the project folder, Celery tasks run in-process,
 emails printed to the console. Production sets DATABASE_URL, REDIS_URL, SECRET_KEY and DEBUG=0.
@@ -150,6 +150,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

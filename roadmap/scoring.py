@@ -170,7 +170,9 @@ class Framework:
 
 
 def _frameworks(divide_by_effort: bool) -> dict[str, Framework]:
-    weighted = Var("weighted_drivers") / Var("effort") if divide_by_effort else Var("weighted_drivers")
+    weighted = (
+        Var("weighted_drivers") / Var("effort") if divide_by_effort else Var("weighted_drivers")
+    )
     return {
         RICE: Framework(
             RICE,
@@ -271,7 +273,7 @@ class Evaluation:
 
 
 def weighted_average(config: ScoringConfig, scores: Mapping[int, int]) -> float | None:
-    """Σ weightᵢ·scoreᵢ / Σ weightᵢ over the product's drivers; None unless every driver is scored."""
+    """Σ weightᵢ·scoreᵢ / Σ weightᵢ over the drivers; None unless every driver is scored."""
     if not config.drivers or any(d.id not in scores for d in config.drivers):
         return None
     total_weight = sum(d.weight for d in config.drivers)

@@ -2,6 +2,7 @@
 
 import logging
 import time
+from datetime import timedelta
 
 from celery import shared_task
 from django.utils import timezone
@@ -29,7 +30,7 @@ def recompute_product(product_id: int) -> int:
 @shared_task(acks_late=True)
 def recompute_pending_products(min_age_seconds: int = 30) -> list[int]:
     """Sweeper: products marked stale for a while (their enqueue failed or was lost) get a run."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=min_age_seconds)
+    cutoff = timezone.now() - timedelta(seconds=min_age_seconds)
     ids = list(
         Product.objects.filter(score_recompute_requested_at__lt=cutoff).values_list("pk", flat=True)
     )

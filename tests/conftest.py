@@ -25,12 +25,12 @@ def pytest_collection_modifyitems(config, items):
     services_reason = services_missing_reason()
     browser_reason = browser_missing_reason()
     for item in items:
-        if "services" in item.keywords and services_reason:
+        if item.get_closest_marker("services") and services_reason:
             if REQUIRE_SERVICES:
                 item.add_marker(pytest.mark.usefixtures("_fail_missing_services"))
             else:
                 item.add_marker(pytest.mark.skip(reason=services_reason))
-        if "browser" in item.keywords and browser_reason:
+        if item.get_closest_marker("browser") and browser_reason:
             if REQUIRE_BROWSER:
                 item.add_marker(pytest.mark.usefixtures("_fail_missing_browser"))
             else:
@@ -133,3 +133,24 @@ def outsider_client(client, outsider):
 @pytest.fixture
 def site_url():
     return settings.SITE_URL
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path):
+    """A real Celery worker process on a queue of its own, against the test database and Redis.
+
+    Yields a handle with ``queue``; tasks enqueued while the fixture is active go to that worker
+    (not in-process). Needs ``@pytest.mark.services`` on the test.
+    """
+    from tests.support import CeleryWorker
+
+    worker = CeleryWorker(tmp_path)
+    worker.start()
+    previous = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = worker.queue
+    try:
+        yield worker
+    finally:
+        celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
+        worker.stop()

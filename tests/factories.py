@@ -108,7 +108,9 @@ class FeatureDriverScoreFactory(factory.django.DjangoModelFactory):
         model = FeatureDriverScore
 
     feature = factory.SubFactory(FeatureFactory)
-    driver = factory.SubFactory(ScoringDriverFactory, product=factory.SelfAttribute("..feature.product"))
+    driver = factory.SubFactory(
+        ScoringDriverFactory, product=factory.SelfAttribute("..feature.product")
+    )
     score = 5
 
 

@@ -49,3 +49,98 @@ def browser_missing_reason() -> str | None:
     except ImportError:
         return "Playwright for Python is not installed"
     return None
+
+
+class CeleryWorker:
+    """Starts ``celery worker`` in a subprocess on a unique queue, against the test database."""
+
+    def __init__(self, tmp_path):
+        import uuid
+
+        self.queue = f"test-{uuid.uuid4().hex[:12]}"
+        self.log_path = tmp_path / f"{self.queue}.log"
+        self.process = None
+
+    def environment(self) -> dict:
+        from django.db import connection
+
+        settings_dict = connection.settings_dict
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=(
+                f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:"
+                f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+            ),
+            CELERY_QUEUE=self.queue,
+            CELERY_TASK_ALWAYS_EAGER="0",
+            DEBUG="1",
+        )
+        return env
+
+    def start(self, timeout: float = 30.0) -> None:
+        import subprocess
+        import sys
+        import time
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parent.parent
+        self._log = open(self.log_path, "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--concurrency=1",
+                "-Q",
+                self.queue,
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "info",
+            ],
+            cwd=root,
+            env=self.environment(),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Celery worker exited early:\n{self.log()}")
+            if "ready." in self.log():
+                return
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"Celery worker not ready after {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except Exception:
+                self.process.kill()
+                self.process.wait()
+        if getattr(self, "_log", None):
+            self._log.close()
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
+    """Poll until ``predicate()`` is truthy; return its value or fail after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")

@@ -10,8 +10,19 @@ import logging
 from datetime import date
 
 from django.db import connection, transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Sum, Value, Window
-from django.db.models.functions import Coalesce, Lower, Now, RowNumber
+from django.db.models import (
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce, Lower, Now, RowNumber
 from django.utils import timezone
 
 from roadmap import scoring
@@ -49,8 +60,9 @@ def feature_scoring_inputs(*, feature: Feature, config: scoring.ScoringConfig):
     insight_customers = persona_segment_size = 0
     if config.reach_source == scoring.INSIGHTS and config.framework == scoring.RICE:
         insight_customers = (
-            Insight.objects.filter(features=feature)
-            .aggregate(n=Count(Lower("customer"), distinct=True))["n"]
+            Insight.objects.filter(features=feature).aggregate(
+                n=Count(Lower("customer"), distinct=True)
+            )["n"]
             or 0
         )
     if config.reach_source == scoring.PERSONAS and config.framework == scoring.RICE:
@@ -138,17 +150,21 @@ def _sql_evidence(config: scoring.ScoringConfig):
         .values("feature_id")
         .annotate(
             n=Count("id"),
-            total=Sum(F("score") * F("driver__weight")),
-            weights=Sum("driver__weight"),
+            total=Sum(
+                Cast("score", FloatField()) * Cast("driver__weight", FloatField()),
+                output_field=FloatField(),
+            ),
+            weights=Sum(Cast("driver__weight", FloatField()), output_field=FloatField()),
         )
         .filter(n=driver_count)
-        .annotate(avg=F("total") * 1.0 / F("weights"))
-        .values("avg")[:1]
+        .annotate(avg=ExpressionWrapper(F("total") / F("weights"), output_field=FloatField()))
+        .values("avg")[:1],
+        output_field=FloatField(),
     )
     return {
         "insight_customers": insight_customers,
         "persona_segment_size": persona_segment_size,
-        "weighted_drivers": weighted if driver_count else Value(None),
+        "weighted_drivers": weighted if driver_count else Value(None, output_field=FloatField()),
     }
 
 

@@ -1,0 +1,87 @@
+"""Writes of products and their scoring settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from roadmap.models import Feature, FeatureDriverScore, Product, ScoringDriver
+from roadmap.services.scoring import feature_score, product_request_recompute
+
+SCORING_SETTINGS = ("scoring_framework", "reach_source", "weighted_divide_by_effort", "tie_break")
+PRODUCT_FIELDS = ("name", "slug", "product_line", "vision", "description", *SCORING_SETTINGS)
+
+
+@transaction.atomic
+def product_create(*, workspace, name: str, slug: str, **fields: Any) -> Product:
+    """Create a product in a workspace."""
+    unknown = set(fields) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+    product = Product(workspace=workspace, name=name, slug=slug, **fields)
+    product.full_clean()
+    product.save()
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, data: Mapping[str, Any]) -> Product:
+    """Edit a product. A change of scoring settings enqueues a recompute after commit."""
+    unknown = set(data) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+    changed = {name for name, value in data.items() if getattr(product, name) != value}
+    for name, value in data.items():
+        setattr(product, name, value)
+    product.full_clean()
+    if changed:
+        product.save(update_fields=[*changed, "updated_at"])
+    if changed & set(SCORING_SETTINGS):
+        product_request_recompute(product_id=product.pk)
+    return product
+
+
+@transaction.atomic
+def driver_save(
+    *, product: Product, name: str, weight: Decimal, driver: ScoringDriver | None = None
+) -> ScoringDriver:
+    """Create or edit a weighted-scoring driver; the product's scores follow."""
+    driver = driver or ScoringDriver(product=product, position=product.drivers.count())
+    driver.name, driver.weight = name, weight
+    driver.full_clean()
+    driver.save()
+    product_request_recompute(product_id=product.pk)
+    return driver
+
+
+@transaction.atomic
+def driver_delete(*, driver: ScoringDriver) -> None:
+    product_id = driver.product_id
+    driver.delete()
+    product_request_recompute(product_id=product_id)
+
+
+@transaction.atomic
+def feature_set_driver_scores(*, feature: Feature, scores: Mapping[int, int | None]) -> None:
+    """Set a feature's 0–10 score per driver (None clears one) and rescore the feature."""
+    drivers = {d.pk: d for d in ScoringDriver.objects.filter(product_id=feature.product_id)}
+    errors = {}
+    for driver_id, value in scores.items():
+        if driver_id not in drivers:
+            errors[f"driver_{driver_id}"] = "This driver belongs to another product."
+        elif value is not None and not 0 <= value <= 10:
+            errors[f"driver_{driver_id}"] = "A driver score must be between 0 and 10."
+    if errors:
+        raise ValidationError(errors)
+    for driver_id, value in scores.items():
+        if value is None:
+            FeatureDriverScore.objects.filter(feature=feature, driver_id=driver_id).delete()
+        else:
+            FeatureDriverScore.objects.update_or_create(
+                feature=feature, driver_id=driver_id, defaults={"score": value}
+            )
+    feature_score(feature=feature)

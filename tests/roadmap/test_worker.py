@@ -1,0 +1,104 @@
+"""Recomputes through a real Celery worker and real Redis (CI: REQUIRE_SERVICES=1)."""
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from roadmap import scoring
+from roadmap.models import Feature, Product
+from roadmap.services import products as product_services
+from roadmap.services.scoring import (
+    feature_scoring_inputs,
+    product_recompute_scores,
+    product_scoring_config,
+)
+from tests import factories as f
+from tests.support import wait_for
+
+pytestmark = pytest.mark.services
+
+
+def test_switching_framework_reorders_features_through_a_worker(celery_worker_process, workspace):
+    # Given a RICE product whose features rank differently under WSJF
+    product = f.ProductFactory(workspace=workspace)
+    for i in range(30):
+        f.FeatureFactory(
+            product=product,
+            reach=100 * (i + 1),
+            business_value=[1, 2, 3, 5, 8, 13, 20][i % 7],
+            time_criticality=[20, 13, 8, 5, 3, 2, 1][i % 7],
+            risk_reduction=1 + i % 5,
+            job_size=[1, 2, 3, 5, 8][i % 5],
+        )
+    product_recompute_scores(product_id=product.pk)
+    rice_order = list(Feature.objects.filter(product=product).values_list("pk", flat=True))
+
+    # When the PM switches the product to WSJF
+    with transaction.atomic():
+        product_services.product_update(product=product, data={"scoring_framework": "wsjf"})
+    assert Product.objects.get(pk=product.pk).scores_stale
+
+    # Then the worker recomputes it within seconds and the scores are no longer stale
+    wait_for(lambda: not Product.objects.get(pk=product.pk).scores_stale, timeout=30)
+    wait_for(lambda: Product.objects.get(pk=product.pk).scores_computed_at is not None)
+    by_worker = list(Feature.objects.filter(product=product).values_list("pk", "score", "rank"))
+    assert "recompute_product" in celery_worker_process.log()
+
+    # ...with the same scores and ranks as the synchronous path and as the Python formula
+    product_recompute_scores(product_id=product.pk)
+    by_sync = list(Feature.objects.filter(product=product).values_list("pk", "score", "rank"))
+    assert by_worker == by_sync
+    product.refresh_from_db()
+    config = product_scoring_config(product=product)
+    for feature in Feature.objects.filter(product=product):
+        expected = scoring.evaluate(config, feature_scoring_inputs(feature=feature, config=config))
+        assert feature.score == pytest.approx(expected.score)
+        assert feature.score_breakdown["framework"] == "wsjf"
+    assert [pk for pk, _, _ in by_worker] != rice_order
+
+
+def test_a_concurrent_title_edit_survives_a_recompute(transactional_db, workspace):
+    # Given a product and a PM's edit of a title (and an input) that holds the row, uncommitted
+    if connection.vendor != "postgresql":
+        pytest.fail("needs PostgreSQL row locks")
+    product = f.ProductFactory(workspace=workspace)
+    feature = f.FeatureFactory(product=product, title="Old title", reach=100)
+    others = f.FeatureFactory.create_batch(5, product=product)
+    editing = threading.Event()
+    release = threading.Event()
+
+    def pm_edit():
+        from django.db import connections
+
+        with transaction.atomic():
+            Feature.objects.filter(pk=feature.pk).update(title="New title", reach=500)
+            editing.set()
+            release.wait(10)
+        connections.close_all()
+
+    pm = threading.Thread(target=pm_edit)
+    pm.start()
+    editing.wait(10)
+
+    # When a recompute runs meanwhile (it blocks on the PM's row until the PM commits)
+    def run_recompute():
+        from django.db import connections
+
+        product_recompute_scores(product_id=product.pk)
+        connections.close_all()
+
+    recompute = threading.Thread(target=run_recompute)
+    recompute.start()
+    recompute.join(0.5)
+    assert recompute.is_alive()  # waiting for the row lock, not overwriting
+    release.set()
+    pm.join(10)
+    recompute.join(20)
+
+    # Then the PM's title and input are kept, and the score reflects the committed input
+    feature.refresh_from_db()
+    assert feature.title == "New title"
+    assert feature.reach == 500
+    assert feature.score == pytest.approx(500 * 1 * 0.8 / 2)
+    assert all(Feature.objects.get(pk=o.pk).score == 40.0 for o in others)
