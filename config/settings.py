@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "roadmap",
 ]
@@ -53,6 +54,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # ETag on every GET and 304 answers to If-None-Match (the API's conditional requests).
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -193,17 +196,40 @@ INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 # --- REST framework ------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so an unauthenticated request is answered 401 with WWW-Authenticate: Bearer.
+        "roadmap.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PERMISSION_CLASSES": ["roadmap.api.permissions.IsMemberWithRole"],
+    "DEFAULT_THROTTLE_CLASSES": ["roadmap.api.throttling.TokenRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "roadmap.api.schema.WaymarkAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "roadmap.api.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="1200/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Waymark API",
-    "DESCRIPTION": "Product priorities and roadmaps for engineers' tools.",
+    "DESCRIPTION": (
+        "Product priorities and roadmaps for engineers' tools. Authenticate with a personal "
+        "access token: `Authorization: Bearer wmk_…`. Lists are paginated (`page`, `page_size` "
+        "up to 200) and answer `ETag`; send `If-None-Match` to get a 304 when nothing changed."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Swagger UI's files come from the drf-spectacular-sidecar package, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "FeatureStatusEnum": "roadmap.models.feature.FeatureStatus",
+        "HorizonEnum": "roadmap.models.roadmap.Horizon",
+    },
 }
 
 # --- Security ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 
 from celery import shared_task
+from django.db.models import F, Q
 from django.utils import timezone
 
 from roadmap.models import Product
@@ -29,10 +30,15 @@ def recompute_product(product_id: int) -> int:
 
 @shared_task(acks_late=True)
 def recompute_pending_products(min_age_seconds: int = 30) -> list[int]:
-    """Sweeper: products marked stale for a while (their enqueue failed or was lost) get a run."""
+    """Sweeper: products stale for a while (their enqueue failed or was lost) get a run."""
     cutoff = timezone.now() - timedelta(seconds=min_age_seconds)
     ids = list(
-        Product.objects.filter(score_recompute_requested_at__lt=cutoff).values_list("pk", flat=True)
+        Product.objects.filter(score_recompute_requested_at__lt=cutoff)
+        .filter(
+            Q(scores_computed_at__isnull=True)
+            | Q(score_recompute_requested_at__gte=F("scores_computed_at"))
+        )
+        .values_list("pk", flat=True)
     )
     for product_id in ids:
         scoring_services.product_recompute_scores(product_id=product_id)

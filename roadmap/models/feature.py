@@ -120,7 +120,12 @@ class Feature(TimeStamped):
         null=True, blank=True, help_text="People or events per quarter."
     )
     impact = models.DecimalField(
-        max_digits=3, decimal_places=2, null=True, blank=True, choices=IMPACT_CHOICES
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        choices=IMPACT_CHOICES,
+        error_messages={"invalid_choice": "Impact must be one of 0.25, 0.5, 1, 2 or 3."},
     )
     confidence = models.PositiveSmallIntegerField(
         null=True,

@@ -60,9 +60,11 @@ class Product(TimeStamped):
         default=False, help_text="Weighted scoring: divide the weighted sum by effort."
     )
     tie_break = models.CharField(max_length=10, choices=TieBreak.choices, default=TieBreak.MOSCOW)
-    # Set when a recompute is enqueued and cleared when a worker starts it: while set, the
-    # product's scores may be stale. It also collapses bursts of triggers into one run.
+    # Scores are stale while the last request for a recompute is newer than the start of the
+    # last completed run. ``score_recompute_queued`` is set when a run is enqueued and cleared
+    # when a worker starts it, so a burst of triggers enqueues one run.
     score_recompute_requested_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    score_recompute_queued = models.BooleanField(default=False)
     scores_computed_at = models.DateTimeField(null=True, blank=True)
 
     objects = ProductQuerySet.as_manager()
@@ -88,7 +90,8 @@ class Product(TimeStamped):
 
     @property
     def scores_stale(self) -> bool:
-        return self.score_recompute_requested_at is not None
+        requested, computed = self.score_recompute_requested_at, self.scores_computed_at
+        return requested is not None and (computed is None or requested >= computed)
 
 
 class PersonaQuerySet(ScopedQuerySet):

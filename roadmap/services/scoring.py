@@ -177,9 +177,9 @@ def product_recompute_scores(*, product_id: int) -> int:
     if product is None:
         return 0
     started = timezone.now()
-    # Clear the pending mark before reading: a trigger that lands during the run marks the
-    # product again and enqueues another run, so no change is missed.
-    Product.objects.filter(pk=product_id).update(score_recompute_requested_at=None)
+    # Unqueue before reading: a trigger that lands during the run enqueues another run, and its
+    # request time (after ``started``) keeps the product stale until that run completes.
+    Product.objects.filter(pk=product_id).update(score_recompute_queued=False)
     config = product_scoring_config(product=product)
     inputs = scoring.sql_inputs(config, **_sql_evidence(config))
     score = scoring.score_sql(config, inputs)
@@ -237,14 +237,15 @@ def product_rerank(*, product_id: int) -> None:
 def product_request_recompute(*, product_id: int) -> bool:
     """Mark a product's scores stale and enqueue one recompute after the transaction commits.
 
-    Bursts collapse: while a recompute is pending, further requests only find it marked.
-    Returns whether a new run was enqueued. If the broker is unreachable the mark stays and
-    the periodic sweeper (``recompute_pending_products``) picks the product up later.
+    Bursts collapse: while a run is queued, further requests only move the request time.
+    Returns whether a new run was enqueued. If the broker is unreachable the product stays
+    stale and the periodic sweeper (``recompute_pending_products``) picks it up later.
     """
-    marked = Product.objects.filter(
-        pk=product_id, score_recompute_requested_at__isnull=True
-    ).update(score_recompute_requested_at=timezone.now())
-    if not marked:
+    Product.objects.filter(pk=product_id).update(score_recompute_requested_at=timezone.now())
+    queued = Product.objects.filter(pk=product_id, score_recompute_queued=False).update(
+        score_recompute_queued=True
+    )
+    if not queued:
         return False
     from roadmap.tasks import recompute_product
 

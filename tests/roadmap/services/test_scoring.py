@@ -286,8 +286,9 @@ def test_sweeper_recomputes_products_left_stale(product):
     assert recompute_pending_products() == [product.pk]
 
     product.refresh_from_db()
-    assert product.score_recompute_requested_at is None
+    assert not product.scores_stale
     assert Feature.objects.get(product=product).score == 40.0
+    assert recompute_pending_products() == []
 
 
 def test_rank_snapshot_is_idempotent_per_day(product):

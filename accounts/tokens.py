@@ -1,0 +1,71 @@
+"""Personal access tokens: issue, authenticate, revoke. The only code that touches ApiToken."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .models import ApiToken, Membership, TokenScope, Workspace, hash_token
+
+TOKEN_PREFIX = "wmk_"
+# Recording every use would write on every request; once a minute is enough to tell.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@transaction.atomic
+def api_token_issue(
+    *,
+    user,
+    workspace: Workspace,
+    name: str,
+    scope: str = TokenScope.READ,
+    expires_in_days: int | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token for a member; returns it with the one and only copy of the secret."""
+    if not Membership.objects.filter(user=user, workspace=workspace).exists():
+        raise ValidationError({"workspace": "You are not a member of this workspace."})
+    if expires_in_days is not None and expires_in_days < 1:
+        raise ValidationError({"expires_in_days": "A token must live at least one day."})
+    prefix = secrets.token_hex(4)
+    raw = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken(
+        user=user,
+        workspace=workspace,
+        name=name.strip(),
+        scope=scope,
+        prefix=prefix,
+        token_hash=hash_token(raw),
+        expires_at=timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    token.full_clean()
+    token.save()
+    return token, raw
+
+
+def api_token_authenticate(raw: str) -> ApiToken | None:
+    """The active token matching a presented secret, or None. Marks it used (coarsely)."""
+    if not raw.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.active()
+        .select_related("user", "workspace")
+        .filter(token_hash=hash_token(raw), user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> None:
+    """Revoke at once; idempotent."""
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

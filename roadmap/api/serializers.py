@@ -1,0 +1,394 @@
+"""API representations. Validation rules live in the models (``full_clean``) and services; these
+only shape input and output. Unknown input fields are rejected, never silently dropped.
+"""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import User
+from roadmap import scoring
+from roadmap.models import (
+    Feature,
+    Insight,
+    Lane,
+    Objective,
+    Persona,
+    Product,
+    Release,
+    RoadmapItem,
+    ScoringDriver,
+)
+
+
+class StrictMixin:
+    """400 on fields the endpoint does not know (typos must not be silently ignored)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class ModelRulesSerializer(serializers.ModelSerializer):
+    """Range rules are the model's: the service's ``full_clean`` reports them, with the model's
+    messages, all fields at once. DRF only checks types (and choices, which the schema lists).
+    """
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        for key in ("min_value", "max_value", "validators"):
+            kwargs.pop(key, None)
+        return field_class, kwargs
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+class ValidationErrorSerializer(serializers.Serializer):
+    """Each invalid field maps to a list of messages."""
+
+    field_name = serializers.ListField(child=serializers.CharField())
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class ConflictSerializer(ErrorSerializer):
+    current_version = serializers.IntegerField()
+
+
+# --- Products ----------------------------------------------------------------------------------
+
+
+class ScoringDriverSerializer(StrictMixin, ModelRulesSerializer):
+    class Meta:
+        model = ScoringDriver
+        fields = ["id", "name", "weight", "position"]
+
+
+class ProductSerializer(StrictMixin, ModelRulesSerializer):
+    workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    drivers = ScoringDriverSerializer(many=True, read_only=True)
+    scores_stale = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Product
+        fields = [
+            "slug",
+            "name",
+            "workspace",
+            "product_line",
+            "vision",
+            "description",
+            "scoring_framework",
+            "reach_source",
+            "weighted_divide_by_effort",
+            "tie_break",
+            "drivers",
+            "scores_stale",
+            "scores_computed_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["scores_computed_at", "created_at", "updated_at"]
+        # Uniqueness is checked by the model's full_clean in the service, once.
+        extra_kwargs = {"slug": {"validators": []}}
+
+
+# --- Features ----------------------------------------------------------------------------------
+
+
+class PlacementSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    horizon = serializers.CharField()
+    position = serializers.IntegerField()
+    visibility = serializers.CharField()
+    release = serializers.IntegerField(source="release_id", allow_null=True)
+    lane = serializers.IntegerField(source="lane_id", allow_null=True)
+
+
+class TagsField(serializers.ListField):
+    """Tag names; written as a list of strings, read from the prefetched tags."""
+
+    child = serializers.CharField(max_length=50)
+
+    def get_attribute(self, instance):
+        return sorted(tag.name for tag in instance.tags.all())
+
+
+class FeatureSerializer(StrictMixin, ModelRulesSerializer):
+    product = serializers.SlugRelatedField(slug_field="slug", queryset=Product.objects.none())
+    owner = serializers.SlugRelatedField(
+        slug_field="email", queryset=User.objects.all(), allow_null=True, required=False
+    )
+    tags = TagsField(required=False)
+    personas = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Persona.objects.none(), required=False
+    )
+    missing_inputs = serializers.SerializerMethodField()
+    placement = serializers.SerializerMethodField()
+    insight_count = serializers.IntegerField(read_only=True)
+    version = serializers.IntegerField(
+        required=False,
+        help_text="On PATCH: the version you last read. If someone saved since, you get a 409.",
+    )
+
+    class Meta:
+        model = Feature
+        fields = [
+            "id",
+            "product",
+            "title",
+            "description",
+            "requirements",
+            "status",
+            "owner",
+            "tags",
+            "personas",
+            "expected_revenue",
+            "cost",
+            "business_case_notes",
+            "internal_notes",
+            "reach",
+            "impact",
+            "confidence",
+            "effort",
+            "impact_ice",
+            "confidence_ice",
+            "ease",
+            "business_value",
+            "time_criticality",
+            "risk_reduction",
+            "job_size",
+            "value",
+            "moscow",
+            "kano",
+            "score",
+            "score_breakdown",
+            "missing_inputs",
+            "scored_at",
+            "rank",
+            "placement",
+            "insight_count",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["score", "score_breakdown", "scored_at", "rank"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            from .views import scoped
+
+            self.fields["product"].queryset = scoped(Product.objects.all(), request)
+            self.fields["personas"].child_relation.queryset = scoped(Persona.objects.all(), request)
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            self.fields["product"].read_only = True
+
+    def get_missing_inputs(self, obj) -> list[str]:
+        return scoring.missing_inputs(obj.score_breakdown or {})
+
+    @extend_schema_field(PlacementSerializer(allow_null=True))
+    def get_placement(self, obj):
+        item = getattr(obj, "roadmap_item", None)
+        return PlacementSerializer(item).data if item else None
+
+
+# --- Supporting records --------------------------------------------------------------------------
+
+
+class ProductChildSerializer(StrictMixin, ModelRulesSerializer):
+    """A record that belongs to one product, chosen by slug on create and fixed afterwards."""
+
+    product = serializers.SlugRelatedField(slug_field="slug", queryset=Product.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            from .views import scoped
+
+            self.fields["product"].queryset = scoped(Product.objects.all(), request)
+            for name, field in self.fields.items():
+                related = getattr(field, "child_relation", field)
+                if name != "product" and isinstance(related, serializers.PrimaryKeyRelatedField):
+                    related.queryset = scoped(related.queryset.model.objects.all(), request)
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            self.fields["product"].read_only = True
+
+
+class PersonaSerializer(ProductChildSerializer):
+    class Meta:
+        model = Persona
+        fields = [
+            "id",
+            "product",
+            "name",
+            "segment",
+            "description",
+            "goals",
+            "pains",
+            "segment_size",
+            "created_at",
+            "updated_at",
+        ]
+        validators = []
+
+
+class InsightSerializer(ProductChildSerializer):
+    features = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Feature.objects.all(), required=False
+    )
+    persona = serializers.PrimaryKeyRelatedField(
+        queryset=Persona.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Insight
+        fields = [
+            "id",
+            "product",
+            "source",
+            "customer",
+            "persona",
+            "text",
+            "observed_on",
+            "importance",
+            "features",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ObjectiveSerializer(ProductChildSerializer):
+    features = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Feature.objects.all(), required=False
+    )
+    progress = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Objective
+        fields = [
+            "id",
+            "product",
+            "name",
+            "description",
+            "metric",
+            "unit",
+            "baseline",
+            "target",
+            "current",
+            "progress",
+            "due",
+            "features",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ReleaseSerializer(ProductChildSerializer):
+    class Meta:
+        model = Release
+        fields = [
+            "id",
+            "product",
+            "name",
+            "description",
+            "target_date",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+        validators = []
+
+
+class LaneSerializer(ProductChildSerializer):
+    class Meta:
+        model = Lane
+        fields = ["id", "product", "name", "position"]
+        validators = []
+
+
+class RoadmapItemSerializer(ProductChildSerializer):
+    feature = serializers.PrimaryKeyRelatedField(
+        queryset=Feature.objects.all(), required=False, allow_null=True
+    )
+    lane = serializers.PrimaryKeyRelatedField(
+        queryset=Lane.objects.all(), required=False, allow_null=True
+    )
+    release = serializers.PrimaryKeyRelatedField(
+        queryset=Release.objects.all(), required=False, allow_null=True
+    )
+    display_title = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = RoadmapItem
+        fields = [
+            "id",
+            "product",
+            "feature",
+            "title",
+            "display_title",
+            "theme_status",
+            "status",
+            "horizon",
+            "position",
+            "lane",
+            "start_date",
+            "end_date",
+            "release",
+            "visibility",
+            "external_title",
+            "external_description",
+            "created_at",
+            "updated_at",
+        ]
+        validators = []
+
+
+class RoadmapItemMoveSerializer(StrictMixin, serializers.Serializer):
+    horizon = serializers.ChoiceField(choices=["now", "next", "later"])
+    position = serializers.IntegerField(min_value=0)
+
+
+# --- Priorities --------------------------------------------------------------------------------
+
+
+class PriorityReleaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PrioritySerializer(serializers.Serializer):
+    rank = serializers.IntegerField(allow_null=True)
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    score = serializers.FloatField(allow_null=True)
+    framework = serializers.CharField()
+    score_breakdown = serializers.DictField()
+    missing_inputs = serializers.ListField(child=serializers.CharField())
+    moscow = serializers.CharField()
+    kano = serializers.CharField()
+    rank_last_week = serializers.IntegerField(allow_null=True)
+    rank_change = serializers.IntegerField(
+        allow_null=True, help_text="Places moved up since last week (negative: down)."
+    )
+    horizon = serializers.CharField(allow_null=True)
+    release = PriorityReleaseSerializer(allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+
+class PrioritiesSerializer(serializers.Serializer):
+    product = serializers.CharField()
+    framework = serializers.CharField()
+    scores_stale = serializers.BooleanField()
+    scores_computed_at = serializers.DateTimeField(allow_null=True)
+    count = serializers.IntegerField()
+    results = PrioritySerializer(many=True)

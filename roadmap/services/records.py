@@ -1,0 +1,253 @@
+"""Writes of the product's supporting records: personas, insights, objectives, releases, lanes and
+roadmap items. Each validates with the model's ``full_clean`` (the rules the forms share) and
+triggers what depends on it (scores fed by evidence or personas).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from roadmap.models import (
+    Feature,
+    Insight,
+    Lane,
+    Objective,
+    Persona,
+    Product,
+    ReachSource,
+    Release,
+    RoadmapItem,
+)
+from roadmap.services.scoring import product_request_recompute, product_rerank
+
+
+def _apply(instance: models.Model, data: Mapping[str, Any], allowed: Iterable[str]) -> set[str]:
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+    changed = {name for name, value in data.items() if getattr(instance, name) != value}
+    for name, value in data.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    return changed
+
+
+def _same_product(product_id: int, objects: Iterable, field: str) -> list:
+    objects = list(objects)
+    for obj in objects:
+        if obj.product_id != product_id:
+            raise ValidationError({field: f"“{obj}” belongs to another product."})
+    return objects
+
+
+def _reach_depends_on(product: Product, source: str) -> bool:
+    return product.scoring_framework == "rice" and product.reach_source == source
+
+
+# --- Personas ------------------------------------------------------------------------------
+
+PERSONA_FIELDS = ("name", "segment", "description", "goals", "pains", "segment_size")
+
+
+@transaction.atomic
+def persona_save(
+    *, product: Product, data: Mapping[str, Any], persona: Persona | None = None
+) -> Persona:
+    """Create or edit a persona. Its segment size may feed reach: scores follow."""
+    persona = persona or Persona(product=product)
+    changed = _apply(persona, data, PERSONA_FIELDS)
+    creating = persona.pk is None
+    persona.save()
+    if (
+        not creating
+        and "segment_size" in changed
+        and _reach_depends_on(product, ReachSource.PERSONAS)
+    ):
+        product_request_recompute(product_id=product.pk)
+    return persona
+
+
+@transaction.atomic
+def persona_delete(*, persona: Persona) -> None:
+    product = persona.product
+    persona.delete()
+    if _reach_depends_on(product, ReachSource.PERSONAS):
+        product_request_recompute(product_id=product.pk)
+
+
+# --- Insights ------------------------------------------------------------------------------
+
+INSIGHT_FIELDS = ("source", "customer", "persona", "text", "observed_on", "importance")
+
+
+@transaction.atomic
+def insight_save(
+    *,
+    product: Product,
+    data: Mapping[str, Any],
+    insight: Insight | None = None,
+    features: Iterable[Feature] | None = None,
+    created_by=None,
+) -> Insight:
+    """Record or edit a piece of customer evidence and the features it supports."""
+    insight = insight or Insight(product=product, created_by=created_by)
+    changed = _apply(insight, data, INSIGHT_FIELDS)
+    creating = insight.pk is None
+    insight.save()
+    evidence_moved = not creating and "customer" in changed
+    if features is not None:
+        features = _same_product(product.pk, features, "features")
+        if {f.pk for f in features} != set(insight.features.values_list("pk", flat=True)):
+            insight.features.set(features)
+            evidence_moved = True
+    if evidence_moved and _reach_depends_on(product, ReachSource.INSIGHTS):
+        product_request_recompute(product_id=product.pk)
+    return insight
+
+
+@transaction.atomic
+def insight_delete(*, insight: Insight) -> None:
+    product = insight.product
+    linked = insight.features.exists()
+    insight.delete()
+    if linked and _reach_depends_on(product, ReachSource.INSIGHTS):
+        product_request_recompute(product_id=product.pk)
+
+
+# --- Objectives ----------------------------------------------------------------------------
+
+OBJECTIVE_FIELDS = ("name", "description", "metric", "unit", "baseline", "target", "current", "due")
+
+
+@transaction.atomic
+def objective_save(
+    *,
+    product: Product,
+    data: Mapping[str, Any],
+    objective: Objective | None = None,
+    features: Iterable[Feature] | None = None,
+) -> Objective:
+    """Create or edit a success metric and the features that serve it."""
+    objective = objective or Objective(product=product)
+    _apply(objective, data, OBJECTIVE_FIELDS)
+    objective.save()
+    if features is not None:
+        objective.features.set(_same_product(product.pk, features, "features"))
+    return objective
+
+
+# --- Releases and lanes ----------------------------------------------------------------------
+
+RELEASE_FIELDS = ("name", "description", "target_date", "status")
+
+
+@transaction.atomic
+def release_save(
+    *, product: Product, data: Mapping[str, Any], release: Release | None = None
+) -> Release:
+    release = release or Release(product=product)
+    _apply(release, data, RELEASE_FIELDS)
+    release.save()
+    return release
+
+
+LANE_FIELDS = ("name", "position")
+
+
+@transaction.atomic
+def lane_save(*, product: Product, data: Mapping[str, Any], lane: Lane | None = None) -> Lane:
+    lane = lane or Lane(product=product)
+    _apply(lane, data, LANE_FIELDS)
+    lane.save()
+    return lane
+
+
+# --- Roadmap items -------------------------------------------------------------------------
+
+ROADMAP_ITEM_FIELDS = (
+    "feature",
+    "title",
+    "theme_status",
+    "horizon",
+    "position",
+    "lane",
+    "start_date",
+    "end_date",
+    "release",
+    "visibility",
+    "external_title",
+    "external_description",
+)
+
+
+@transaction.atomic
+def roadmap_item_save(
+    *, product: Product, data: Mapping[str, Any], item: RoadmapItem | None = None
+) -> RoadmapItem:
+    """Place a feature (or a theme) on the roadmap, or edit its placement.
+
+    A new item without a position goes to the end of its horizon.
+    """
+    creating = item is None
+    item = item or RoadmapItem(product=product)
+    if creating and "position" not in data:
+        horizon = data.get("horizon", item.horizon)
+        last = RoadmapItem.objects.filter(product=product, horizon=horizon).aggregate(
+            m=Max("position")
+        )["m"]
+        data = {**data, "position": 0 if last is None else last + 1}
+    _apply(item, data, ROADMAP_ITEM_FIELDS)
+    item.save()
+    return item
+
+
+@transaction.atomic
+def roadmap_item_move(*, item: RoadmapItem, horizon: str, position: int) -> RoadmapItem:
+    """Move an item to a horizon at a position (0 = top), renumbering both columns densely.
+
+    The product's items in both columns are locked (SELECT FOR UPDATE) while they are renumbered.
+    """
+    if position < 0:
+        raise ValidationError({"position": "The position cannot be negative."})
+    origin = item.horizon
+    _apply(item, {"horizon": horizon}, ("horizon",))
+    rows = list(
+        RoadmapItem.objects.select_for_update()
+        .filter(product_id=item.product_id, horizon__in={origin, horizon})
+        .exclude(pk=item.pk)
+        .order_by("position", "id")
+    )
+    source = [r for r in rows if r.horizon == origin] if origin != horizon else []
+    target = [r for r in rows if r.horizon == horizon]
+    target.insert(min(position, len(target)), item)
+    now = timezone.now()
+    changed = []
+    for column in (source, target):
+        for index, row in enumerate(column):
+            if row is item or row.position != index:
+                row.position, row.updated_at = index, now
+                changed.append(row)
+    RoadmapItem.objects.bulk_update(changed, ["position", "horizon", "updated_at"])
+    return item
+
+
+@transaction.atomic
+def roadmap_item_delete(*, item: RoadmapItem) -> None:
+    item.delete()
+
+
+# --- Features ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def feature_delete(*, feature: Feature) -> None:
+    """Delete a feature and close the gap in its product's ranking."""
+    product_id = feature.product_id
+    feature.delete()
+    product_rerank(product_id=product_id)

@@ -1,0 +1,133 @@
+"""The engineer's path: a token, the priorities, a PATCH that moves a rank, a 304."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from roadmap.models import Feature, FeatureRankSnapshot
+from roadmap.services.scoring import product_recompute_scores
+from tests import factories as f
+
+
+def _features(product, n, **kwargs):
+    features = [
+        f.FeatureFactory(product=product, title=f"F{i}", reach=100 * (i + 1), **kwargs)
+        for i in range(n)
+    ]
+    product_recompute_scores(product_id=product.pk)
+    return features
+
+
+def test_issue_token_prints_only_the_token(editor, capsys):
+    call_command("issue_token", editor.email, "--scope", "write", "--expires-days", "30")
+
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert out.startswith("wmk_") and len(out.strip()) > 40
+
+
+def test_priorities_are_ranked_with_breakdown_and_placement(read_api, product):
+    low, high, _ = _features(product, 3)
+    release = f.ReleaseFactory(product=product, name="2027.1")
+    f.RoadmapItemFactory(product=product, feature=high, horizon="now", release=release)
+
+    response = read_api.get(f"/api/v1/products/{product.slug}/priorities/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["product"] == product.slug
+    assert body["framework"] == "rice"
+    assert body["scores_stale"] is False
+    assert [r["title"] for r in body["results"]] == ["F2", "F1", "F0"]
+    top = body["results"][0]
+    assert top["rank"] == 1
+    assert top["score"] == 120.0  # 300 × 1 × 0.8 / 2
+    assert top["score_breakdown"]["formula"] == "reach × impact × (confidence / 100) / effort"
+    assert top["missing_inputs"] == []
+    second = body["results"][1]
+    assert second["horizon"] == "now"
+    assert second["release"] == {"id": release.pk, "name": "2027.1"}
+
+
+def test_priorities_filters_and_limit(read_api, product):
+    features = _features(product, 5)
+    features[0].moscow = "must"
+    features[0].save()
+    persona = f.PersonaFactory(product=product)
+    features[1].personas.add(persona)
+
+    by_moscow = read_api.get(f"/api/v1/products/{product.slug}/priorities/?moscow=must").json()
+    by_persona = read_api.get(
+        f"/api/v1/products/{product.slug}/priorities/?persona={persona.pk}"
+    ).json()
+    top_two = read_api.get(f"/api/v1/products/{product.slug}/priorities/?limit=2").json()
+    bad = read_api.get(f"/api/v1/products/{product.slug}/priorities/?status=nope&limit=0")
+
+    assert [r["title"] for r in by_moscow["results"]] == ["F0"]
+    assert [r["title"] for r in by_persona["results"]] == ["F1"]
+    assert [r["rank"] for r in top_two["results"]] == [1, 2]
+    assert bad.status_code == 400
+    assert set(bad.json()) == {"status"}
+
+
+def test_rank_movement_since_last_week(read_api, product):
+    features = _features(product, 3)
+    week_ago = timezone.localdate() - datetime.timedelta(days=7)
+    FeatureRankSnapshot.objects.create(feature=features[0], taken_on=week_ago, rank=1)
+
+    rows = read_api.get(f"/api/v1/products/{product.slug}/priorities/").json()["results"]
+
+    f0 = next(r for r in rows if r["title"] == "F0")
+    assert (f0["rank"], f0["rank_last_week"], f0["rank_change"]) == (3, 1, -2)
+    assert next(r for r in rows if r["title"] == "F2")["rank_change"] is None
+
+
+def test_patching_effort_changes_the_rank(write_api, product):
+    features = _features(product, 3)
+    last = features[0]
+    assert Feature.objects.get(pk=last.pk).rank == 3
+
+    response = write_api.patch(f"/api/v1/features/{last.pk}/", {"effort": "0.1"}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["rank"] == 1
+    assert response.json()["score"] == pytest.approx(100 * 1 * 0.8 / 0.1)
+    ranks = write_api.get(f"/api/v1/products/{product.slug}/priorities/").json()["results"]
+    assert ranks[0]["id"] == last.pk
+
+
+def test_repeated_request_answers_304(read_api, product):
+    _features(product, 2)
+    url = f"/api/v1/products/{product.slug}/priorities/"
+
+    first = read_api.get(url)
+    again = read_api.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert first.status_code == 200 and first["ETag"]
+    assert again.status_code == 304
+    assert again.content == b""
+
+
+def test_etag_changes_when_the_data_changes(write_api, product):
+    features = _features(product, 2)
+    url = f"/api/v1/features/{features[0].pk}/"
+    etag = write_api.get(url)["ETag"]
+
+    write_api.patch(url, {"title": "Renamed"}, format="json")
+
+    assert write_api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_priorities_query_count_is_constant(read_api, product, django_assert_max_num_queries):
+    _features(product, 10)
+    with django_assert_max_num_queries(8) as few:
+        read_api.get(f"/api/v1/products/{product.slug}/priorities/")
+    f.FeatureFactory.create_batch(200, product=product, effort=Decimal("3"))
+    product_recompute_scores(product_id=product.pk)
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = read_api.get(f"/api/v1/products/{product.slug}/priorities/")
+    assert response.json()["count"] == 210
