@@ -58,3 +58,14 @@ def recompute_all_products() -> int:
 def take_rank_snapshots() -> int:
     """Record today's rank of every ranked feature (idempotent: reruns overwrite the day)."""
     return scoring_services.ranks_snapshot(taken_on=timezone.localdate())
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def deliver_webhook(self, delivery_id: int) -> str:
+    """Send one webhook delivery; retried with backoff while the endpoint fails."""
+    from roadmap.services.webhooks import webhook_deliver
+
+    outcome = webhook_deliver(delivery_id=delivery_id)
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.status

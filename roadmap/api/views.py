@@ -300,6 +300,7 @@ class FeatureViewSet(ScopedViewSet):
             expected_version=serializer.validated_data.get("version"),
             personas=serializer.validated_data.get("personas"),
             tags=serializer.validated_data.get("tags"),
+            actor=self.request.user,
         )
         serializer.instance = self.get_queryset().get(pk=feature.pk)
 
@@ -410,7 +411,9 @@ class RoadmapItemViewSet(ScopedViewSet):
 
     def perform_create(self, serializer):
         product = self.product_for_create(serializer)
-        item = records.roadmap_item_save(product=product, data=_data(serializer, "product"))
+        item = records.roadmap_item_save(
+            product=product, data=_data(serializer, "product"), actor=self.request.user
+        )
         serializer.instance = self.get_queryset().get(pk=item.pk)
 
     def perform_update(self, serializer):
@@ -418,11 +421,12 @@ class RoadmapItemViewSet(ScopedViewSet):
             product=serializer.instance.product,
             data=_data(serializer, "product"),
             item=serializer.instance,
+            actor=self.request.user,
         )
         serializer.instance = self.get_queryset().get(pk=item.pk)
 
     def perform_destroy(self, instance):
-        records.roadmap_item_delete(item=instance)
+        records.roadmap_item_delete(item=instance, actor=self.request.user)
 
     @extend_schema(
         summary="Move an item to a horizon and position (the board's drag and drop)",
@@ -434,5 +438,5 @@ class RoadmapItemViewSet(ScopedViewSet):
         item = self.get_object()
         form = s.RoadmapItemMoveSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        records.roadmap_item_move(item=item, **form.validated_data)
+        records.roadmap_item_move(item=item, actor=request.user, **form.validated_data)
         return Response(self.get_serializer(self.get_queryset().get(pk=item.pk)).data)

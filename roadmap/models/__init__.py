@@ -1,3 +1,12 @@
+from .digests import (
+    ChangeEvent,
+    ChangeKind,
+    DigestDelivery,
+    DigestStatus,
+    Frequency,
+    Subscription,
+    Weekday,
+)
 from .evidence import Importance, Insight, InsightSource, Objective
 from .feature import (
     IMPACT_CHOICES,
@@ -12,8 +21,23 @@ from .feature import (
 )
 from .product import Persona, Product, ReachSource, ScoringDriver, ScoringFramework, TieBreak
 from .roadmap import Horizon, Lane, Release, ReleaseStatus, RoadmapItem, Visibility
+from .sharing import Audience, ShareLink
+from .webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
+    "Audience",
+    "ChangeEvent",
+    "ChangeKind",
+    "DeliveryStatus",
+    "DigestDelivery",
+    "DigestStatus",
+    "Frequency",
+    "ShareLink",
+    "Subscription",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "Weekday",
     "IMPACT_CHOICES",
     "WSJF_SCALE",
     "Feature",

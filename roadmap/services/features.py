@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 
-from roadmap.models import Feature, Insight, Persona, Product, Tag
+from roadmap.models import Feature, Insight, Persona, Product, RoadmapItem, Tag
+from roadmap.services import events
 from roadmap.services.scoring import (
     SCORING_INPUT_FIELDS,
     feature_score,
@@ -85,7 +86,25 @@ def feature_create(
     feature.personas.set(personas)
     _set_tags(feature, tags)
     feature_score(feature=feature)
+    events.webhooks_emit(
+        workspace_id=product.workspace_id,
+        event="feature.created",
+        payload=_feature_payload(feature),
+    )
     return feature
+
+
+def _feature_payload(feature: Feature, changed: Iterable[str] = ()) -> dict[str, Any]:
+    return {
+        "id": feature.pk,
+        "product": feature.product.slug,
+        "title": feature.title,
+        "status": feature.status,
+        "score": feature.score,
+        "rank": feature.rank,
+        "version": feature.version,
+        "changed": sorted(changed),
+    }
 
 
 @transaction.atomic
@@ -96,6 +115,7 @@ def feature_update(
     expected_version: int | None = None,
     personas: Iterable[Persona] | None = None,
     tags: Iterable[str] | None = None,
+    actor=None,
 ) -> Feature:
     """Apply a PM's edit. Nothing is stored unless all of it is valid.
 
@@ -109,6 +129,8 @@ def feature_update(
     current = Feature.objects.select_for_update().get(pk=feature.pk)
     if expected_version is not None and current.version != expected_version:
         raise ConflictError(current)
+    item = RoadmapItem.objects.filter(feature=current).select_related("lane", "release").first()
+    item_before = events.item_snapshot(item) if item else None
     changed = {name for name, value in data.items() if getattr(current, name) != value}
     for name, value in data.items():
         setattr(current, name, value)
@@ -133,6 +155,15 @@ def feature_update(
 
         product_rerank(product_id=current.product_id)
         current.refresh_from_db(fields=["rank"])
+    if item is not None and "status" in changed:
+        item.feature = current
+        events.item_record_changes(item=item, before=item_before, actor=actor)
+    if changed:
+        events.webhooks_emit(
+            workspace_id=current.product.workspace_id,
+            event="feature.updated",
+            payload=_feature_payload(current, changed),
+        )
     feature.__dict__.update(current.__dict__)
     return feature
 

@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from roadmap.models import (
+    ChangeKind,
     Feature,
     Insight,
     Lane,
@@ -24,6 +25,7 @@ from roadmap.models import (
     Release,
     RoadmapItem,
 )
+from roadmap.services import events
 from roadmap.services.scoring import product_request_recompute, product_rerank
 
 
@@ -188,13 +190,14 @@ ROADMAP_ITEM_FIELDS = (
 
 @transaction.atomic
 def roadmap_item_save(
-    *, product: Product, data: Mapping[str, Any], item: RoadmapItem | None = None
+    *, product: Product, data: Mapping[str, Any], item: RoadmapItem | None = None, actor=None
 ) -> RoadmapItem:
-    """Place a feature (or a theme) on the roadmap, or edit its placement.
+    """Place a feature (or a theme) on the roadmap, or edit its placement; records the change.
 
     A new item without a position goes to the end of its horizon.
     """
     creating = item is None
+    before = None if creating else events.item_snapshot(item)
     item = item or RoadmapItem(product=product)
     if creating and "position" not in data:
         horizon = data.get("horizon", item.horizon)
@@ -204,11 +207,38 @@ def roadmap_item_save(
         data = {**data, "position": 0 if last is None else last + 1}
     _apply(item, data, ROADMAP_ITEM_FIELDS)
     item.save()
+    if creating:
+        events.change_record(
+            product_id=product.pk,
+            kind=ChangeKind.ITEM_ADDED,
+            after=events.item_snapshot(item),
+            item=item,
+            actor=actor,
+        )
+    else:
+        kinds = events.item_record_changes(item=item, before=before, actor=actor)
+        if ChangeKind.MOVED in kinds:
+            _emit_moved(item, before)
     return item
 
 
+def _emit_moved(item: RoadmapItem, before: Mapping[str, Any]) -> None:
+    events.webhooks_emit(
+        workspace_id=item.product.workspace_id,
+        event="roadmap_item.moved",
+        payload={
+            "id": item.pk,
+            "product": item.product.slug,
+            "feature_id": item.feature_id,
+            "title": item.display_title,
+            "from": {"horizon": before["horizon"], "position": before["position"]},
+            "to": {"horizon": item.horizon, "position": item.position},
+        },
+    )
+
+
 @transaction.atomic
-def roadmap_item_move(*, item: RoadmapItem, horizon: str, position: int) -> RoadmapItem:
+def roadmap_item_move(*, item: RoadmapItem, horizon: str, position: int, actor=None) -> RoadmapItem:
     """Move an item to a horizon at a position (0 = top), renumbering both columns densely.
 
     The product's items in both columns are locked (SELECT FOR UPDATE) while they are renumbered.
@@ -216,6 +246,7 @@ def roadmap_item_move(*, item: RoadmapItem, horizon: str, position: int) -> Road
     if position < 0:
         raise ValidationError({"position": "The position cannot be negative."})
     origin = item.horizon
+    before = events.item_snapshot(item)
     _apply(item, {"horizon": horizon}, ("horizon",))
     rows = list(
         RoadmapItem.objects.select_for_update()
@@ -234,11 +265,23 @@ def roadmap_item_move(*, item: RoadmapItem, horizon: str, position: int) -> Road
                 row.position, row.updated_at = index, now
                 changed.append(row)
     RoadmapItem.objects.bulk_update(changed, ["position", "horizon", "updated_at"])
+    if origin != horizon:
+        events.item_record_changes(item=item, before=before, actor=actor)
+    if (origin, before["position"]) != (item.horizon, item.position):
+        _emit_moved(item, before)
     return item
 
 
 @transaction.atomic
-def roadmap_item_delete(*, item: RoadmapItem) -> None:
+def roadmap_item_delete(*, item: RoadmapItem, actor=None) -> None:
+    """Take an item off the roadmap; the event keeps what it was."""
+    events.change_record(
+        product_id=item.product_id,
+        kind=ChangeKind.ITEM_REMOVED,
+        before=events.item_snapshot(item),
+        feature_id=item.feature_id,
+        actor=actor,
+    )
     item.delete()
 
 

@@ -200,9 +200,12 @@ def product_rerank(*, product_id: int) -> None:
     Closed features (shipped, archived) get no rank. Ties: the product's tie-break, then the
     oldest feature first, then the lowest id.
     """
-    tie_break = Product.objects.filter(pk=product_id).values_list("tie_break", flat=True).first()
-    if tie_break is None:
+    product = Product.objects.filter(pk=product_id).values("tie_break", "workspace_id").first()
+    if product is None:
         return
+    tie_break = product["tie_break"]
+    watched = _rank_watch(product_id=product_id, workspace_id=product["workspace_id"])
+    before = dict(watched.values_list("pk", "rank")) if watched is not None else None
     ranked = (
         Feature.objects.filter(product_id=product_id)
         .exclude(status__in=scoring.CLOSED_STATUSES)
@@ -232,6 +235,30 @@ def product_rerank(*, product_id: int) -> None:
     Feature.objects.filter(
         product_id=product_id, status__in=scoring.CLOSED_STATUSES, rank__isnull=False
     ).update(rank=None)
+    if watched is not None:
+        from roadmap.services.events import ranks_record_changes
+
+        after = dict(watched.values_list("pk", "rank"))
+        ranks_record_changes(product_id=product_id, before=before, after=after)
+
+
+def _rank_watch(*, product_id: int, workspace_id: int):
+    """The features whose rank changes someone listens to: every feature when a webhook wants
+    ``priority.changed``, else those on the roadmap (for digests); None when nobody listens."""
+    from roadmap.models import RoadmapItem, WebhookEndpoint
+
+    features = Feature.objects.filter(product_id=product_id).order_by()
+    hooked = any(
+        "priority.changed" in events
+        for events in WebhookEndpoint.objects.filter(
+            workspace_id=workspace_id, is_active=True
+        ).values_list("events", flat=True)
+    )
+    if hooked:
+        return features
+    if RoadmapItem.objects.filter(product_id=product_id, feature__isnull=False).exists():
+        return features.filter(roadmap_item__isnull=False)
+    return None
 
 
 def product_request_recompute(*, product_id: int) -> bool:

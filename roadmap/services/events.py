@@ -1,0 +1,182 @@
+"""Recording roadmap changes (for digests and feeds) and emitting webhooks, inside the
+transaction that makes the change. Called by the other services, never by views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from roadmap.models import (
+    ChangeEvent,
+    ChangeKind,
+    Feature,
+    RoadmapItem,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+# A rank change smaller than this is noise for stakeholders (webhooks get every change).
+PRIORITY_CHANGE_THRESHOLD = getattr(settings, "PRIORITY_CHANGE_THRESHOLD", 3)
+
+
+def item_snapshot(item: RoadmapItem) -> dict[str, Any]:
+    """Everything a digest or feed may need about an item, as it is now."""
+    feature = item.feature if item.feature_id else None
+    return {
+        "item_id": item.pk,
+        "feature_id": item.feature_id,
+        "title": item.display_title,
+        "external_title": item.public_title,
+        "external_description": item.external_description,
+        "visibility": item.visibility,
+        "horizon": item.horizon,
+        "position": item.position,
+        "lane": item.lane.name if item.lane_id else "",
+        "start_date": item.start_date.isoformat() if item.start_date else None,
+        "end_date": item.end_date.isoformat() if item.end_date else None,
+        "release": item.release.name if item.release_id else "",
+        "release_date": (
+            item.release.target_date.isoformat()
+            if item.release_id and item.release.target_date
+            else None
+        ),
+        "status": item.status,
+        "rank": feature.rank if feature else None,
+    }
+
+
+def change_record(
+    *,
+    product_id: int,
+    kind: str,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    item: RoadmapItem | None = None,
+    feature_id: int | None = None,
+    actor=None,
+) -> ChangeEvent:
+    """Store one change event (call inside the changing transaction)."""
+    return ChangeEvent.objects.create(
+        product_id=product_id,
+        item=item if item is not None and item.pk else None,
+        feature_id=feature_id or (item.feature_id if item is not None else None),
+        kind=kind,
+        occurred_at=timezone.now(),
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        before=dict(before or {}),
+        after=dict(after or {}),
+    )
+
+
+def item_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """The change kinds between two snapshots of one item, most telling first."""
+    kinds = []
+    if before["visibility"] != after["visibility"]:
+        kinds.append(
+            ChangeKind.MADE_EXTERNAL
+            if after["visibility"] == "external"
+            else ChangeKind.MADE_INTERNAL
+        )
+    if before["status"] != after["status"]:
+        kinds.append(
+            ChangeKind.SHIPPED if after["status"] == "shipped" else ChangeKind.STATUS_CHANGED
+        )
+    if before["horizon"] != after["horizon"] or before["lane"] != after["lane"]:
+        kinds.append(ChangeKind.MOVED)
+    if (before["start_date"], before["end_date"]) != (after["start_date"], after["end_date"]):
+        kinds.append(ChangeKind.DATES_CHANGED)
+    if before["release"] != after["release"]:
+        kinds.append(ChangeKind.RELEASE_CHANGED)
+    return kinds
+
+
+def item_record_changes(*, item: RoadmapItem, before: Mapping[str, Any], actor=None) -> list[str]:
+    """Compare an item with its earlier snapshot and record each kind of change."""
+    after = item_snapshot(item)
+    kinds = item_changes(before, after)
+    for kind in kinds:
+        change_record(
+            product_id=item.product_id,
+            kind=kind,
+            before=before,
+            after=after,
+            item=item,
+            actor=actor,
+        )
+    return kinds
+
+
+def ranks_record_changes(
+    *, product_id: int, before: Mapping[int, int | None], after: Mapping[int, int | None]
+) -> None:
+    """Priority events for roadmap items whose feature moved by a meaningful amount, and one
+    ``priority.changed`` webhook listing every feature whose rank changed."""
+    moved = {pk: (before.get(pk), rank) for pk, rank in after.items() if before.get(pk) != rank}
+    if not moved:
+        return
+    meaningful = [
+        pk
+        for pk, (old, new) in moved.items()
+        if old is not None and new is not None and abs(old - new) >= PRIORITY_CHANGE_THRESHOLD
+    ]
+    if meaningful:
+        items = RoadmapItem.objects.filter(feature_id__in=meaningful).select_related(
+            "feature", "lane", "release"
+        )
+        for item in items:
+            old, new = moved[item.feature_id]
+            snapshot = item_snapshot(item)
+            change_record(
+                product_id=product_id,
+                kind=ChangeKind.PRIORITY_CHANGED,
+                before={**snapshot, "rank": old},
+                after=snapshot,
+                item=item,
+            )
+    workspace_id = Feature.objects.filter(product_id=product_id).values_list(
+        "product__workspace_id", flat=True
+    )[:1]
+    changes = sorted(
+        ({"feature_id": pk, "old_rank": old, "new_rank": new} for pk, (old, new) in moved.items()),
+        key=lambda c: (c["new_rank"] is None, c["new_rank"] or 0),
+    )
+    for wid in workspace_id:
+        webhooks_emit(
+            workspace_id=wid,
+            event="priority.changed",
+            payload={"product_id": product_id, "changes": changes[:1000], "count": len(changes)},
+        )
+
+
+def webhooks_emit(*, workspace_id: int, event: str, payload: Mapping[str, Any]) -> int:
+    """Create a delivery for each active endpoint of the workspace that wants this event, and
+    send them after commit. Returns how many deliveries were created."""
+    endpoints = [
+        e
+        for e in WebhookEndpoint.objects.filter(workspace_id=workspace_id, is_active=True)
+        if event in e.events
+    ]
+    if not endpoints:
+        return 0
+    body = {"event": event, "occurred_at": timezone.now().isoformat(), "data": dict(payload)}
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [WebhookDelivery(endpoint=e, event=event, payload=body) for e in endpoints]
+    )
+    ids = [d.pk for d in deliveries]
+
+    def enqueue():
+        from roadmap.tasks import deliver_webhook
+
+        for pk in ids:
+            try:
+                deliver_webhook.delay(pk)
+            except Exception:  # broker down: the periodic retry sweep sends it later
+                pass
+
+    transaction.on_commit(enqueue)
+    return len(ids)
