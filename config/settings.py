@@ -134,12 +134,21 @@ STORAGES = {
 # --- Redis, Celery, cache -------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 
+
+def _redis_db(url: str, db: int) -> str:
+    """The same Redis server, another database number: the cache never shares the broker's."""
+    base = url.rsplit("/", 1)[0] if url.rsplit("/", 1)[-1].isdigit() else url.rstrip("/")
+    return f"{base}/{db}"
+
+
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="waymark"),
+            "LOCATION": env("CACHE_URL", default=_redis_db(REDIS_URL, 1)),
+            # Parallel test workers share one Redis: keep their keys apart.
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="waymark")
+            + (env("PYTEST_XDIST_WORKER", default="") if TESTING else ""),
         }
     }
 else:

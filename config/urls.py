@@ -9,3 +9,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="api-docs"),
     path("", include("roadmap.urls")),
 ]
+
+handler400 = "config.views.bad_request"
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"

@@ -61,9 +61,18 @@ def _tasks_run_in_process():
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    """Each test starts with an empty cache (throttles, rate limits). On a shared Redis, only
+    this test worker's keys are removed, not the other workers'."""
     from django.core.cache import cache
+    from django.core.cache.backends.redis import RedisCache
 
-    cache.clear()
+    if isinstance(cache, RedisCache):
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{cache.key_prefix}:*"))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
     yield
 
 

@@ -49,13 +49,6 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
 
 
-class ValidationErrorSerializer(serializers.Serializer):
-    """Each invalid field maps to a list of messages."""
-
-    field_name = serializers.ListField(child=serializers.CharField())
-    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
-
-
 class ConflictSerializer(ErrorSerializer):
     current_version = serializers.IntegerField()
 

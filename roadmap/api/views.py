@@ -1,8 +1,17 @@
 """API endpoints: thin adapters. Scope with ``scoped``, check roles, call one service."""
 
+import datetime
+
+from django import forms
 from django.db.models import Count, Prefetch
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -33,6 +42,7 @@ from roadmap.services import records
 
 from . import serializers as s
 from .permissions import IsMemberWithRole, ensure_can_edit, request_roles, request_token
+from .schema import VALIDATION_ERROR_SCHEMA
 
 MAX_PAGE_SIZE = 200
 
@@ -81,11 +91,32 @@ class ScopedViewSet(
         return product
 
 
+class UTCDateTimeField(IsoDateTimeField):
+    """An ISO 8601 instant, normalised to UTC (databases refuse offsets beyond ±15:59)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(datetime.UTC)
+        except (OverflowError, ValueError) as exc:
+            raise forms.ValidationError("This instant is out of range.") from exc
+
+
+class UpdatedSinceFilter(filters.IsoDateTimeFilter):
+    field_class = UTCDateTimeField
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("field_name", "updated_at")
+        kwargs.setdefault("lookup_expr", "gte")
+        kwargs.setdefault("help_text", "Only rows changed at or after this instant (ISO 8601).")
+        super().__init__(**kwargs)
+
+
 class ProductChildFilter(filters.FilterSet):
     product = filters.CharFilter(field_name="product__slug", help_text="Product slug.")
-    updated_since = filters.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte", help_text="Only rows changed at or after this."
-    )
+    updated_since = UpdatedSinceFilter()
 
 
 def _data(serializer, *names):
@@ -93,7 +124,7 @@ def _data(serializer, *names):
 
 
 ERRORS = {
-    400: s.ValidationErrorSerializer,
+    400: OpenApiResponse(response=VALIDATION_ERROR_SCHEMA, description="Invalid input"),
     401: s.ErrorSerializer,
     403: s.ErrorSerializer,
     404: s.ErrorSerializer,
@@ -105,7 +136,7 @@ ERRORS = {
 
 
 class ProductFilter(filters.FilterSet):
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UpdatedSinceFilter()
 
     class Meta:
         model = Product

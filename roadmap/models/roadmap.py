@@ -47,7 +47,7 @@ class LaneQuerySet(ScopedQuerySet):
     pass
 
 
-class Lane(models.Model):
+class Lane(TimeStamped):
     """A theme that groups roadmap items (a swimlane on the board and the timeline)."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="lanes")

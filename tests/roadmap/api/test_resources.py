@@ -306,3 +306,14 @@ def test_product_create_and_admin_only_delete(write_api, product, admin_user, wo
     assert duplicate.status_code == 400 and "slug" in duplicate.json()
     assert editor_delete.status_code == 403
     assert admin_api.delete("/api/v1/products/new-one/").status_code == 204
+
+
+@pytest.mark.parametrize(
+    "since", ["0017-03-21T22:28:14+23:02", "0001-01-01T00:00:00+05:00", "nope"]
+)
+def test_odd_updated_since_is_a_400_or_normalised_never_a_500(read_api, since):
+    response = read_api.get("/api/v1/features/", {"updated_since": since})
+
+    assert response.status_code in (200, 400)
+    if response.status_code == 400:
+        assert set(response.json()) == {"updated_since"}
