@@ -36,6 +36,7 @@ lint: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_scores --features $${BENCH_FEATURES:-100000}
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_api --features 1000
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
