@@ -1,0 +1,94 @@
+"""Site-wide HTTP behaviour: health endpoints, security headers, request ids, error pages."""
+
+import json
+import logging
+
+import pytest
+
+
+def test_healthz_is_always_ok(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_checks_the_database_and_broker(client, settings):
+    settings.REDIS_URL = ""
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "in-process"}
+
+
+@pytest.mark.django_db
+def test_readyz_is_503_when_the_broker_is_unreachable(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+    assert response.json()["broker"].startswith("error:")
+
+
+@pytest.mark.services
+@pytest.mark.django_db
+def test_readyz_reaches_the_real_redis(client, settings):
+    import os
+
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+
+    assert client.get("/readyz").json()["broker"] == "ok"
+
+
+@pytest.mark.django_db
+def test_pages_carry_a_csp_without_inline_scripts(client):
+    response = client.get("/accounts/login/")
+
+    csp = response["Content-Security-Policy"]
+    script_src = next(p for p in csp.split(";") if p.strip().startswith("script-src"))
+    assert "'unsafe-inline'" not in script_src
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db
+def test_request_id_is_kept_and_logged(client, caplog):
+    with caplog.at_level(logging.INFO, logger="waymark.access"):
+        response = client.get("/healthz", HTTP_X_REQUEST_ID="abc123")
+
+    assert response["X-Request-ID"] == "abc123"
+    line = json.loads(caplog.records[-1].getMessage())
+    assert line["request_id"] == "abc123"
+    assert line["path"] == "/healthz"
+    assert line["status"] == 200
+    assert "duration_ms" in line
+
+
+@pytest.mark.django_db
+def test_unknown_page_is_the_own_404(client):
+    response = client.get("/no/such/page/")
+
+    assert response.status_code == 404
+    assert b"Not found" in response.content
+    assert b"Traceback" not in response.content
+
+
+@pytest.mark.django_db
+def test_unknown_api_path_is_json_404(client):
+    response = client.get("/api/v1/nothing-here/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_api_docs_need_no_inline_script(client):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 200
+    assert b"<script>" not in response.content.replace(b" ", b"")
