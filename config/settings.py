@@ -171,7 +171,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A publish must not hang a web request when Redis is down: fail fast, the sweeper catches up.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+# A task unacknowledged this long (its worker died) is delivered again.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+}
 CELERY_BROKER_CONNECTION_MAX_RETRIES = 1
 CELERY_BEAT_SCHEDULE = {
     "recompute-pending-scores": {
@@ -181,6 +186,10 @@ CELERY_BEAT_SCHEDULE = {
     "nightly-full-recompute": {
         "task": "roadmap.tasks.recompute_all_products",
         "schedule": 24 * 60 * 60.0,
+    },
+    "enqueue-due-digests": {
+        "task": "roadmap.tasks.enqueue_due_digests",
+        "schedule": 5 * 60.0,
     },
     "daily-rank-snapshots": {
         "task": "roadmap.tasks.take_rank_snapshots",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", include("roadmap.api.urls")),
     # The split view serves its script as a file, so the CSP needs no inline scripts.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="api-docs"),
+    path("digests/", include("roadmap.urls_digests")),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("", include("roadmap.urls")),

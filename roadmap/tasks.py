@@ -69,3 +69,27 @@ def deliver_webhook(self, delivery_id: int) -> str:
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
     return outcome.status
+
+
+@shared_task(acks_late=True)
+def enqueue_due_digests() -> int:
+    """Beat: create and enqueue every digest due now; pick up any whose task was lost."""
+    from roadmap.services import digests
+
+    created = digests.digests_enqueue_due()
+    digests.digests_requeue_stale()
+    return len(created)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
+def send_digest(self, delivery_id: int) -> str:
+    """Send one digest, exactly once; failures are recorded and retried with backoff."""
+    from roadmap.services import digests
+
+    try:
+        return digests.digest_send(delivery_id=delivery_id)
+    except Exception as exc:
+        attempts = digests.digest_record_failure(delivery_id=delivery_id, error=repr(exc))
+        if attempts >= digests.MAX_ATTEMPTS:
+            raise
+        raise self.retry(exc=exc, countdown=min(60 * 2**attempts, 6 * 3600)) from exc

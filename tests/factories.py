@@ -17,6 +17,7 @@ from roadmap.models import (
     Release,
     RoadmapItem,
     ScoringDriver,
+    ShareLink,
     Tag,
 )
 
@@ -160,3 +161,12 @@ class RoadmapItemFactory(factory.django.DjangoModelFactory):
     product = factory.SubFactory(ProductFactory)
     feature = factory.SubFactory(FeatureFactory, product=factory.SelfAttribute("..product"))
     horizon = "now"
+
+
+class ShareLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ShareLink
+
+    product = factory.SubFactory(ProductFactory)
+    label = factory.Sequence(lambda n: f"Link {n}")
+    audience = "customers"

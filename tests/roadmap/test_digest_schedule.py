@@ -1,0 +1,101 @@
+"""When digests are due, and the outbox that makes each one happen once."""
+
+import datetime
+
+import pytest
+
+from roadmap.models import DigestDelivery, Subscription
+from roadmap.services.digests import (
+    digests_enqueue_due,
+    subscription_period,
+    subscription_unsubscribe,
+    unsubscribe_url,
+)
+from tests import factories as f
+
+UTC = datetime.UTC
+
+
+def _sub(**kwargs):
+    defaults = dict(frequency="weekly", weekday=0, send_time=datetime.time(9, 0), timezone="UTC")
+    return Subscription(**{**defaults, **kwargs})
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (datetime.datetime(2026, 11, 23, 8, 59, tzinfo=UTC), None),  # Monday, before 9:00
+        (datetime.datetime(2026, 11, 23, 9, 0, tzinfo=UTC), "2026-W48"),
+        (datetime.datetime(2026, 11, 25, 7, 0, tzinfo=UTC), "2026-W48"),  # missed Monday: caught up
+        (datetime.datetime(2026, 11, 22, 23, 0, tzinfo=UTC), "2026-W47"),  # the week before
+    ],
+)
+def test_weekly_period(now, expected):
+    assert subscription_period(_sub(), now) == expected
+
+
+def test_daily_period_uses_the_subscriber_time_zone():
+    sub = _sub(frequency="daily", timezone="America/New_York", send_time=datetime.time(8, 0))
+
+    # 12:30 UTC is 07:30 in New York (EST): not yet; 13:00 UTC is 08:00: due for the local date.
+    assert subscription_period(sub, datetime.datetime(2026, 11, 23, 12, 30, tzinfo=UTC)) is None
+    assert (
+        subscription_period(sub, datetime.datetime(2026, 11, 23, 13, 0, tzinfo=UTC)) == "2026-11-23"
+    )
+    # 03:00 UTC on the 24th is still the 23rd in New York.
+    assert (
+        subscription_period(sub, datetime.datetime(2026, 11, 24, 3, 0, tzinfo=UTC)) == "2026-11-23"
+    )
+
+
+def _subscription(product, **kwargs):
+    link = f.ShareLinkFactory(product=product)
+    defaults = dict(
+        product=product,
+        share_link=link,
+        email="ceo@example.org",
+        frequency="daily",
+        send_time=datetime.time(0, 0),
+        confirmed_at=datetime.datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    return Subscription.objects.create(**{**defaults, **kwargs})
+
+
+def test_two_beats_create_one_delivery(product, django_capture_on_commit_callbacks):
+    _subscription(product)
+    now = datetime.datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+    with django_capture_on_commit_callbacks() as first:
+        digests_enqueue_due(now=now)
+    with django_capture_on_commit_callbacks() as second:
+        digests_enqueue_due(now=now + datetime.timedelta(minutes=5))
+
+    assert DigestDelivery.objects.count() == 1
+    assert (len(first), len(second)) == (1, 0)
+
+
+def test_unconfirmed_unsubscribed_and_revoked_get_nothing(product):
+    from django.utils import timezone
+
+    _subscription(product, email="a@example.org", confirmed_at=None)
+    _subscription(product, email="b@example.org", unsubscribed_at=timezone.now())
+    revoked = _subscription(product, email="c@example.org")
+    revoked.share_link.revoked_at = timezone.now()
+    revoked.share_link.save()
+
+    assert digests_enqueue_due(now=datetime.datetime(2026, 11, 23, 10, tzinfo=UTC)) == []
+
+
+def test_unsubscribe_is_signed_and_idempotent(product, client):
+    sub = _subscription(product)
+    url = unsubscribe_url(sub).removeprefix("http://127.0.0.1:8000")
+
+    first = client.get(url)
+    again = client.post(url)
+    forged = client.get(url[:-3] + "xyz/")
+
+    assert first.status_code == 200 and again.status_code == 200
+    assert b"unsubscribed" in first.content
+    assert Subscription.objects.get(pk=sub.pk).unsubscribed_at is not None
+    assert forged.status_code == 404
+    assert subscription_unsubscribe(token="garbage") is None
