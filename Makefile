@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint bench serve migrate seed clean
+.PHONY: run test lint bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ bench: $(VENV)/.installed-dev
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_scores --features $${BENCH_FEATURES:-100000}
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_api --features 1000
+
+$(VENV)/.installed-load: requirements-load.txt requirements.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -r requirements-load.txt
+	touch $@
+
+## loadtest: gunicorn on PostgreSQL + demo data + 1,000 features, driven by locust (loopback)
+loadtest: $(VENV)/.installed-load
+	$(BIN)/python tests/load/run.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -3,7 +3,8 @@
 import datetime
 
 from django import forms
-from django.db.models import Count, Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import (
@@ -288,7 +289,19 @@ class FeatureViewSet(ScopedViewSet):
             Prefetch("tags", queryset=Tag.objects.order_by("name")),
             Prefetch("personas", queryset=Persona.objects.only("id")),
         )
-        .annotate(insight_count=Count("insights", distinct=True))
+        # A subquery, not a join: the page's COUNT(*) stays a plain count.
+        .annotate(
+            insight_count=Coalesce(
+                Subquery(
+                    Insight.features.through.objects.filter(feature_id=OuterRef("pk"))
+                    .order_by()
+                    .values("feature_id")
+                    .annotate(n=Count("id"))
+                    .values("n")[:1]
+                ),
+                0,
+            )
+        )
     )
     serializer_class = s.FeatureSerializer
     filterset_class = FeatureFilter

@@ -1,0 +1,194 @@
+"""`make loadtest`: gunicorn on PostgreSQL with the demo data plus 1,000 features, driven by locust.
+
+Loopback only, bounded in users and time. Prints requests per second, p50/p95/p99 latency and the
+error count per request type and overall.
+
+    LOADTEST_DATABASE_URL   default postgres://root@127.0.0.1:5432/waymark_load (created if missing)
+    LOADTEST_USERS          default 60 simulated users
+    LOADTEST_SECONDS        default 60
+"""
+
+import csv
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[2]
+PORT = 8765
+PY = sys.executable
+
+
+def sh(*args, env):
+    subprocess.run(args, cwd=ROOT, env=env, check=True)
+
+
+def ensure_database(url: str) -> None:
+    import psycopg2
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    conn = psycopg2.connect(
+        host=parsed.hostname, port=parsed.port or 5432, user=parsed.username, dbname="postgres"
+    )
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if not cursor.fetchone():
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+def prepare(env) -> dict:
+    """Seed, then return what the locustfile needs, read with Django in a child process."""
+    sh(PY, "manage.py", "migrate", "--noinput", "-v0", env=env)
+    sh(PY, "manage.py", "seed_demo", env=env)
+    sh(PY, "manage.py", "collectstatic", "--noinput", "-v0", env=env)
+    script = """
+import django, os
+django.setup()
+from accounts.models import Membership, Role
+from accounts.tokens import api_token_issue
+from roadmap.management.commands.bench_api import _bench_product
+from roadmap.models import Feature, ShareLink
+product, _ = _bench_product(1000)
+member = Membership.objects.get(
+    workspace=product.workspace, user__email="bench-api@waymark.example"
+)
+member.role = Role.EDITOR
+member.save()
+member.user.set_password("load-test-password")
+member.user.save()
+_, token = api_token_issue(
+    user=member.user, workspace=product.workspace, name="load", scope="write"
+)
+link = ShareLink.objects.filter(product__slug="bench-api", revoked_at__isnull=True).first()
+if link is None:
+    link = ShareLink.objects.create(product=product, label="Load test")
+ids = list(Feature.objects.filter(product=product).values_list("pk", flat=True)[:200])
+print(product.slug, token, link.token, ",".join(map(str, ids)), member.user.email)
+"""
+    out = subprocess.run(
+        [PY, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout.split()
+    slug, token, share, ids, email = out[-5:]
+    return {
+        "LOAD_PRODUCT": slug,
+        "LOAD_TOKEN": token,
+        "LOAD_SHARE_TOKEN": share,
+        "LOAD_FEATURE_IDS": ids,
+        "LOAD_EMAIL": email,
+        "LOAD_PASSWORD": "load-test-password",
+    }
+
+
+def wait_until_up(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"gunicorn did not answer {url} within {timeout}s")
+
+
+def report(prefix: Path) -> None:
+    rows = list(csv.DictReader(open(f"{prefix}_stats.csv")))
+    print()
+    print(
+        f"{'request':<22}{'count':>8}{'errors':>8}{'rps':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+    )
+    for row in rows:
+        print(
+            f"{row['Name'][:21]:<22}{row['Request Count']:>8}{row['Failure Count']:>8}"
+            f"{float(row['Requests/s']):>8.1f}{row['50%']:>8}{row['95%']:>8}{row['99%']:>8}"
+        )
+
+
+def main() -> None:
+    database_url = os.environ.get(
+        "LOADTEST_DATABASE_URL", "postgres://root@127.0.0.1:5432/waymark_load"
+    )
+    ensure_database(database_url)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_COOKIES": "0",
+        "API_THROTTLE_RATE": "100000/minute",
+        "ACCESS_LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("REDIS_URL", None) if os.environ.get("LOADTEST_NO_REDIS") else None
+    env.update(prepare(env))
+    workers = str(os.cpu_count() * 2 + 1)
+    server = subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "-w",
+            workers,
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "--access-logfile",
+            "-",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{PORT}/healthz")
+        prefix = ROOT / ".loadtest" / "locust"
+        prefix.parent.mkdir(exist_ok=True)
+        users = os.environ.get("LOADTEST_USERS", "60")
+        seconds = os.environ.get("LOADTEST_SECONDS", "60")
+        print(f"gunicorn: {workers} workers; locust: {users} users for {seconds}s, loopback only")
+        subprocess.run(
+            [
+                PY,
+                "-m",
+                "locust",
+                "-f",
+                str(ROOT / "tests/load/locustfile.py"),
+                "--headless",
+                "-u",
+                users,
+                "-r",
+                "10",
+                "-t",
+                f"{seconds}s",
+                "--host",
+                f"http://127.0.0.1:{PORT}",
+                "--csv",
+                str(prefix),
+                "--only-summary",
+                "--stop-timeout",
+                "5",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=False,
+        )
+        report(prefix)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
