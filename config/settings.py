@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "simple_history",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -63,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Records the signed-in user on every history row (django-simple-history).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "accounts.middleware.CurrentWorkspaceMiddleware",
 ]
 

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from .base import ScopedQuerySet, TimeStamped
 from .product import Persona, Product, ScoringDriver
@@ -180,6 +181,12 @@ class Feature(TimeStamped):
     version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = FeatureQuerySet.as_manager()
+    # Who changed what, when: a row per save (score columns are written with update() by the
+    # scoring services, so recomputes do not flood the history).
+    history = HistoricalRecords(
+        excluded_fields=["score", "score_breakdown", "scored_at", "rank", "version", "updated_at"],
+        m2m_fields=[tags, personas],
+    )
 
     class Meta:
         ordering = [models.F("rank").asc(nulls_last=True), "id"]

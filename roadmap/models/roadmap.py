@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from .base import ScopedQuerySet, TimeStamped
 from .feature import Feature, FeatureStatus
@@ -125,6 +126,7 @@ class RoadmapItem(TimeStamped):
     external_description = models.TextField(blank=True)
 
     objects = RoadmapItemQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["horizon", "position", "id"]
