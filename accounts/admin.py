@@ -1,0 +1,168 @@
+"""Django admin for people and workspaces: a support tool for superusers, not the product UI.
+
+Tokens and invitations are created by their services (the secret is shown or emailed once), so
+the admin only lists them and lets a superuser revoke them.
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import ApiToken, Invitation, Membership, User, Workspace
+
+
+class _CaseInsensitiveEmailMixin:
+    """Email addresses are stored lower-case and are unique whatever their case."""
+
+    def clean_email(self):
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        others = User.objects.filter(email__iexact=email)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise self.instance.unique_error_message(User, ["email"])
+        return email
+
+
+class UserCreationForm(_CaseInsensitiveEmailMixin, AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+class UserChangeForm(_CaseInsensitiveEmailMixin, DjangoUserChangeForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+class MembershipOfUserInline(admin.TabularInline):
+    model = Membership
+    fk_name = "user"
+    extra = 0
+    autocomplete_fields = ("workspace",)
+    fields = ("workspace", "role", "created_at")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Personal info"), {"fields": ("display_name",)}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "display_name", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+    list_display = ("email", "display_name", "is_active", "is_staff", "date_joined", "last_login")
+    list_filter = ("is_active", "is_staff", "is_superuser", "groups")
+    search_fields = ("email", "display_name")
+    ordering = ("email",)
+    readonly_fields = ("last_login", "date_joined")
+    inlines = (MembershipOfUserInline,)
+    show_full_result_count = False
+
+    def get_inlines(self, request, obj):
+        # A new user joins workspaces once they exist (here, or by accepting an invitation).
+        return self.inlines if obj else ()
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("user",)
+    fields = ("user", "role", "created_at")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "created_at")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("created_at", "updated_at")
+    inlines = (MembershipInline,)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "workspace", "role", "created_at")
+    list_filter = ("role", "workspace")
+    list_select_related = ("user", "workspace")
+    search_fields = ("user__email", "user__display_name", "workspace__name")
+    autocomplete_fields = ("user", "workspace")
+    readonly_fields = ("created_at", "updated_at")
+
+
+class _RevocableAdmin(admin.ModelAdmin):
+    """Rows that services create with a secret: listed, revocable, never added here."""
+
+    actions = ("revoke",)
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Revoke selected"))
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, _("%(count)d revoked.") % {"count": count})
+
+
+@admin.register(Invitation)
+class InvitationAdmin(_RevocableAdmin):
+    list_display = (
+        "email",
+        "workspace",
+        "role",
+        "invited_by",
+        "expires_at",
+        "accepted_at",
+        "revoked_at",
+    )
+    list_filter = ("role", "workspace", "accepted_at", "revoked_at")
+    list_select_related = ("workspace", "invited_by")
+    search_fields = ("email", "workspace__name")
+    raw_id_fields = ("workspace", "invited_by", "accepted_by")
+    readonly_fields = (
+        "token_hash",
+        "invited_by",
+        "accepted_at",
+        "accepted_by",
+        "created_at",
+        "updated_at",
+    )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(_RevocableAdmin):
+    list_display = (
+        "name",
+        "prefix",
+        "user",
+        "workspace",
+        "scope",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = ("scope", "workspace", "revoked_at")
+    list_select_related = ("user", "workspace")
+    search_fields = ("name", "prefix", "user__email", "workspace__name")
+    raw_id_fields = ("user", "workspace")
+    readonly_fields = ("prefix", "token_hash", "last_used_at", "created_at", "updated_at")

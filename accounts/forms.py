@@ -1,0 +1,67 @@
+"""Forms of the account pages. They parse input; the rules live in accounts.services."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from .models import Role
+
+
+class LoginForm(AuthenticationForm):
+    """Email and password (the username field of User is its email)."""
+
+    username = forms.EmailField(
+        label="Email",
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That email and password do not match an account.",
+    }
+
+
+class WorkspaceSwitchForm(forms.Form):
+    workspace_id = forms.IntegerField(min_value=1)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "off"})
+    )
+    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.EDITOR)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+class AcceptSignupForm(forms.Form):
+    """Create the invited person's account. The email is the invitation's and is not asked."""
+
+    display_name = forms.CharField(
+        label="Your name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name", "autofocus": True}),
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords differ.")
+        return cleaned

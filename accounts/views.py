@@ -1,0 +1,200 @@
+"""Account pages: switching workspace, members and invitations. Login, logout and password
+change are Django's views, configured in accounts/urls.py."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from roadmap.selectors import pages as selectors
+
+from . import services
+from .forms import AcceptSignupForm, InviteForm, RoleForm, WorkspaceSwitchForm
+from .middleware import SESSION_KEY
+
+
+@login_required
+@require_POST
+def workspace_switch(request):
+    """Work in another of the user's workspaces; any other id is not found."""
+    form = WorkspaceSwitchForm(request.POST)
+    if not form.is_valid():
+        raise Http404("No such workspace.")
+    membership = selectors.membership_of(
+        user=request.user, workspace_id=form.cleaned_data["workspace_id"]
+    )
+    if membership is None:
+        raise Http404("No such workspace.")
+    request.session[SESSION_KEY] = membership.workspace_id
+    messages.info(request, f"You are now working in {membership.workspace.name}.")
+    return redirect("roadmap:home")
+
+
+def _current_membership(request):
+    if not request.membership:
+        raise Http404("You are not a member of any workspace.")
+    return request.membership
+
+
+def _admin_membership(request):
+    """The current membership if it is an admin's: others may look but not change (403)."""
+    membership = _current_membership(request)
+    if not membership.is_admin:
+        raise PermissionDenied("Only an admin of this workspace can manage its members.")
+    return membership
+
+
+def _members_page(request, *, invite_form=None, status=200):
+    membership = _current_membership(request)
+    context = {
+        "overview": selectors.members_overview(workspace=membership.workspace),
+        "invite_form": invite_form or InviteForm(),
+        "role_choices": RoleForm.base_fields["role"].choices,
+    }
+    return render(request, "accounts/members.html", context, status=status)
+
+
+@login_required
+def members(request):
+    """Who is in the current workspace, with which role, and who is invited."""
+    return _members_page(request)
+
+
+def _add_errors(form, error: ValidationError, field_map: dict[str, str | None]) -> None:
+    for name, messages_ in error.message_dict.items():
+        field = field_map.get(name, name if name in form.fields else None)
+        for message in messages_:
+            form.add_error(field, message)
+
+
+@login_required
+@require_POST
+def member_invite(request):
+    membership = _admin_membership(request)
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation, _ = services.invitation_create(
+                workspace=membership.workspace,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                invited_by=request.user,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc, {"email": "email", "role": "role"})
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return redirect("accounts:members")
+    return _members_page(request, invite_form=form, status=400)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request, pk: int):
+    membership = _admin_membership(request)
+    invitation = get_object_or_404(
+        selectors.workspace_pending_invitations(workspace=membership.workspace), pk=pk
+    )
+    services.invitation_revoke(invitation=invitation, actor=request.user)
+    messages.success(request, f"The invitation of {invitation.email} is revoked.")
+    return redirect("accounts:members")
+
+
+@login_required
+@require_POST
+def member_role(request, pk: int):
+    current = _admin_membership(request)
+    target = get_object_or_404(selectors.workspace_memberships(workspace=current.workspace), pk=pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick a role: admin, editor or viewer.")
+        return redirect("accounts:members")
+    try:
+        services.membership_change_role(
+            membership=target, role=form.cleaned_data["role"], actor=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{target.user} is now {target.get_role_display().lower()}.")
+    return redirect("accounts:members")
+
+
+@login_required
+@require_POST
+def member_remove(request, pk: int):
+    current = _admin_membership(request)
+    target = get_object_or_404(selectors.workspace_memberships(workspace=current.workspace), pk=pk)
+    try:
+        services.membership_remove(membership=target, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("accounts:members")
+    messages.success(request, f"{target.user} was removed from {current.workspace}.")
+    if target.user_id == request.user.pk:
+        request.session.pop(SESSION_KEY, None)
+        return redirect("roadmap:home")
+    return redirect("accounts:members")
+
+
+def _invalid_invitation(request):
+    return render(request, "accounts/invitation_invalid.html", status=404)
+
+
+def _joined(request, membership):
+    request.session[SESSION_KEY] = membership.workspace_id
+    messages.success(request, f"Welcome to {membership.workspace.name}.")
+    return redirect("roadmap:home")
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token: str):
+    """Open an emailed invitation: join as the invited user, or create their account."""
+    invitation = selectors.invitation_by_token(raw_token=token)
+    if invitation is None:
+        return _invalid_invitation(request)
+    context = {"invitation": invitation, "workspace": invitation.workspace}
+    user = request.user
+    if user.is_authenticated:
+        if user.email.lower() != invitation.email.lower():
+            return render(
+                request, "accounts/invitation_accept.html", {**context, "mode": "other"}, status=403
+            )
+        if request.method == "POST":
+            try:
+                membership = services.invitation_accept(raw_token=token, user=user)
+            except services.InvitationUnusable:
+                return _invalid_invitation(request)
+            return _joined(request, membership)
+        return render(request, "accounts/invitation_accept.html", {**context, "mode": "join"})
+
+    if selectors.account_exists(email=invitation.email):
+        return render(request, "accounts/invitation_accept.html", {**context, "mode": "login"})
+
+    form = AcceptSignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.invitation_accept_new_user(
+                raw_token=token,
+                display_name=form.cleaned_data["display_name"],
+                password=form.cleaned_data["password1"],
+            )
+        except services.InvitationUnusable:
+            return _invalid_invitation(request)
+        except ValidationError as exc:
+            _add_errors(
+                form, exc, {"password": "password1", "display_name": "display_name", "email": None}
+            )
+        else:
+            login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            return _joined(request, membership)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "accounts/invitation_accept.html",
+        {**context, "mode": "signup", "form": form},
+        status=status,
+    )
