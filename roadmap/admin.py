@@ -1,0 +1,435 @@
+"""Django admin for the roadmap: a support tool for superusers, not the product UI.
+
+Pages must stay fast with 100k features: foreign keys use autocomplete or raw id widgets (never a
+<select> of every row), change lists join what they display (``list_select_related``) and skip the
+unfiltered total count. Scores, ranks and versions are written by the scoring services only, so
+they are read-only here; an edit that can change scores asks for a recompute of the product.
+Logs (change events, digests, webhook deliveries, rank snapshots) are view-only, and so is the
+history of features and roadmap items.
+"""
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from roadmap.services.scoring import product_request_recompute
+
+from .models import (
+    ChangeEvent,
+    DigestDelivery,
+    Feature,
+    FeatureDriverScore,
+    FeatureRankSnapshot,
+    Insight,
+    Lane,
+    Objective,
+    Persona,
+    Product,
+    Release,
+    RoadmapItem,
+    ScoringDriver,
+    ShareLink,
+    Subscription,
+    Tag,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+TIMESTAMPS = ("created_at", "updated_at")
+SCORE_FIELDS = ("score", "score_breakdown", "scored_at", "rank", "version")
+
+
+def _changed(form, formsets) -> bool:
+    return form.has_changed() or any(formset.has_changed() for formset in formsets)
+
+
+class LargeTableAdmin(admin.ModelAdmin):
+    """A large table: no count of all rows on every page view."""
+
+    show_full_result_count = False
+    list_per_page = 50
+
+
+class RecomputesScoresAdmin(LargeTableAdmin):
+    """Rows that feed the score: after an admin edit or delete, the product is recomputed."""
+
+    # The lookup from a row of this model to its product's id.
+    product_lookup = "product"
+
+    def _product_ids(self, queryset) -> set[int]:
+        return set(queryset.values_list(self.product_lookup, flat=True))
+
+    def _request_recompute(self, product_ids) -> None:
+        for product_id in product_ids:
+            product_request_recompute(product_id=product_id)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if _changed(form, formsets):
+            product_ids = self._product_ids(self.model.objects.filter(pk=form.instance.pk))
+            self._request_recompute(product_ids)
+
+    def delete_model(self, request, obj):
+        product_ids = self._product_ids(self.model.objects.filter(pk=obj.pk))
+        super().delete_model(request, obj)
+        self._request_recompute(product_ids)
+
+    def delete_queryset(self, request, queryset):
+        product_ids = self._product_ids(queryset)
+        super().delete_queryset(request, queryset)
+        self._request_recompute(product_ids)
+
+
+class ViewOnlyAdmin(LargeTableAdmin):
+    """Records the system writes: readable by superusers, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+    """Past versions can be read. Restoring one is an edit like any other, made in the change
+    form, so that it goes through the same validation and recompute as every admin edit."""
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+# --- Products ------------------------------------------------------------------------------
+
+
+class PersonaInline(admin.TabularInline):
+    model = Persona
+    extra = 0
+    fields = ("name", "segment", "segment_size")
+    show_change_link = True
+
+
+class ScoringDriverInline(admin.TabularInline):
+    model = ScoringDriver
+    extra = 0
+    fields = ("name", "weight", "position")
+
+
+@admin.register(Product)
+class ProductAdmin(RecomputesScoresAdmin):
+    product_lookup = "pk"
+    list_display = (
+        "name",
+        "slug",
+        "workspace",
+        "product_line",
+        "scoring_framework",
+        "reach_source",
+        "scores_computed_at",
+    )
+    list_filter = ("scoring_framework", "reach_source", "tie_break", "workspace")
+    list_select_related = ("workspace",)
+    search_fields = ("name", "slug", "product_line", "workspace__name")
+    autocomplete_fields = ("workspace",)
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = (
+        "score_recompute_requested_at",
+        "score_recompute_queued",
+        "scores_computed_at",
+        *TIMESTAMPS,
+    )
+    inlines = (PersonaInline, ScoringDriverInline)
+
+
+@admin.register(Persona)
+class PersonaAdmin(RecomputesScoresAdmin):
+    list_display = ("name", "product", "segment", "segment_size")
+    list_filter = ("product__workspace", "product")
+    list_select_related = ("product",)
+    search_fields = ("name", "segment", "product__name")
+    autocomplete_fields = ("product",)
+    readonly_fields = TIMESTAMPS
+
+
+@admin.register(ScoringDriver)
+class ScoringDriverAdmin(RecomputesScoresAdmin):
+    list_display = ("name", "product", "weight", "position")
+    list_filter = ("product",)
+    list_select_related = ("product",)
+    search_fields = ("name", "product__name")
+    autocomplete_fields = ("product",)
+    readonly_fields = TIMESTAMPS
+
+
+@admin.register(Tag)
+class TagAdmin(LargeTableAdmin):
+    list_display = ("name", "product")
+    list_filter = ("product",)
+    list_select_related = ("product",)
+    search_fields = ("name", "product__name")
+    autocomplete_fields = ("product",)
+
+
+# --- Features ------------------------------------------------------------------------------
+
+
+class FeatureDriverScoreInline(admin.TabularInline):
+    model = FeatureDriverScore
+    extra = 0
+    autocomplete_fields = ("driver",)
+    fields = ("driver", "score")
+
+
+@admin.register(Feature)
+class FeatureAdmin(ReadOnlyHistoryAdmin, RecomputesScoresAdmin):
+    list_display = (
+        "title",
+        "product",
+        "status",
+        "owner",
+        "score",
+        "rank",
+        "moscow",
+        "kano",
+        "updated_at",
+    )
+    list_filter = (
+        "status",
+        "moscow",
+        "kano",
+        "product__scoring_framework",
+        "product__workspace",
+        "product",
+    )
+    list_select_related = ("product", "owner")
+    search_fields = ("title", "product__name")
+    autocomplete_fields = ("product", "owner", "tags", "personas")
+    readonly_fields = (*SCORE_FIELDS, *TIMESTAMPS)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "product",
+                    "title",
+                    "status",
+                    "owner",
+                    "description",
+                    "requirements",
+                    "tags",
+                    "personas",
+                )
+            },
+        ),
+        (
+            _("Business case"),
+            {"fields": ("expected_revenue", "cost", "business_case_notes", "internal_notes")},
+        ),
+        (
+            _("Scoring inputs"),
+            {
+                "fields": (
+                    ("reach", "impact", "confidence", "effort"),
+                    ("impact_ice", "confidence_ice", "ease"),
+                    ("business_value", "time_criticality", "risk_reduction", "job_size"),
+                    "value",
+                    ("moscow", "kano"),
+                )
+            },
+        ),
+        (_("Score"), {"fields": (*SCORE_FIELDS, *TIMESTAMPS)}),
+    )
+    inlines = (FeatureDriverScoreInline,)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change and _changed(form, formsets):
+            # Editors holding the previous version must not silently overwrite this edit.
+            Feature.objects.filter(pk=form.instance.pk).update(version=F("version") + 1)
+
+
+@admin.register(FeatureDriverScore)
+class FeatureDriverScoreAdmin(RecomputesScoresAdmin):
+    product_lookup = "feature__product"
+    list_display = ("feature", "driver", "score")
+    list_filter = ("feature__product",)
+    list_select_related = ("feature", "driver")
+    search_fields = ("feature__title", "driver__name")
+    autocomplete_fields = ("feature", "driver")
+
+
+@admin.register(FeatureRankSnapshot)
+class FeatureRankSnapshotAdmin(ViewOnlyAdmin):
+    list_display = ("feature", "taken_on", "rank", "score")
+    list_filter = ("taken_on",)
+    list_select_related = ("feature",)
+    search_fields = ("feature__title",)
+    raw_id_fields = ("feature",)
+
+
+# --- Evidence ------------------------------------------------------------------------------
+
+
+@admin.register(Insight)
+class InsightAdmin(RecomputesScoresAdmin):
+    list_display = ("customer", "product", "source", "importance", "persona", "observed_on")
+    list_filter = ("source", "importance", "product")
+    list_select_related = ("product", "persona")
+    search_fields = ("customer", "text", "product__name")
+    autocomplete_fields = ("product", "persona", "features", "created_by")
+    readonly_fields = TIMESTAMPS
+
+
+@admin.register(Objective)
+class ObjectiveAdmin(LargeTableAdmin):
+    list_display = ("name", "product", "metric", "baseline", "target", "current", "due")
+    list_filter = ("product",)
+    list_select_related = ("product",)
+    search_fields = ("name", "metric", "product__name")
+    autocomplete_fields = ("product", "features")
+    readonly_fields = TIMESTAMPS
+
+
+# --- Roadmap -------------------------------------------------------------------------------
+
+
+@admin.register(Release)
+class ReleaseAdmin(LargeTableAdmin):
+    list_display = ("name", "product", "status", "target_date")
+    list_filter = ("status", "product")
+    list_select_related = ("product",)
+    search_fields = ("name", "product__name")
+    autocomplete_fields = ("product",)
+    readonly_fields = TIMESTAMPS
+
+
+@admin.register(Lane)
+class LaneAdmin(LargeTableAdmin):
+    list_display = ("name", "product", "position")
+    list_filter = ("product",)
+    list_select_related = ("product",)
+    search_fields = ("name", "product__name")
+    autocomplete_fields = ("product",)
+    readonly_fields = TIMESTAMPS
+
+
+@admin.register(RoadmapItem)
+class RoadmapItemAdmin(ReadOnlyHistoryAdmin, LargeTableAdmin):
+    list_display = (
+        "__str__",
+        "product",
+        "horizon",
+        "position",
+        "lane",
+        "release",
+        "visibility",
+        "start_date",
+        "end_date",
+    )
+    list_filter = ("horizon", "visibility", "theme_status", "product")
+    list_select_related = ("product", "feature", "lane", "release")
+    search_fields = ("title", "external_title", "feature__title", "product__name")
+    autocomplete_fields = ("product", "feature", "lane", "release")
+    readonly_fields = TIMESTAMPS
+
+
+# --- Sharing, digests, webhooks ------------------------------------------------------------
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(LargeTableAdmin):
+    list_display = (
+        "label",
+        "product",
+        "audience",
+        "expires_at",
+        "revoked_at",
+        "view_count",
+        "last_viewed_at",
+    )
+    list_filter = ("audience", "revoked_at", "product")
+    list_select_related = ("product",)
+    search_fields = ("label", "product__name")
+    autocomplete_fields = ("product",)
+    raw_id_fields = ("created_by",)
+    readonly_fields = ("view_count", "last_viewed_at", *TIMESTAMPS)
+    actions = ("revoke",)
+
+    @admin.action(description=_("Revoke selected share links"))
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, _("%(count)d revoked.") % {"count": count})
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(LargeTableAdmin):
+    list_display = (
+        "email",
+        "product",
+        "share_link",
+        "frequency",
+        "confirmed_at",
+        "unsubscribed_at",
+        "sent_through",
+    )
+    list_filter = ("frequency", "confirmed_at", "unsubscribed_at", "product")
+    list_select_related = ("product", "share_link")
+    search_fields = ("email", "name", "product__name")
+    autocomplete_fields = ("product",)
+    raw_id_fields = ("share_link", "user")
+    readonly_fields = ("sent_through", *TIMESTAMPS)
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(ViewOnlyAdmin):
+    list_display = ("subscription__email", "period", "status", "attempts", "sent_at")
+    list_filter = ("status",)
+    list_select_related = ("subscription",)
+    search_fields = ("subscription__email", "period")
+    raw_id_fields = ("subscription",)
+
+
+@admin.register(ChangeEvent)
+class ChangeEventAdmin(ViewOnlyAdmin):
+    list_display = ("kind", "product", "item", "feature", "actor", "occurred_at")
+    list_filter = ("kind", "product")
+    list_select_related = ("product", "item__feature", "feature", "actor")
+    search_fields = ("feature__title", "item__title", "product__name")
+    raw_id_fields = ("product", "item", "feature", "actor")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(LargeTableAdmin):
+    list_display = ("url", "workspace", "is_active", "events", "created_at")
+    list_filter = ("is_active", "workspace")
+    list_select_related = ("workspace",)
+    search_fields = ("url", "description", "workspace__name")
+    autocomplete_fields = ("workspace",)
+    raw_id_fields = ("created_by",)
+    readonly_fields = ("secret", *TIMESTAMPS)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ViewOnlyAdmin):
+    list_display = (
+        "event",
+        "endpoint",
+        "status",
+        "attempts",
+        "response_code",
+        "next_attempt_at",
+        "delivered_at",
+    )
+    list_filter = ("status", "event")
+    list_select_related = ("endpoint",)
+    search_fields = ("endpoint__url",)
+    raw_id_fields = ("endpoint",)
