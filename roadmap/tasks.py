@@ -93,3 +93,11 @@ def send_digest(self, delivery_id: int) -> str:
         if attempts >= digests.MAX_ATTEMPTS:
             raise
         raise self.retry(exc=exc, countdown=min(60 * 2**attempts, 6 * 3600)) from exc
+
+
+@shared_task(acks_late=True)
+def retry_due_webhooks() -> int:
+    """Beat: enqueue overdue webhook retries and pending deliveries whose task was lost."""
+    from roadmap.services.webhooks import webhooks_requeue_due
+
+    return len(webhooks_requeue_due())

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from . import views
+from .webhooks import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.register("products", views.ProductViewSet, basename="product")
@@ -13,6 +14,8 @@ router.register("objectives", views.ObjectiveViewSet, basename="objective")
 router.register("releases", views.ReleaseViewSet, basename="release")
 router.register("lanes", views.LaneViewSet, basename="lane")
 router.register("roadmap-items", views.RoadmapItemViewSet, basename="roadmap-item")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 app_name = "api"
 

@@ -214,8 +214,9 @@ class WebhookEndpointViewSet(
 
 
 class WebhookDeliveryFilter(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=DeliveryStatus.choices)
-    event = filters.MultipleChoiceFilter(choices=WebhookEvent.choices)
+    # One row per value: no DISTINCT needed.
+    status = filters.MultipleChoiceFilter(choices=DeliveryStatus.choices, distinct=False)
+    event = filters.MultipleChoiceFilter(choices=WebhookEvent.choices, distinct=False)
 
     class Meta:
         model = WebhookDelivery
