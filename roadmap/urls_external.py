@@ -1,0 +1,13 @@
+"""Public share-link URLs, mounted at the site root: /r/<token>/, .json and feed.atom."""
+
+from django.urls import path
+
+from .views import external
+
+app_name = "external"
+
+urlpatterns = [
+    path("r/<str:token>/", external.roadmap_page, name="roadmap"),
+    path("r/<str:token>.json", external.roadmap_json, name="json"),
+    path("r/<str:token>/feed.atom", external.roadmap_feed, name="feed"),
+]

@@ -1,0 +1,220 @@
+"""The public roadmap behind a share link: page, print view, JSON and Atom feed. No login.
+
+Every answer renders from ``roadmap.external`` (plain dicts of permitted fields), sends
+``X-Robots-Tag: noindex``, is never cached, and may be framed only by the origins the PM allowed.
+A revoked, expired or unknown token gets one and the same 404 page.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.feedgenerator import Atom1Feed
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from roadmap import external
+from roadmap.models import ShareLink
+from roadmap.services import sharing
+
+SESSION_KEY = "external_unlocked"
+FEED_ENTRIES = 50
+# The external pages run no script at all and load only their own stylesheet.
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors {ancestors}"
+)
+
+
+def _usable_link(token: str) -> ShareLink | None:
+    return ShareLink.objects.usable().select_related("product").filter(token=token).first()
+
+
+def _protect(response: HttpResponse, link: ShareLink | None = None) -> HttpResponse:
+    """Headers every external answer carries: not indexed, not cached, framed only where the
+    link allows it (views are exempt from the X-Frame-Options middleware, so it is set here)."""
+    origins = link.embed_origins if link is not None else []
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Content-Security-Policy"] = CSP.format(
+        ancestors=" ".join(origins) if origins else "'none'"
+    )
+    if not origins:
+        response["X-Frame-Options"] = "DENY"
+    response["Referrer-Policy"] = "no-referrer"
+    add_never_cache_headers(response)
+    return response
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    """The one answer for every unusable token: same status, same body."""
+    return _protect(render(request, "external/not_found.html", status=404))
+
+
+def _client(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _unlock_mark(link: ShareLink) -> str:
+    # Tied to the current hash, so a new password locks out earlier sessions.
+    return salted_hmac("waymark.share.unlocked", link.password_hash).hexdigest()[:32]
+
+
+def _is_unlocked(request: HttpRequest, link: ShareLink) -> bool:
+    if not link.has_password:
+        return True
+    mark = request.session.get(SESSION_KEY, {}).get(str(link.pk), "")
+    return constant_time_compare(mark, _unlock_mark(link))
+
+
+def _unlock(request: HttpRequest, link: ShareLink) -> None:
+    unlocked = dict(request.session.get(SESSION_KEY, {}))
+    unlocked[str(link.pk)] = _unlock_mark(link)
+    request.session[SESSION_KEY] = unlocked
+
+
+def _urls(link: ShareLink) -> dict[str, str]:
+    kwargs = {"token": link.token}
+    page = reverse("external:roadmap", kwargs=kwargs)
+    return {
+        "page": page,
+        "print": f"{page}?print=1",
+        "json": reverse("external:json", kwargs=kwargs),
+        "feed": reverse("external:feed", kwargs=kwargs),
+    }
+
+
+def _password_page(request, link: ShareLink, *, error: str = "", status: int = 200):
+    context = {"product_name": link.product.name, "error": error, "action": _urls(link)["page"]}
+    return _protect(render(request, "external/password.html", context, status=status), link)
+
+
+@xframe_options_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def roadmap_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The external roadmap; behind a password form when the link has one. ``?print=1`` gives the
+    print layout (slides, PDF) on screen too. Each page shown counts as a view."""
+    link = _usable_link(token)
+    if link is None:
+        return not_found(request)
+    if request.method == "POST":
+        if not link.has_password:
+            return redirect(_urls(link)["page"])
+        result = sharing.share_link_check_password(
+            share_link=link, password=request.POST.get("password", ""), client=_client(request)
+        )
+        if result is sharing.PasswordCheck.LIMITED:
+            error = "Too many wrong passwords. Try again in 15 minutes."
+            return _password_page(request, link, error=error, status=429)
+        if result is sharing.PasswordCheck.WRONG:
+            return _password_page(request, link, error="That password is not right.", status=400)
+        _unlock(request, link)
+        return redirect(_urls(link)["page"])
+    if not _is_unlocked(request, link):
+        return _password_page(request, link)
+    context = {
+        "roadmap": external.external_roadmap(product=link.product, audience=link.audience),
+        "urls": _urls(link),
+        "print_view": request.GET.get("print") == "1",
+        "preview": False,
+    }
+    response = render(request, "external/roadmap.html", context)
+    if request.method == "GET":
+        sharing.share_link_record_view(share_link=link)
+    return _protect(response, link)
+
+
+def _basic_auth_password(request: HttpRequest) -> str | None:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[2]
+
+
+def _machine_access(request: HttpRequest, link: ShareLink) -> HttpResponse | None:
+    """JSON and feed readers of a password-protected link: the browser session that entered the
+    password, or HTTP Basic with the password (any user name), rate-limited like the form."""
+    if _is_unlocked(request, link):
+        return None
+    password = _basic_auth_password(request)
+    if password is not None:
+        result = sharing.share_link_check_password(
+            share_link=link, password=password, client=_client(request)
+        )
+        if result is sharing.PasswordCheck.OK:
+            return None
+        if result is sharing.PasswordCheck.LIMITED:
+            return _protect(JsonResponse({"error": "Too many wrong passwords."}, status=429), link)
+    response = JsonResponse({"error": "This roadmap needs its password."}, status=401)
+    response["WWW-Authenticate"] = 'Basic realm="Waymark roadmap", charset="UTF-8"'
+    return _protect(response, link)
+
+
+@xframe_options_exempt
+@require_GET
+def roadmap_json(request: HttpRequest, token: str) -> HttpResponse:
+    """The same content as the page, as JSON."""
+    link = _usable_link(token)
+    if link is None:
+        return not_found(request)
+    denied = _machine_access(request, link)
+    if denied is not None:
+        return denied
+    data = external.external_roadmap(product=link.product, audience=link.audience)
+    return _protect(JsonResponse(data, json_dumps_params={"ensure_ascii": False}), link)
+
+
+@xframe_options_exempt
+@require_GET
+def roadmap_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """An Atom feed of the changes the link's audience may read (added, moved, shipped…)."""
+    link = _usable_link(token)
+    if link is None:
+        return not_found(request)
+    denied = _machine_access(request, link)
+    if denied is not None:
+        return denied
+    urls = _urls(link)
+    page_url = settings.SITE_URL + urls["page"]
+    entries = external.external_changes(
+        product=link.product, audience=link.audience, limit=FEED_ENTRIES
+    )
+    feed = Atom1Feed(
+        title=f"{link.product.name} roadmap",
+        link=page_url,
+        description=link.product.vision,
+        subtitle=link.product.vision,
+        feed_url=settings.SITE_URL + urls["feed"],
+        feed_guid=page_url,
+        language="en",
+    )
+    for entry in entries:
+        description = entry["summary"]
+        if entry["timeframe"] and entry["kind"] in ("added", "moved"):
+            description = f"{description} · {entry['timeframe']}"
+        if entry["lane"]:
+            description = f"{description} · {entry['lane']}"
+        if entry["description"]:
+            description = f"{description}\n\n{entry['description']}"
+        feed.add_item(
+            title=f"{entry['summary'].split(';')[0]}: {entry['title']}",
+            link=page_url,
+            description=description,
+            unique_id=f"{page_url}#change-{entry['id']}",
+            updateddate=entry["occurred_at"],
+            pubdate=entry["occurred_at"],
+            categories=[entry["kind"]],
+        )
+    response = HttpResponse(content_type="application/atom+xml; charset=utf-8")
+    feed.write(response, "utf-8")
+    return _protect(response, link)

@@ -1,0 +1,198 @@
+"""A product's share links, for its team: list, create, revoke, and preview what each audience sees.
+
+Members of the product's workspace may list links and preview; editors and admins may also create
+and revoke (viewers get 403). Anyone else gets 404, as for any product they cannot see.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Membership, Role
+from roadmap import external
+from roadmap.models import Audience, Product, ShareLink
+from roadmap.services import sharing as services
+
+EDIT_ROLES = (Role.ADMIN, Role.EDITOR)
+
+
+class ShareLinkForm(forms.Form):
+    label = forms.CharField(
+        max_length=120,
+        help_text="Who it is for, e.g. “Acme QBR”. Only your team sees the label.",
+    )
+    audience = forms.ChoiceField(
+        choices=Audience.choices,
+        initial=Audience.CUSTOMERS,
+        help_text="Customers: now / next / later and what shipped recently. Investors: quarters "
+        "and objectives. Executives: quarters, themes and objectives.",
+    )
+    expires_on = forms.DateField(
+        label="Expires after",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The last day the link works. Empty: until you revoke it.",
+    )
+    password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Optional. Share it separately from the link.",
+    )
+    allowed_embed_origins = forms.CharField(
+        label="May be embedded by",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "https://intranet.example.com"}),
+        help_text="Sites allowed to show the roadmap in an iframe, one origin per line. "
+        "Empty: no site may embed it.",
+    )
+
+    # Service field -> form field, for errors.
+    FIELD_OF = {"expires_at": "expires_on", "password_hash": "password"}
+
+    def expires_at(self) -> datetime.datetime | None:
+        """The end of the chosen day in the site's time zone."""
+        day = self.cleaned_data.get("expires_on")
+        if day is None:
+            return None
+        return timezone.make_aware(
+            datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min)
+        )
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        for name, errors in error.message_dict.items():
+            field = self.FIELD_OF.get(name, name)
+            for message in errors:
+                self.add_error(field if field in self.fields else None, message)
+
+
+def _product(request, slug: str) -> Product:
+    """The product if the user is a member of its workspace (404 otherwise), with their role in
+    ``my_role`` (one query)."""
+    role = Membership.objects.filter(workspace_id=OuterRef("workspace_id"), user=request.user)
+    queryset = (
+        Product.objects.for_user(request.user)
+        .select_related("workspace")
+        .annotate(my_role=Subquery(role.values("role")[:1]))
+    )
+    return get_object_or_404(queryset, slug=slug)
+
+
+def _editable_product(request, slug: str) -> Product:
+    product = _product(request, slug)
+    if product.my_role not in EDIT_ROLES:
+        raise PermissionDenied("Viewers cannot create or revoke share links.")
+    return product
+
+
+def share_link_url(link: ShareLink) -> str:
+    return settings.SITE_URL + reverse("external:roadmap", kwargs={"token": link.token})
+
+
+def _link_status(link: ShareLink, now: datetime.datetime) -> str:
+    if link.revoked_at is not None:
+        return "revoked"
+    if link.expires_at is not None and link.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+def _list_page(request, product: Product, *, form: ShareLinkForm | None = None, status=200):
+    now = timezone.now()
+    links = ShareLink.objects.for_user(request.user).filter(product=product).order_by("-created_at")
+    rows = [
+        {"link": link, "url": share_link_url(link), "status": _link_status(link, now)}
+        for link in links
+    ]
+    context = {
+        "product": product,
+        "rows": rows,
+        "can_edit": product.my_role in EDIT_ROLES,
+        "form": form or ShareLinkForm(),
+        "audiences": external.AUDIENCES.values(),
+    }
+    return render(request, "sharing/list.html", context, status=status)
+
+
+@login_required
+@require_GET
+def share_links(request, slug: str):
+    """A product's share links: who they are for, how often they were opened, whether they work."""
+    return _list_page(request, _product(request, slug))
+
+
+@login_required
+@require_POST
+def share_link_create(request, slug: str):
+    """Create a link and show its full URL; errors come back next to their fields."""
+    product = _editable_product(request, slug)
+    form = ShareLinkForm(request.POST)
+    if form.is_valid():
+        try:
+            link = services.share_link_create(
+                product=product,
+                label=form.cleaned_data["label"],
+                audience=form.cleaned_data["audience"],
+                expires_at=form.expires_at(),
+                password=form.cleaned_data["password"],
+                embed_origins=form.cleaned_data["allowed_embed_origins"],
+                created_by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"Share link “{link.label}” created: {share_link_url(link)}")
+            return redirect("sharing:list", slug=product.slug)
+    return _list_page(request, product, form=form, status=400)
+
+
+@login_required
+@require_POST
+def share_link_revoke(request, slug: str, pk: int):
+    """Revoke a link: it stops working at once."""
+    product = _editable_product(request, slug)
+    link = get_object_or_404(
+        ShareLink.objects.for_user(request.user).filter(product=product), pk=pk
+    )
+    services.share_link_revoke(share_link=link)
+    messages.success(request, f"Share link “{link.label}” is revoked; its URL no longer works.")
+    return redirect("sharing:list", slug=product.slug)
+
+
+@login_required
+@require_GET
+def preview(request, slug: str, audience: str):
+    """What an audience would see, rendered by the external template from the same allow-list,
+    marked as a preview. Nothing is shared and no view is counted."""
+    product = _product(request, slug)
+    if audience not in external.AUDIENCES:
+        raise Http404("No such audience.")
+    context = {
+        "roadmap": external.external_roadmap(product=product, audience=audience),
+        "preview": True,
+        "print_view": request.GET.get("print") == "1",
+        "audiences": [
+            {
+                "key": preset.key,
+                "label": preset.label,
+                "url": reverse("sharing:preview", kwargs={"slug": slug, "audience": preset.key}),
+                "current": preset.key == audience,
+            }
+            for preset in external.AUDIENCES.values()
+        ],
+        "back_url": reverse("sharing:list", kwargs={"slug": slug}),
+        "product_url": product.get_absolute_url(),
+    }
+    return render(request, "external/roadmap.html", context)
