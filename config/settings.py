@@ -194,6 +194,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "roadmap.tasks.enqueue_due_digests",
         "schedule": 5 * 60.0,
     },
+    "retry-webhooks": {
+        "task": "roadmap.tasks.retry_due_webhooks",
+        "schedule": 60.0,
+    },
     "daily-rank-snapshots": {
         "task": "roadmap.tasks.take_rank_snapshots",
         "schedule": 6 * 60 * 60.0,
@@ -252,6 +256,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "FeatureStatusEnum": "roadmap.models.feature.FeatureStatus",
         "HorizonEnum": "roadmap.models.roadmap.Horizon",
+        "WebhookEventEnum": "roadmap.models.webhooks.WebhookEvent",
     },
 }
 
@@ -265,6 +270,8 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG and not TESTING:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Probes and load balancers speak plain HTTP to the container.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     # Only a plain-HTTP loopback load test turns these off (SECURE_COOKIES=0).
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)

@@ -11,6 +11,9 @@ urlpatterns = [
     # The split view serves its script as a file, so the CSP needs no inline scripts.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="api-docs"),
     path("digests/", include("roadmap.urls_digests")),
+    path("settings/webhooks/", include("roadmap.urls_webhooks")),
+    path("products/<slug:slug>/share/", include("roadmap.urls_sharing")),
+    path("", include("roadmap.urls_external")),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("", include("roadmap.urls")),

@@ -185,7 +185,6 @@ class Feature(TimeStamped):
     # scoring services, so recomputes do not flood the history).
     history = HistoricalRecords(
         excluded_fields=["score", "score_breakdown", "scored_at", "rank", "version", "updated_at"],
-        m2m_fields=[tags, personas],
     )
 
     class Meta:
