@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from . import throttle
 from .models import Role
 
 
@@ -22,7 +23,22 @@ class LoginForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": "That email and password do not match an account.",
+        "throttled": "Too many failed attempts. Wait 15 minutes, then try again.",
     }
+
+    def clean(self):
+        email = self.cleaned_data.get("username") or ""
+        address = throttle.client_address(self.request)
+        if email and throttle.login_blocked(email=email, address=address):
+            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if email:
+                throttle.login_failed(email=email, address=address)
+            raise
+        throttle.login_succeeded(email=email)
+        return cleaned
 
 
 class WorkspaceSwitchForm(forms.Form):
