@@ -18,6 +18,7 @@ from roadmap.models import (
     RoadmapItem,
     ScoringDriver,
 )
+from roadmap.services.scoring import SCORING_INPUT_FIELDS
 
 
 class StrictMixin:
@@ -145,18 +146,7 @@ class FeatureSerializer(StrictMixin, ModelRulesSerializer):
             "cost",
             "business_case_notes",
             "internal_notes",
-            "reach",
-            "impact",
-            "confidence",
-            "effort",
-            "impact_ice",
-            "confidence_ice",
-            "ease",
-            "business_value",
-            "time_criticality",
-            "risk_reduction",
-            "job_size",
-            "value",
+            *SCORING_INPUT_FIELDS,
             "moscow",
             "kano",
             "score",

@@ -12,6 +12,8 @@ on purpose, so the app shows "missing input". ``drivers`` are the 0–10 scores 
 weighted-scoring drivers, in the drivers' order.
 """
 
+from roadmap.services.scoring import SCORING_INPUT_FIELDS
+
 WORKSPACE = {"name": "Northwind Labs", "slug": "northwind-labs"}
 
 PASSWORD = "waymark-demo"
@@ -33,20 +35,7 @@ USERS = (
     {"key": "sam", "email": "sam@waymark.example", "display_name": "Sam Okafor", "role": "viewer"},
 )
 
-INPUTS = (
-    "reach",
-    "impact",
-    "confidence",
-    "effort",
-    "impact_ice",
-    "confidence_ice",
-    "ease",
-    "business_value",
-    "time_criticality",
-    "risk_reduction",
-    "job_size",
-    "value",
-)
+INPUTS = SCORING_INPUT_FIELDS
 
 
 def _spec(criteria, out_of_scope=(), notes=""):
