@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from . import throttle
-from .models import Role
+from .models import Role, TokenScope
 
 
 class LoginForm(AuthenticationForm):
@@ -81,3 +81,19 @@ class AcceptSignupForm(forms.Form):
         if first and second and first != second:
             self.add_error("password2", "The two passwords differ.")
         return cleaned
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=80, help_text="What it is for, e.g. “Jira sync”.", label="Token name"
+    )
+    scope = forms.ChoiceField(
+        choices=TokenScope.choices, initial=TokenScope.READ, help_text="Read, or read and write."
+    )
+    expires_in_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=3650,
+        label="Expires after (days)",
+        help_text="Leave empty for a token that does not expire.",
+    )

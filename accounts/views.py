@@ -12,8 +12,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from roadmap.selectors import pages as selectors
 
 from . import services
-from .forms import AcceptSignupForm, InviteForm, RoleForm, WorkspaceSwitchForm
+from .forms import AcceptSignupForm, ApiTokenForm, InviteForm, RoleForm, WorkspaceSwitchForm
 from .middleware import SESSION_KEY
+from .models import ApiToken
+from .tokens import api_token_issue, api_token_revoke
 
 
 @login_required
@@ -198,3 +200,49 @@ def invitation_accept(request, token: str):
         {**context, "mode": "signup", "form": form},
         status=status,
     )
+
+
+TOKEN_SESSION_KEY = "new_api_token"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request):
+    """The user's personal API tokens in the current workspace; a new one is shown once."""
+    membership = _current_membership(request)
+    form = ApiTokenForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                _, raw = api_token_issue(
+                    user=request.user,
+                    workspace=membership.workspace,
+                    name=form.cleaned_data["name"],
+                    scope=form.cleaned_data["scope"],
+                    expires_in_days=form.cleaned_data["expires_in_days"],
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc, {"name": "name", "expires_in_days": "expires_in_days"})
+            else:
+                request.session[TOKEN_SESSION_KEY] = raw
+                return redirect("accounts:api_tokens")
+        status = 400
+    else:
+        status = 200
+    context = {
+        "form": form,
+        "new_token": request.session.pop(TOKEN_SESSION_KEY, None),
+        "tokens": ApiToken.objects.filter(user=request.user, workspace=membership.workspace),
+        "viewer": not membership.can_edit,
+    }
+    return render(request, "accounts/api_tokens.html", context, status=status)
+
+
+@login_required
+@require_POST
+def api_token_revoke_view(request, pk: int):
+    membership = _current_membership(request)
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user, workspace=membership.workspace)
+    api_token_revoke(token=token)
+    messages.success(request, f"Token “{token.name}” revoked. It stops working at once.")
+    return redirect("accounts:api_tokens")
