@@ -14,6 +14,7 @@ from roadmap.services import events
 from roadmap.services.scoring import (
     SCORING_INPUT_FIELDS,
     feature_score,
+    product_lock,
     product_request_recompute,
 )
 
@@ -78,6 +79,7 @@ def feature_create(
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+    product_lock(product_id=product.pk)
     feature = Feature(product=product, title=title, **fields)
     feature.full_clean()
     feature.save()
@@ -126,6 +128,7 @@ def feature_update(
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+    product_lock(product_id=feature.product_id)
     current = Feature.objects.select_for_update().get(pk=feature.pk)
     if expected_version is not None and current.version != expected_version:
         raise ConflictError(current)

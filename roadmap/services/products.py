@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from roadmap.models import Feature, FeatureDriverScore, Product, ScoringDriver
-from roadmap.services.scoring import feature_score, product_request_recompute
+from roadmap.services.scoring import feature_score, product_lock, product_request_recompute
 
 SCORING_SETTINGS = ("scoring_framework", "reach_source", "weighted_divide_by_effort", "tie_break")
 PRODUCT_FIELDS = ("name", "slug", "product_line", "vision", "description", *SCORING_SETTINGS)
@@ -68,6 +68,7 @@ def driver_delete(*, driver: ScoringDriver) -> None:
 @transaction.atomic
 def feature_set_driver_scores(*, feature: Feature, scores: Mapping[int, int | None]) -> None:
     """Set a feature's 0–10 score per driver (None clears one) and rescore the feature."""
+    product_lock(product_id=feature.product_id)
     drivers = {d.pk: d for d in ScoringDriver.objects.filter(product_id=feature.product_id)}
     errors = {}
     for driver_id, value in scores.items():

@@ -26,7 +26,7 @@ from roadmap.models import (
     RoadmapItem,
 )
 from roadmap.services import events
-from roadmap.services.scoring import product_request_recompute, product_rerank
+from roadmap.services.scoring import product_lock, product_request_recompute, product_rerank
 
 
 def _apply(instance: models.Model, data: Mapping[str, Any], allowed: Iterable[str]) -> set[str]:
@@ -292,5 +292,6 @@ def roadmap_item_delete(*, item: RoadmapItem, actor=None) -> None:
 def feature_delete(*, feature: Feature) -> None:
     """Delete a feature and close the gap in its product's ranking."""
     product_id = feature.product_id
+    product_lock(product_id=product_id)
     feature.delete()
     product_rerank(product_id=product_id)

@@ -39,6 +39,13 @@ from roadmap.models import (
 logger = logging.getLogger(__name__)
 
 
+def product_lock(*, product_id: int) -> None:
+    """Take the product's row lock. Every write that re-ranks a product takes it first, so
+    concurrent edits of two features queue up instead of deadlocking on each other's rows.
+    Caller must be inside a transaction."""
+    list(Product.objects.select_for_update().filter(pk=product_id).values_list("pk"))
+
+
 def product_scoring_config(*, product: Product) -> scoring.ScoringConfig:
     """The product's scoring settings as the pure scoring module sees them (one query)."""
     drivers = ()
@@ -184,6 +191,7 @@ def product_recompute_scores(*, product_id: int) -> int:
     inputs = scoring.sql_inputs(config, **_sql_evidence(config))
     score = scoring.score_sql(config, inputs)
     with transaction.atomic():
+        product_lock(product_id=product_id)
         count = Feature.objects.filter(product_id=product_id).update(
             score=score,
             score_breakdown=scoring.breakdown_sql(config, inputs, score),

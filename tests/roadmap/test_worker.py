@@ -104,3 +104,41 @@ def test_a_concurrent_title_edit_survives_a_recompute(transactional_db, workspac
     assert feature.reach == 500
     assert feature.score == pytest.approx(500 * 1 * 0.8 / 2)
     assert all(Feature.objects.get(pk=o.pk).score == 40.0 for o in others)
+
+
+def test_concurrent_edits_of_one_product_do_not_deadlock(transactional_db, workspace):
+    # Given a product whose features two PMs edit at the same moment (each edit re-ranks all)
+    from roadmap.services.features import feature_update
+
+    product = f.ProductFactory(workspace=workspace)
+    features = f.FeatureFactory.create_batch(40, product=product)
+    product_recompute_scores(product_id=product.pk)
+    errors = []
+    start = threading.Barrier(4)
+
+    def edit(feature, reach):
+        from django.db import connections
+
+        try:
+            start.wait(5)
+            for step in range(5):
+                feature_update(
+                    feature=Feature.objects.get(pk=feature.pk), data={"reach": reach + step}
+                )
+        except Exception as exc:  # collected: the assertion below names it
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    # When four of them save repeatedly in parallel
+    threads = [threading.Thread(target=edit, args=(features[i], 1000 * (i + 1))) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    # Then every save succeeded and the ranks are dense and consistent
+    assert errors == []
+    ranks = sorted(Feature.objects.filter(product=product).values_list("rank", flat=True))
+    assert ranks == list(range(1, 41))
+    assert Feature.objects.get(pk=features[3].pk).rank == 1
