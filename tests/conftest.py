@@ -63,9 +63,10 @@ def _tasks_run_in_process():
 def _clear_cache():
     """Each test starts with an empty cache (throttles, rate limits). On a shared Redis, only
     this test worker's keys are removed, not the other workers'."""
-    from django.core.cache import cache
+    from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache
 
+    cache = caches["default"]  # the backend itself: django.core.cache.cache is only a proxy
     if isinstance(cache, RedisCache):
         client = cache._cache.get_client(write=True)
         keys = list(client.scan_iter(match=f"{cache.key_prefix}:*"))
