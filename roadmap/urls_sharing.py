@@ -11,4 +11,15 @@ urlpatterns = [
     path("new/", sharing.share_link_create, name="create"),
     path("<int:pk>/revoke/", sharing.share_link_revoke, name="revoke"),
     path("preview/<str:audience>/", sharing.preview, name="preview"),
+    path("<int:pk>/subscribers/", sharing.subscriber_add, name="subscriber-add"),
+    path(
+        "<int:pk>/subscribers/<int:subscription_pk>/remove/",
+        sharing.subscriber_remove,
+        name="subscriber-remove",
+    ),
+    path(
+        "<int:pk>/subscribers/<int:subscription_pk>/preview/",
+        sharing.subscriber_preview,
+        name="subscriber-preview",
+    ),
 ]

@@ -218,8 +218,10 @@ def digest_message(*, subscription: Subscription, digest: Digest, delivery_id=No
 def digest_send(*, delivery_id: int) -> str:
     """Send one digest at most once. Returns the final status (or "gone")."""
     with transaction.atomic():
+        # Lock only the outbox row: PostgreSQL refuses FOR UPDATE on the nullable side of the
+        # outer join to the share link.
         delivery = (
-            DigestDelivery.objects.select_for_update()
+            DigestDelivery.objects.select_for_update(of=("self",))
             .select_related("subscription__product", "subscription__share_link")
             .filter(pk=delivery_id)
             .first()

@@ -1,4 +1,5 @@
-"""The public roadmap behind a share link: page, print view, JSON and Atom feed. No login.
+"""The public roadmap behind a share link: page, print view, JSON, Atom feed and the digest
+sign-up form. No login.
 
 Every answer renders from ``roadmap.external`` (plain dicts of permitted fields), sends
 ``X-Robots-Tag: noindex``, is never cached, and may be framed only by the origins the PM allowed.
@@ -10,7 +11,9 @@ from __future__ import annotations
 import base64
 import binascii
 
+from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,8 +24,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from roadmap import external
-from roadmap.models import ShareLink
-from roadmap.services import sharing
+from roadmap.models import Frequency, ShareLink
+from roadmap.services import digests, sharing
 
 SESSION_KEY = "external_unlocked"
 FEED_ENTRIES = 50
@@ -87,7 +90,30 @@ def _urls(link: ShareLink) -> dict[str, str]:
         "print": f"{page}?print=1",
         "json": reverse("external:json", kwargs=kwargs),
         "feed": reverse("external:feed", kwargs=kwargs),
+        "subscribe": reverse("external:subscribe", kwargs=kwargs),
     }
+
+
+class SubscribeForm(forms.Form):
+    """An outsider asks for digests of the roadmap: confirmed by email before anything is sent."""
+
+    email = forms.EmailField(
+        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    name = forms.CharField(
+        max_length=120, required=False, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    frequency = forms.ChoiceField(
+        label="How often",
+        choices=Frequency.choices,
+        initial=Frequency.WEEKLY,
+        widget=forms.RadioSelect,
+    )
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        for name, errors in error.message_dict.items():
+            for message in errors:
+                self.add_error(name if name in self.fields else None, message)
 
 
 def _password_page(request, link: ShareLink, *, error: str = "", status: int = 200):
@@ -118,16 +144,48 @@ def roadmap_page(request: HttpRequest, token: str) -> HttpResponse:
         return redirect(_urls(link)["page"])
     if not _is_unlocked(request, link):
         return _password_page(request, link)
+    response = _roadmap_response(request, link)
+    if request.method == "GET":
+        sharing.share_link_record_view(share_link=link)
+    return response
+
+
+def _roadmap_response(request, link: ShareLink, *, form: SubscribeForm | None = None, status=200):
     context = {
         "roadmap": external.external_roadmap(product=link.product, audience=link.audience),
         "urls": _urls(link),
         "print_view": request.GET.get("print") == "1",
         "preview": False,
+        "subscribe_form": form or SubscribeForm(),
     }
-    response = render(request, "external/roadmap.html", context)
-    if request.method == "GET":
-        sharing.share_link_record_view(share_link=link)
-    return _protect(response, link)
+    return _protect(render(request, "external/roadmap.html", context, status=status), link)
+
+
+@xframe_options_exempt
+@require_http_methods(["POST"])
+def subscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """Ask for digests of this roadmap. The answer is the same "check your inbox" page whether or
+    not the address is already subscribed; a bad address brings the page back with the error."""
+    link = _usable_link(token)
+    if link is None:
+        return not_found(request)
+    if not _is_unlocked(request, link):
+        return redirect(_urls(link)["page"])
+    form = SubscribeForm(request.POST)
+    if form.is_valid():
+        try:
+            digests.subscription_request(
+                share_link=link,
+                email=form.cleaned_data["email"],
+                name=form.cleaned_data["name"],
+                frequency=form.cleaned_data["frequency"],
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            context = {"product_name": link.product.name, "page_url": _urls(link)["page"]}
+            return _protect(render(request, "external/subscribe_sent.html", context), link)
+    return _roadmap_response(request, link, form=form, status=400)
 
 
 def _basic_auth_password(request: HttpRequest) -> str | None:

@@ -1,7 +1,9 @@
-"""A product's share links, for its team: list, create, revoke, and preview what each audience sees.
+"""A product's share links, for its team: list, create, revoke, and preview what each audience sees;
+each link's digest subscribers: list, add, remove, and preview the next digest of one.
 
-Members of the product's workspace may list links and preview; editors and admins may also create
-and revoke (viewers get 403). Anyone else gets 404, as for any product they cannot see.
+Members of the product's workspace may list links, subscribers and previews; editors and admins may
+also create and revoke links and add and remove subscribers (viewers get 403). Anyone else gets
+404, as for any product they cannot see.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Membership, Role
 from roadmap import external
-from roadmap.models import Audience, Product, ShareLink
+from roadmap.models import Audience, Frequency, Product, ShareLink, Subscription
+from roadmap.services import digests as digest_services
 from roadmap.services import sharing as services
 
 EDIT_ROLES = (Role.ADMIN, Role.EDITOR)
@@ -78,6 +81,19 @@ class ShareLinkForm(forms.Form):
                 self.add_error(field if field in self.fields else None, message)
 
 
+class SubscriberForm(forms.Form):
+    """A PM adds someone to a link's digest: confirmed at once, since a member vouches for them."""
+
+    email = forms.EmailField(max_length=254)
+    name = forms.CharField(max_length=120, required=False)
+    frequency = forms.ChoiceField(choices=Frequency.choices, initial=Frequency.WEEKLY)
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        for name, errors in error.message_dict.items():
+            for message in errors:
+                self.add_error(name if name in self.fields else None, message)
+
+
 def _product(request, slug: str) -> Product:
     """The product if the user is a member of its workspace (404 otherwise), with their role in
     ``my_role`` (one query)."""
@@ -109,11 +125,48 @@ def _link_status(link: ShareLink, now: datetime.datetime) -> str:
     return "active"
 
 
-def _list_page(request, product: Product, *, form: ShareLinkForm | None = None, status=200):
+def _link(request, product: Product, pk: int) -> ShareLink:
+    return get_object_or_404(
+        ShareLink.objects.for_user(request.user).filter(product=product), pk=pk
+    )
+
+
+def _subscription(request, link: ShareLink, pk: int) -> Subscription:
+    return get_object_or_404(
+        Subscription.objects.for_user(request.user).filter(share_link=link), pk=pk
+    )
+
+
+def _list_page(
+    request,
+    product: Product,
+    *,
+    form: ShareLinkForm | None = None,
+    subscriber_form: SubscriberForm | None = None,
+    subscriber_link_id: int | None = None,
+    status=200,
+):
     now = timezone.now()
     links = ShareLink.objects.for_user(request.user).filter(product=product).order_by("-created_at")
+    subscribers: dict[int, list[Subscription]] = {}
+    for subscription in (
+        Subscription.objects.for_user(request.user)
+        .filter(product=product, share_link__isnull=False)
+        .order_by("email")
+    ):
+        subscribers.setdefault(subscription.share_link_id, []).append(subscription)
     rows = [
-        {"link": link, "url": share_link_url(link), "status": _link_status(link, now)}
+        {
+            "link": link,
+            "url": share_link_url(link),
+            "status": _link_status(link, now),
+            "subscribers": subscribers.get(link.pk, []),
+            "subscriber_form": (
+                subscriber_form
+                if subscriber_form is not None and subscriber_link_id == link.pk
+                else SubscriberForm(auto_id=f"id_sub{link.pk}_%s")
+            ),
+        }
         for link in links
     ]
     context = {
@@ -163,9 +216,7 @@ def share_link_create(request, slug: str):
 def share_link_revoke(request, slug: str, pk: int):
     """Revoke a link: it stops working at once."""
     product = _editable_product(request, slug)
-    link = get_object_or_404(
-        ShareLink.objects.for_user(request.user).filter(product=product), pk=pk
-    )
+    link = _link(request, product, pk)
     services.share_link_revoke(share_link=link)
     messages.success(request, f"Share link “{link.label}” is revoked; its URL no longer works.")
     return redirect("sharing:list", slug=product.slug)
@@ -196,3 +247,65 @@ def preview(request, slug: str, audience: str):
         "product_url": product.get_absolute_url(),
     }
     return render(request, "external/roadmap.html", context)
+
+
+@login_required
+@require_POST
+def subscriber_add(request, slug: str, pk: int):
+    """Add a subscriber to a link's digest; errors come back next to their fields."""
+    product = _editable_product(request, slug)
+    link = _link(request, product, pk)
+    form = SubscriberForm(request.POST, auto_id=f"id_sub{link.pk}_%s")
+    if form.is_valid():
+        email = form.cleaned_data["email"]
+        if Subscription.objects.filter(share_link=link, email=email.strip().lower()).exists():
+            form.add_error("email", "This address already follows this link.")
+        else:
+            try:
+                digest_services.subscription_add(
+                    product=product,
+                    share_link=link,
+                    email=email,
+                    name=form.cleaned_data["name"],
+                    frequency=form.cleaned_data["frequency"],
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, f"{email} now gets digests of “{link.label}”.")
+                return redirect("sharing:list", slug=product.slug)
+    return _list_page(
+        request, product, subscriber_form=form, subscriber_link_id=link.pk, status=400
+    )
+
+
+@login_required
+@require_POST
+def subscriber_remove(request, slug: str, pk: int, subscription_pk: int):
+    """Remove a subscriber: they get no more digests of this link."""
+    product = _editable_product(request, slug)
+    link = _link(request, product, pk)
+    subscription = _subscription(request, link, subscription_pk)
+    digest_services.subscription_remove(subscription=subscription)
+    messages.success(request, f"{subscription.email} no longer gets digests of “{link.label}”.")
+    return redirect("sharing:list", slug=product.slug)
+
+
+@login_required
+@require_GET
+def subscriber_preview(request, slug: str, pk: int, subscription_pk: int):
+    """The digest this subscriber would get if it were sent now (nothing is sent or recorded)."""
+    product = _product(request, slug)
+    link = _link(request, product, pk)
+    subscription = _subscription(request, link, subscription_pk)
+    digest = digest_services.digest_build(
+        subscription=subscription, since=subscription.sent_through, until=timezone.now()
+    )
+    context = {
+        "product": product,
+        "link": link,
+        "subscription": subscription,
+        "digest": digest,
+        "back_url": reverse("sharing:list", kwargs={"slug": slug}),
+    }
+    return render(request, "sharing/digest_preview.html", context)
