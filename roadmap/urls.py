@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from .views import pages
 
@@ -6,6 +6,10 @@ app_name = "roadmap"
 
 urlpatterns = [
     path("", pages.home, name="home"),
-    path("products/<slug:slug>/", pages.product, name="product"),
     path("features/<int:pk>/", pages.feature, name="feature"),
+    # Each area of the planning app keeps its routes in its own module.
+    path("", include("roadmap.urls_table")),
+    path("", include("roadmap.urls_planning")),
+    path("", include("roadmap.urls_records")),
+    path("", include("roadmap.urls_csvio")),
 ]
