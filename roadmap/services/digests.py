@@ -185,7 +185,9 @@ def digest_build(
     subject = f"{title}: {entries} roadmap update{'s' if entries != 1 else ''}"
     return Digest(
         subject=subject,
-        text=render_to_string("emails/digest.txt", context),
+        # The text part is rendered without autoescaping, so it is not HTML-safe: drop the
+        # SafeString mark, or a page showing it (the PM's preview) would not escape it.
+        text="".join([render_to_string("emails/digest.txt", context)]),
         html=render_to_string("emails/digest.html", context),
         entries=entries,
     )

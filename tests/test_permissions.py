@@ -1,0 +1,480 @@
+"""Who may do what: one table, every route of the site, every kind of caller.
+
+Each row is a request (URL name, method, body) and the status each caller gets:
+
+    anon     nobody logged in
+    viewer   a viewer of the workspace      (browser session; for the API, their write token)
+    editor   an editor of the workspace     (idem)
+    admin    an admin of the workspace      (idem)
+    other    an editor of another workspace (idem)
+    read     an editor's read-only API token
+    write    an editor's read-write API token
+
+A route without a row fails ``test_every_route_has_a_row``: a new endpoint cannot ship without
+saying who may call it. Browser pages ignore tokens (a token caller is anonymous there), so
+their ``read``/``write`` columns show the login redirect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from accounts.models import Role
+from accounts.tokens import api_token_issue
+from roadmap.services import digests as digest_services
+from tests import factories as f
+
+CALLERS = ("anon", "viewer", "editor", "admin", "other", "read", "write")
+
+# Routes that are not the application's own: Django's admin has its own staff check (its index
+# is in the table), and the schema/docs are public by design.
+NOT_IN_TABLE_NAMESPACES = ("admin",)
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    method: str
+    expected: str  # seven statuses, in CALLERS order
+    kwargs: Any = None  # callable(world) -> reverse kwargs
+    data: Any = None  # callable(world) -> request body
+    api: bool = False
+    query: str = ""
+    marks: tuple = field(default=())
+
+    def statuses(self) -> dict[str, int]:
+        codes = self.expected.split()
+        assert len(codes) == len(CALLERS), f"{self.name}: {len(codes)} statuses"
+        return dict(zip(CALLERS, map(int, codes), strict=True))
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.name}{'?' + self.query if self.query else ''}"
+
+
+def k(**names):
+    """kwargs from attributes of the world: k(pk="feature") -> {"pk": world.feature.pk}."""
+
+    def build(world):
+        out = {}
+        for key, path in names.items():
+            value = world
+            for part in path.split("."):
+                value = getattr(value, part)
+            out[key] = getattr(value, "pk", value) if key != "slug" else value
+        return out
+
+    return build
+
+
+def slug(world):
+    return {"slug": world.product.slug}
+
+
+def slug_and(**names):
+    inner = k(**names)
+    return lambda world: {"slug": world.product.slug, **inner(world)}
+
+
+# Shorthands for common rows.
+PAGE = "302 200 200 200 404 302 302"  # a member's page: everyone in the workspace reads it
+EDIT = "302 403 {ok} {ok} 404 302 302"  # a write for editors and admins
+ADMIN_ONLY = "302 403 403 {ok} 404 302 302"
+API_READ = "401 200 200 200 404 200 200"
+API_WRITE = "401 403 {ok} {ok} 404 403 {ok}"
+
+
+def edit(ok: int = 302) -> str:
+    return EDIT.format(ok=ok)
+
+
+def api_write(ok: int) -> str:
+    return API_WRITE.format(ok=ok)
+
+
+ROWS: list[Row] = [
+    # --- Health, public pages --------------------------------------------------------------
+    Row("healthz", "GET", "200 200 200 200 200 200 200"),
+    Row("readyz", "GET", "200 200 200 200 200 200 200"),
+    Row("api-docs", "GET", "200 200 200 200 200 200 200"),
+    Row("api:schema", "GET", "200 200 200 200 200 200 200", api=True),
+    Row("admin:index", "GET", "302 302 302 302 302 302 302"),
+    Row("accounts:login", "GET", "200 302 302 302 302 200 200"),
+    Row("accounts:logout", "POST", "302 302 302 302 302 302 302"),
+    Row(
+        "accounts:invitation_accept",
+        "GET",
+        "200 403 403 403 403 200 200",
+        kwargs=lambda w: {"token": w.invitation_token},
+    ),
+    # --- Account and workspace pages -------------------------------------------------------
+    Row("accounts:password_change", "GET", "302 200 200 200 200 302 302"),
+    Row("accounts:password_change_done", "GET", "302 200 200 200 200 302 302"),
+    Row(
+        "accounts:workspace_switch",
+        "POST",
+        "302 302 302 302 404 302 302",
+        data=lambda w: {"workspace_id": w.workspace.pk},
+    ),
+    Row("accounts:members", "GET", "302 200 200 200 200 302 302"),
+    Row(
+        "accounts:member_invite",
+        "POST",
+        "302 403 403 400 403 302 302",
+        data=lambda w: {"email": "", "role": "viewer"},
+    ),
+    Row(
+        "accounts:member_role",
+        "POST",
+        "302 403 403 302 403 302 302",
+        kwargs=k(pk="editor_membership"),
+        data=lambda w: {"role": "editor"},
+    ),
+    Row(
+        "accounts:member_remove",
+        "POST",
+        "302 403 403 302 403 302 302",
+        kwargs=k(pk="viewer_membership"),
+    ),
+    Row(
+        "accounts:invitation_revoke",
+        "POST",
+        "302 403 403 302 403 302 302",
+        kwargs=k(pk="invitation"),
+    ),
+    Row("accounts:api_tokens", "GET", "302 200 200 200 200 302 302"),
+    Row(
+        "accounts:api_token_revoke",
+        "POST",
+        "302 404 302 404 404 302 302",
+        kwargs=k(pk="editor_token"),
+    ),
+    # --- Webhooks (workspace admins) -------------------------------------------------------
+    Row("webhooks:list", "GET", "302 403 403 200 403 302 302"),
+    Row("webhooks:create", "GET", "302 403 403 200 403 302 302"),
+    Row("webhooks:create", "POST", "302 403 403 400 403 302 302", data=lambda w: {"url": ""}),
+    Row("webhooks:edit", "GET", "302 403 403 200 403 302 302", kwargs=k(pk="webhook")),
+    Row("webhooks:rotate_secret", "POST", "302 403 403 302 403 302 302", kwargs=k(pk="webhook")),
+    Row("webhooks:delete", "POST", "302 403 403 302 403 302 302", kwargs=k(pk="webhook")),
+    Row("webhooks:deliveries", "GET", "302 403 403 200 403 302 302", kwargs=k(pk="webhook")),
+    Row("webhooks:resend", "POST", "302 403 403 302 403 302 302", kwargs=k(pk="webhook_delivery")),
+    # --- Share links and subscribers -------------------------------------------------------
+    Row("sharing:list", "GET", PAGE, kwargs=slug),
+    Row("sharing:create", "POST", edit(400), kwargs=slug, data=lambda w: {"label": ""}),
+    Row("sharing:revoke", "POST", edit(), kwargs=slug_and(pk="share_link")),
+    Row(
+        "sharing:preview",
+        "GET",
+        PAGE,
+        kwargs=lambda w: {"slug": w.product.slug, "audience": "customers"},
+    ),
+    Row(
+        "sharing:subscriber-add",
+        "POST",
+        edit(400),
+        kwargs=slug_and(pk="share_link"),
+        data=lambda w: {"email": "not an email"},
+    ),
+    Row(
+        "sharing:subscriber-remove",
+        "POST",
+        edit(),
+        kwargs=slug_and(pk="share_link", subscription_pk="subscription"),
+    ),
+    Row(
+        "sharing:subscriber-preview",
+        "GET",
+        PAGE,
+        kwargs=slug_and(pk="share_link", subscription_pk="subscription"),
+    ),
+    # --- Public share-link pages and digest links (anyone with the token) -----------------
+    Row(
+        "external:roadmap",
+        "GET",
+        "200 200 200 200 200 200 200",
+        kwargs=lambda w: {"token": w.share_link.token},
+    ),
+    Row(
+        "external:json",
+        "GET",
+        "200 200 200 200 200 200 200",
+        kwargs=lambda w: {"token": w.share_link.token},
+    ),
+    Row(
+        "external:feed",
+        "GET",
+        "200 200 200 200 200 200 200",
+        kwargs=lambda w: {"token": w.share_link.token},
+    ),
+    Row(
+        "external:subscribe",
+        "POST",
+        "400 400 400 400 400 400 400",
+        kwargs=lambda w: {"token": w.share_link.token},
+        data=lambda w: {"email": "nope"},
+    ),
+    Row(
+        "digests:confirm",
+        "GET",
+        "404 404 404 404 404 404 404",
+        kwargs=lambda w: {"token": "not-a-token"},
+    ),
+    Row(
+        "digests:unsubscribe",
+        "GET",
+        "200 200 200 200 200 200 200",
+        kwargs=lambda w: {"token": w.unsubscribe_token},
+    ),
+    # --- Planning app: products and features ------------------------------------------------
+    Row("roadmap:home", "GET", "302 200 200 200 200 302 302"),
+    Row("roadmap:product", "GET", PAGE, kwargs=slug),
+    Row("roadmap:feature", "GET", PAGE, kwargs=k(pk="feature")),
+    # --- REST API ----------------------------------------------------------------------------
+    Row("api:api-root", "GET", "401 200 200 200 200 200 200", api=True),
+    Row("api:product-list", "GET", "401 200 200 200 200 200 200", api=True),
+    Row(
+        "api:product-list",
+        "POST",
+        "401 403 201 201 201 403 201",
+        api=True,
+        data=lambda w: {"name": "New product", "slug": "new-product"},
+    ),
+    Row("api:product-detail", "GET", API_READ, api=True, kwargs=slug),
+    Row(
+        "api:product-detail",
+        "PATCH",
+        api_write(200),
+        api=True,
+        kwargs=slug,
+        data=lambda w: {"vision": "Sharper"},
+    ),
+    Row("api:product-detail", "DELETE", "401 403 403 204 404 403 403", api=True, kwargs=slug),
+    Row("api:product-priorities", "GET", API_READ, api=True, kwargs=slug),
+    Row("api:feature-list", "GET", "401 200 200 200 200 200 200", api=True),
+    Row(
+        "api:feature-list",
+        "POST",
+        "401 403 201 201 400 403 201",
+        api=True,
+        data=lambda w: {"product": w.product.slug, "title": "From the API"},
+    ),
+    Row("api:feature-detail", "GET", API_READ, api=True, kwargs=k(pk="feature")),
+    Row(
+        "api:feature-detail",
+        "PATCH",
+        api_write(200),
+        api=True,
+        kwargs=k(pk="feature"),
+        data=lambda w: {"effort": "3"},
+    ),
+    Row("api:feature-detail", "DELETE", api_write(204), api=True, kwargs=k(pk="feature")),
+    Row(
+        "api:roadmap-item-move",
+        "POST",
+        api_write(200),
+        api=True,
+        kwargs=k(pk="item"),
+        data=lambda w: {"horizon": "now", "position": 0},
+    ),
+    Row("api:webhook-list", "GET", "401 403 403 200 403 403 403", api=True),
+    Row(
+        "api:webhook-detail", "GET", "401 403 403 200 403 403 403", api=True, kwargs=k(pk="webhook")
+    ),
+    Row(
+        "api:webhook-rotate-secret",
+        "POST",
+        "401 403 403 200 403 403 403",
+        api=True,
+        kwargs=k(pk="webhook"),
+    ),
+    Row(
+        "api:webhook-delivery-resend",
+        "POST",
+        "401 403 403 202 403 403 403",
+        api=True,
+        kwargs=k(pk="webhook_delivery"),
+    ),
+    Row("api:webhook-delivery-list", "GET", "401 403 403 200 403 403 403", api=True),
+    Row(
+        "api:webhook-delivery-detail",
+        "GET",
+        "401 403 403 200 403 403 403",
+        api=True,
+        kwargs=k(pk="webhook_delivery"),
+    ),
+]
+
+# The plain resources share one viewset shape: list, create, detail, update, delete.
+for _basename, _attr, _create in (
+    ("persona", "persona", lambda w: {"product": w.product.slug, "name": "Ops lead"}),
+    (
+        "insight",
+        "insight",
+        lambda w: {
+            "product": w.product.slug,
+            "source": "interview",
+            "customer": "Acme",
+            "text": "Needs SSO",
+        },
+    ),
+    (
+        "objective",
+        "objective",
+        lambda w: {"product": w.product.slug, "name": "Grow", "metric": "WAU", "target": "10"},
+    ),
+    ("release", "release", lambda w: {"product": w.product.slug, "name": "R9"}),
+    ("lane", "lane", lambda w: {"product": w.product.slug, "name": "Mobile"}),
+    ("roadmap-item", "item", lambda w: {"product": w.product.slug, "title": "A theme"}),
+):
+    ROWS += [
+        Row(f"api:{_basename}-list", "GET", "401 200 200 200 200 200 200", api=True),
+        Row(f"api:{_basename}-list", "POST", "401 403 201 201 400 403 201", api=True, data=_create),
+        Row(f"api:{_basename}-detail", "GET", API_READ, api=True, kwargs=k(pk=_attr)),
+        Row(
+            f"api:{_basename}-detail",
+            "PATCH",
+            api_write(200),
+            api=True,
+            kwargs=k(pk=_attr),
+            data=lambda w: {},
+        ),
+        Row(f"api:{_basename}-detail", "DELETE", api_write(204), api=True, kwargs=k(pk=_attr)),
+    ]
+
+
+class World:
+    """One workspace with one of everything, its members, tokens, and an outsider."""
+
+    def __init__(self):
+        self.workspace = f.WorkspaceFactory()
+        self.other_workspace = f.WorkspaceFactory()
+        self.users = {}
+        memberships = {}
+        for role in (Role.VIEWER, Role.EDITOR, Role.ADMIN):
+            membership = f.MembershipFactory(workspace=self.workspace, role=role)
+            self.users[role.value] = membership.user
+            memberships[role.value] = membership
+        self.viewer_membership = memberships["viewer"]
+        self.editor_membership = memberships["editor"]
+        self.users["other"] = f.MembershipFactory(workspace=self.other_workspace).user
+
+        self.product = f.ProductFactory(workspace=self.workspace)
+        self.feature = f.FeatureFactory(product=self.product)
+        self.persona = f.PersonaFactory(product=self.product)
+        self.insight = f.InsightFactory(product=self.product)
+        self.objective = f.ObjectiveFactory(product=self.product)
+        self.release = f.ReleaseFactory(product=self.product)
+        self.lane = f.LaneFactory(product=self.product)
+        self.item = f.RoadmapItemFactory(
+            product=self.product, feature=self.feature, horizon="next", lane=self.lane
+        )
+        self.share_link = f.ShareLinkFactory(product=self.product)
+        self.subscription = digest_services.subscription_add(
+            product=self.product, share_link=self.share_link, email="cto@customer.example"
+        )
+        self.unsubscribe_token = (
+            digest_services.unsubscribe_url(self.subscription).rstrip("/").split("/")[-1]
+        )
+
+        from accounts.services import invitation_create
+        from roadmap.models import WebhookDelivery, WebhookEndpoint
+
+        self.invitation, self.invitation_token = invitation_create(
+            workspace=self.workspace,
+            email="new@example.com",
+            role=Role.VIEWER,
+            invited_by=self.users["admin"],
+        )
+        self.webhook = WebhookEndpoint.objects.create(
+            workspace=self.workspace, url="https://hooks.example.com/in", events=["feature.updated"]
+        )
+        self.webhook_delivery = WebhookDelivery.objects.create(
+            endpoint=self.webhook, event="feature.updated", payload={}
+        )
+        self.tokens = {}
+        for role in ("viewer", "editor", "admin"):
+            self.tokens[role] = self._token(self.users[role], self.workspace, "write")
+        self.tokens["other"] = self._token(self.users["other"], self.other_workspace, "write")
+        self.tokens["read"] = self._token(self.users["editor"], self.workspace, "read")
+        self.tokens["write"] = self.tokens["editor"]
+        self.editor_token = self.users["editor"].api_tokens.first()
+
+    @staticmethod
+    def _token(user, workspace, scope):
+        _, raw = api_token_issue(user=user, workspace=workspace, name=f"{scope} token", scope=scope)
+        return raw
+
+    def client(self, caller: str, *, api: bool) -> Client:
+        if api:
+            client = APIClient()
+            if caller != "anon":
+                client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.tokens[caller]}")
+            return client
+        client = Client()
+        if caller in ("viewer", "editor", "admin", "other"):
+            client.force_login(self.users[caller])
+        elif caller in ("read", "write"):
+            client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {self.tokens[caller]}"
+        return client
+
+
+@pytest.fixture
+def world(db):
+    return World()
+
+
+def _route_names(resolver: URLResolver, namespace: str = "") -> set[str]:
+    names = set()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace
+            if pattern.namespace:
+                inner = f"{namespace}{pattern.namespace}:"
+            names |= _route_names(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(namespace + pattern.name)
+    return names
+
+
+def test_every_route_has_a_row():
+    """A new route fails here until the table says who may call it."""
+    routes = {
+        name
+        for name in _route_names(get_resolver())
+        if name.split(":")[0] not in NOT_IN_TABLE_NAMESPACES or name == "admin:index"
+    }
+    covered = {row.name for row in ROWS}
+
+    assert sorted(routes - covered) == [], "routes without a row in the permission table"
+    assert sorted(covered - routes) == [], "rows for routes that do not exist"
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: row.id)
+def test_permission_table(world, row, caller):
+    client = world.client(caller, api=row.api)
+    url = reverse(row.name, kwargs=row.kwargs(world) if row.kwargs else None)
+    if row.query:
+        url += "?" + row.query
+    body = row.data(world) if row.data else {}
+    kwargs = {"format": "json"} if row.api and row.method != "GET" else {}
+
+    response = getattr(client, row.method.lower())(url, body, **kwargs)
+
+    assert response.status_code == row.statuses()[caller], (
+        f"{row.id} as {caller}: {response.status_code}"
+    )
+    if (
+        response.status_code == 302
+        and caller == "anon"
+        and row.statuses()["editor"] != 302
+        and not row.name.startswith("admin:")
+    ):
+        # Refused callers are sent to log in (allowed ones may be redirected elsewhere).
+        assert response["Location"].startswith(reverse("accounts:login")), response["Location"]
