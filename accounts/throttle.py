@@ -14,7 +14,16 @@ def _keys(email: str, address: str) -> tuple[str, str]:
 
 
 def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    """The visitor's address, for rate limits. Behind our TLS proxy (BEHIND_TLS_PROXY), every
+    connection comes from the proxy, so the last X-Forwarded-For entry (the one the proxy
+    appended; earlier entries are whatever the client sent) is the visitor; otherwise the peer."""
+    if request is None:
+        return ""
+    if settings.BEHIND_TLS_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
+    return request.META.get("REMOTE_ADDR", "")
 
 
 def login_blocked(*, email: str, address: str) -> bool:

@@ -6,6 +6,7 @@ import time
 import uuid
 
 from django.conf import settings
+from django.utils.functional import empty
 
 access_log = logging.getLogger("waymark.access")
 
@@ -31,7 +32,6 @@ class RequestLogMiddleware:
         response = self.get_response(request)
         duration_ms = (time.perf_counter() - started) * 1000
         response["X-Request-ID"] = request.request_id
-        user = getattr(request, "user", None)
         token = getattr(request, "auth", None)
         access_log.info(
             json.dumps(
@@ -41,7 +41,7 @@ class RequestLogMiddleware:
                     "path": request.path,
                     "status": response.status_code,
                     "duration_ms": round(duration_ms, 1),
-                    "user": user.pk if user is not None and user.is_authenticated else None,
+                    "user": _user_id(request),
                     "workspace": _workspace_id(request, token),
                 },
                 separators=(",", ":"),
@@ -50,15 +50,22 @@ class RequestLogMiddleware:
         return response
 
 
+def _loaded(lazy):
+    """What a lazy attribute of the request holds if something already looked it up, else None:
+    logging must not cost a query (nor fail when the database is down)."""
+    wrapped = getattr(lazy, "_wrapped", lazy)
+    return None if wrapped is empty else wrapped
+
+
+def _user_id(request):
+    user = _loaded(getattr(request, "user", None))
+    return user.pk if user is not None and user.is_authenticated else None
+
+
 def _workspace_id(request, token):
     if token is not None and hasattr(token, "workspace_id"):
         return token.workspace_id
-    # Only if something already looked it up: logging must not cost a query.
-    lazy = getattr(request, "workspace", None)
-    wrapped = getattr(lazy, "_wrapped", None)
-    if wrapped is None or wrapped.__class__.__name__ == "object":
-        return None
-    return getattr(wrapped, "pk", None)
+    return getattr(_loaded(getattr(request, "workspace", None)), "pk", None)
 
 
 class SecurityHeadersMiddleware:

@@ -32,7 +32,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.WaymarkAdminConfig",  # django.contrib.admin, with the queue health page
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -97,6 +97,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Reuse connections, but check them first so a restarted server is survived.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # An unreachable server fails a request within seconds (a clean 503) instead of hanging it.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
@@ -149,8 +154,11 @@ def _redis_db(url: str, db: int) -> str:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, except that a Redis outage degrades to a per-process cache
+            # instead of answering 500 (config/cache.py; README "Deploying").
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": env("CACHE_URL", default=_redis_db(REDIS_URL, 1)),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
             # Parallel test workers share one Redis: keep their keys apart.
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="waymark")
             + (env("PYTEST_XDIST_WORKER", default="") if TESTING else ""),
@@ -161,6 +169,9 @@ else:
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
+# Nothing reads task results. Storing none also keeps a publish off the result backend, which
+# otherwise subscribes to the result first and, with Redis down, retries that for 20 s.
+CELERY_TASK_IGNORE_RESULT = True
 # Without a broker the app still works: tasks run in-process when they are enqueued.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -180,7 +191,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
 }
-CELERY_BROKER_CONNECTION_MAX_RETRIES = 1
+# One quick retry (a pooled connection may be stale after a Redis restart), then give up.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
+# Workers, on the other hand, wait for the broker to come back however long it takes.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE = {
     "recompute-pending-scores": {
         "task": "roadmap.tasks.recompute_pending_products",
@@ -266,8 +285,11 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if env.bool("BEHIND_TLS_PROXY", default=False):
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The proxy appends the address it saw to X-Forwarded-For; rate limits key on that one.
+    REST_FRAMEWORK["NUM_PROXIES"] = 1
 if not DEBUG and not TESTING:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     # Probes and load balancers speak plain HTTP to the container.

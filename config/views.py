@@ -1,7 +1,14 @@
 """Site-wide error pages: JSON under /api/, HTML elsewhere, never a Django debug page."""
 
-from django.http import JsonResponse
+import sys
+
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+
+# How long a client should wait before retrying while the database is unreachable.
+RETRY_AFTER_SECONDS = 30
 
 
 def _wants_json(request) -> bool:
@@ -14,12 +21,40 @@ def page_not_found(request, exception=None):
     return render(request, "404.html", status=404)
 
 
+def _database_unavailable(exc) -> bool:
+    """The database could not be reached, or the connection broke (a restart, a failover); not
+    a query that failed on a live connection (a timeout, a missing table), which is a 500."""
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    raw = connection.connection
+    return raw is None or bool(getattr(raw, "closed", False))
+
+
 def server_error(request):
+    """The 500 page, or a 503 with Retry-After while the database is unreachable.
+
+    Rendered without the request's context processors: they may need the database that just
+    failed (the current workspace), and an error page must not fail in turn.
+    """
+    exc = sys.exc_info()[1]
+    if _database_unavailable(exc):
+        if _wants_json(request):
+            response = JsonResponse(
+                {
+                    "detail": "Waymark is temporarily unavailable. Try again shortly.",
+                    "code": "service_unavailable",
+                },
+                status=503,
+            )
+        else:
+            response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if _wants_json(request):
         return JsonResponse(
             {"detail": "Something went wrong on our side.", "code": "server_error"}, status=500
         )
-    return render(request, "500.html", status=500)
+    return HttpResponse(render_to_string("500.html"), status=500)
 
 
 def bad_request(request, exception=None):

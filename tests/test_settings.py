@@ -133,7 +133,7 @@ def test_with_redis_tasks_go_to_the_broker_and_the_cache_uses_another_database()
         False,
         "redis://cache.internal:6380/0",
         "redis://cache.internal:6380/0",
-        "django.core.cache.backends.redis.RedisCache",
+        "config.cache.ResilientRedisCache",
         "redis://cache.internal:6380/1",
     ]
 

@@ -63,3 +63,29 @@ def test_success_clears_the_account_counter(client):
     for _ in range(4):
         _login(client, "pm@example.com", "wrong")
     assert _login(client, "pm@example.com", "correct horse battery").status_code == 302
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("behind_proxy", [True, False])
+def test_behind_the_proxy_the_forwarded_address_is_the_visitor(client, settings, behind_proxy):
+    """Every connection comes from the proxy: without reading X-Forwarded-For, one attacker
+    would lock every visitor out. A spoofed first entry does not help the attacker."""
+    settings.BEHIND_TLS_PROXY = behind_proxy
+    user = f.UserFactory(email="target@example.com")
+    f.MembershipFactory(user=user)
+    for i in range(20):
+        client.post(
+            "/accounts/login/",
+            {"username": f"guess{i}@example.com", "password": "wrong"},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"1.2.3.{i}, 10.6.6.6",
+        )
+
+    visitor = client.post(
+        "/accounts/login/",
+        {"username": "target@example.com", "password": "correct horse battery"},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="10.1.1.1",
+    )
+
+    assert (visitor.status_code == 302) is behind_proxy
