@@ -1,10 +1,16 @@
-"""What the environment offers the tests: real services and a browser, or why not."""
+"""What the environment offers the tests: real services and a browser, or why not; a Celery
+worker process to run tasks in, and a mail backend that worker can be stopped in the middle of."""
 
 import os
 import shutil
 import socket
+import time
+import uuid
 from functools import cache
+from pathlib import Path
 from urllib.parse import urlparse
+
+from django.core.mail.backends.filebased import EmailBackend as FileEmailBackend
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
@@ -52,13 +58,25 @@ def browser_missing_reason() -> str | None:
 
 
 class CeleryWorker:
-    """Starts ``celery worker`` in a subprocess on a unique queue, against the test database."""
+    """Starts ``celery worker`` in a subprocess on a unique queue, against the test database.
 
-    def __init__(self, tmp_path):
-        import uuid
+    ``queue`` names an existing queue instead (a restarted worker); ``pool`` and ``concurrency``
+    are the worker's options; ``env`` adds to its environment.
+    """
 
-        self.queue = f"test-{uuid.uuid4().hex[:12]}"
-        self.log_path = tmp_path / f"{self.queue}.log"
+    def __init__(
+        self,
+        tmp_path,
+        *,
+        queue: str | None = None,
+        pool: str = "solo",
+        concurrency: int = 1,
+        env: dict | None = None,
+    ):
+        self.queue = queue or f"test-{uuid.uuid4().hex[:12]}"
+        # Another worker on the same queue (a restart) keeps its own log.
+        self.log_path = tmp_path / f"{self.queue}-{uuid.uuid4().hex[:6]}.log"
+        self.pool, self.concurrency, self.extra_env = pool, concurrency, env or {}
         self.process = None
 
     def environment(self) -> dict:
@@ -75,13 +93,12 @@ class CeleryWorker:
             CELERY_TASK_ALWAYS_EAGER="0",
             DEBUG="1",
         )
+        env.update(self.extra_env)
         return env
 
     def start(self, timeout: float = 30.0) -> None:
         import subprocess
         import sys
-        import time
-        from pathlib import Path
 
         root = Path(__file__).resolve().parent.parent
         self._log = open(self.log_path, "w")  # noqa: SIM115
@@ -93,8 +110,8 @@ class CeleryWorker:
                 "-A",
                 "config",
                 "worker",
-                "--pool=solo",
-                "--concurrency=1",
+                f"--pool={self.pool}",
+                f"--concurrency={self.concurrency}",
                 "-Q",
                 self.queue,
                 "--without-gossip",
@@ -107,6 +124,9 @@ class CeleryWorker:
             env=self.environment(),
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            # A process group of its own: ``kill()`` takes the pool's children with it, and
+            # nothing else.
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -127,16 +147,26 @@ class CeleryWorker:
             try:
                 self.process.wait(timeout=10)
             except Exception:
-                self.process.kill()
-                self.process.wait()
+                self.kill()
         if getattr(self, "_log", None):
             self._log.close()
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes at once, as a crash or the OOM killer
+        would: no warm shutdown, no acknowledgement, no requeue."""
+        import signal
+
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
     """Poll until ``predicate()`` is truthy; return its value or fail after ``timeout`` seconds."""
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -144,3 +174,37 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+class HeldFileEmailBackend(FileEmailBackend):
+    """Writes each message to its own file in ``$TEST_MAIL_DIR``, and can be held mid-send.
+
+    For a worker process (``EMAIL_BACKEND=tests.support.HeldFileEmailBackend``): while the file
+    ``$TEST_MAIL_HOLD`` exists, a message to an address listed in it is announced by a file in
+    ``$TEST_MAIL_HELD_DIR`` (holding its recipients) and waits, unsent, until the hold file is
+    removed. A test can so kill the worker while a send is in flight and before any mail is out.
+    """
+
+    HOLD_AT_MOST = 60.0  # seconds: a test that never releases the hold does not hang the worker
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("file_path", os.environ["TEST_MAIL_DIR"])
+        super().__init__(*args, **kwargs)
+
+    def send_messages(self, email_messages):
+        hold = Path(os.environ.get("TEST_MAIL_HOLD") or "/nonexistent")
+        recipients = sorted({r for message in email_messages for r in message.recipients()})
+        if hold.exists() and set(recipients) & set(hold.read_text().split()):
+            held_dir = Path(os.environ["TEST_MAIL_HELD_DIR"])
+            partial = held_dir / f".{uuid.uuid4().hex}"
+            partial.write_text("\n".join(recipients))
+            partial.rename(held_dir / partial.name[1:])  # appears whole
+            deadline = time.monotonic() + self.HOLD_AT_MOST
+            while hold.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+        return super().send_messages(email_messages)
+
+    def _get_filename(self):
+        # One file per message, named apart across processes (the default name is the time to the
+        # second and id(self), which two forked pool processes can share).
+        return os.path.join(self.file_path, f"{os.getpid()}-{uuid.uuid4().hex}.eml")

@@ -4,22 +4,36 @@ Exactly once: ``digests_enqueue_due`` creates one ``DigestDelivery`` per subscri
 (a unique constraint, so two beats cannot both create it) before anything is sent. ``digest_send``
 locks that row, re-checks its status and marks it sent in the same transaction as the send, so a
 retried task or a redelivered message finds it sent and does nothing. A worker killed mid-send
-rolls the transaction back; with late acknowledgement the message is delivered again (and the
-sweeper re-enqueues anything left pending), and the digest goes out once.
+rolls the transaction back; with late acknowledgement the message is delivered again once the
+broker's visibility timeout has passed (``CELERY_VISIBILITY_TIMEOUT``; the sweeper also re-enqueues
+anything left pending), and the digest goes out once.
+
+One window is left, and it errs towards at-least-once: a worker that dies after the mail server
+took the message but before the row's transaction commits sends that digest again on redelivery.
+The alternative (commit "sending" first, never resend it) would lose the digest instead. The
+window is the length of one commit; the Message-ID is the same for every attempt of a delivery,
+so mail systems that drop duplicates by Message-ID drop that one.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
+import ipaddress
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Max, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -147,20 +161,61 @@ def digest_events(subscription: Subscription, since, until):
     return events.order_by("occurred_at", "id")
 
 
-def digest_build(
-    *, subscription: Subscription, since: datetime.datetime | None, until: datetime.datetime
-) -> Digest | None:
-    """The digest of the changes a subscriber may read between two instants; None when nothing
-    they may see changed. External subscribers see only what the share link's audience allows."""
+# Every subscriber of a link told of the same window reads the same sections (only the name and
+# the unsubscribe link differ), and one beat gives all subscribers on one schedule the same
+# window. So a worker keeps the sections of its last few windows, keyed by product, audience
+# (None: the internal roadmap, never shared with a link's) and window, and by the count and
+# last id of the window's events: change events are never edited, so an event committed late
+# into a window is the only way its sections change, and it changes the key.
+SECTIONS_KEPT = 16
+_sections_kept: OrderedDict[tuple, list] = OrderedDict()
+_sections_lock = threading.Lock()
+
+
+def _digest_sections(
+    subscription: Subscription, since, until, *, reuse: bool
+) -> list[dict[str, Any]]:
     from roadmap.external import digest_sections
 
-    product = subscription.product
     audience = subscription.share_link.audience if subscription.share_link_id else None
-    sections = digest_sections(
-        product=product,
-        audience=audience,
-        events=digest_events(subscription, since, until),
-    )
+    events = digest_events(subscription, since, until)
+    if not reuse:
+        return digest_sections(product=subscription.product, audience=audience, events=events)
+    window = events.aggregate(count=Count("id"), last=Max("id"))
+    key = (subscription.product_id, audience, since, until, window["count"], window["last"])
+    with _sections_lock:
+        if key in _sections_kept:
+            _sections_kept.move_to_end(key)
+            return _sections_kept[key]
+    sections = digest_sections(product=subscription.product, audience=audience, events=events)
+    with _sections_lock:
+        _sections_kept[key] = sections
+        while len(_sections_kept) > SECTIONS_KEPT:
+            _sections_kept.popitem(last=False)
+    return sections
+
+
+def digest_sections_forget() -> None:
+    """Drop the sections this process keeps (for benchmarks and tests)."""
+    with _sections_lock:
+        _sections_kept.clear()
+
+
+def digest_build(
+    *,
+    subscription: Subscription,
+    since: datetime.datetime | None,
+    until: datetime.datetime,
+    reuse_sections: bool = False,
+) -> Digest | None:
+    """The digest of the changes a subscriber may read between two instants; None when nothing
+    they may see changed. External subscribers see only what the share link's audience allows.
+
+    ``reuse_sections``: take the sections built for another subscriber of the same link (or of
+    the internal roadmap) and window by this process, if any; read-only, they are shared.
+    """
+    product = subscription.product
+    sections = _digest_sections(subscription, since, until, reuse=reuse_sections)
     entries = sum(len(s["entries"]) for s in sections)
     if not entries:
         return None
@@ -199,16 +254,18 @@ def unsubscribe_url(subscription: Subscription) -> str:
 
 
 def digest_message(*, subscription: Subscription, digest: Digest, delivery_id=None):
+    """The email of a digest; with a delivery, a Message-ID that every attempt of it shares."""
     url = unsubscribe_url(subscription)
+    headers = {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    if delivery_id:
+        headers["X-Waymark-Digest"] = str(delivery_id)
+        host = urlsplit(settings.SITE_URL).hostname or "localhost"
+        headers["Message-ID"] = f"<digest-{delivery_id}@{host}>"
     message = EmailMultiAlternatives(
-        subject=digest.subject,
-        body=digest.text,
-        to=[subscription.email],
-        headers={
-            "List-Unsubscribe": f"<{url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            **({"X-Waymark-Digest": str(delivery_id)} if delivery_id else {}),
-        },
+        subject=digest.subject, body=digest.text, to=[subscription.email], headers=headers
     )
     message.attach_alternative(digest.html, "text/html")
     return message
@@ -242,11 +299,16 @@ def digest_send(*, delivery_id: int) -> str:
             return delivery.status
         delivery.attempts += 1
         digest = digest_build(
-            subscription=subscription, since=delivery.events_from, until=delivery.events_through
+            subscription=subscription,
+            since=delivery.events_from,
+            until=delivery.events_through,
+            reuse_sections=True,
         )
         if digest is None:
             delivery.status = DigestStatus.SKIPPED
         else:
+            # Killed from here to the commit below, the worker leaves the row pending and the
+            # message unacknowledged: the digest is sent again (at least once, see the top).
             digest_message(subscription=subscription, digest=digest, delivery_id=delivery.pk).send()
             delivery.status = DigestStatus.SENT
             delivery.sent_at = timezone.now()
@@ -282,6 +344,54 @@ def digest_retry(*, delivery: DigestDelivery) -> None:
 
 # --- Subscribe / unsubscribe ---------------------------------------------------------------------
 
+# The sign-up form mails a confirmation to whatever address it is given: without a limit, anyone
+# could mail anyone through it, as often as they like. Every request counts, subscribed or not,
+# so being refused never tells whether an address is subscribed.
+SUBSCRIBE_PER_CLIENT = 5  # requests from one client address (an IPv6 /64 counts as one) ...
+SUBSCRIBE_CLIENT_WINDOW = 60 * 60  # ... an hour
+SUBSCRIBE_PER_EMAIL = 3  # requests for one email address, whatever the link ...
+SUBSCRIBE_EMAIL_WINDOW = 24 * 60 * 60  # ... a day
+
+
+class SubscribeLimited(Exception):
+    """Too many subscription requests from one client, or for one email address."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"Too many subscription requests; retry in {retry_after} s.")
+        self.retry_after = retry_after
+
+
+def _client_key(client: str) -> str:
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return client
+    if address.version == 6:  # one host gets a whole /64
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _count(key: str, window: int) -> int:
+    """Requests so far in a fixed window that starts with the first one, this one included."""
+    cache.add(key, 0, window)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, window)
+        return 1
+
+
+def subscription_request_count(*, email: str, client: str | None) -> None:
+    """Count one sign-up request; SubscribeLimited once the client or the email address has had
+    its share. ``client`` None: not from the web (no per-client limit)."""
+    if client is not None:
+        key = f"digest-subscribe:client:{_client_key(client)}"
+        if _count(key, SUBSCRIBE_CLIENT_WINDOW) > SUBSCRIBE_PER_CLIENT:
+            raise SubscribeLimited(SUBSCRIBE_CLIENT_WINDOW)
+    hashed = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    if _count(f"digest-subscribe:email:{hashed}", SUBSCRIBE_EMAIL_WINDOW) > SUBSCRIBE_PER_EMAIL:
+        raise SubscribeLimited(SUBSCRIBE_EMAIL_WINDOW)
+
 
 @transaction.atomic
 def subscription_unsubscribe(*, token: str) -> Subscription | None:
@@ -313,13 +423,16 @@ def subscription_request(
     weekday: int = 0,
     send_time: datetime.time | None = None,
     tz: str = "UTC",
+    client: str | None = None,
 ) -> Subscription:
     """An outsider asks to follow a share link: nothing is sent before they confirm by email.
 
     Asking again resends the confirmation (or does nothing if already confirmed), so the form
-    never reveals whether an address is subscribed.
+    never reveals whether an address is subscribed. Rate-limited per ``client`` (the requester's
+    address) and per email address: SubscribeLimited, and nothing is sent.
     """
     email = email.strip().lower()
+    subscription_request_count(email=email, client=client)
     subscription = Subscription.objects.filter(share_link=share_link, email=email).first()
     if subscription is None:
         subscription = Subscription(

@@ -23,6 +23,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.throttle import client_address
 from roadmap import external
 from roadmap.models import Frequency, ShareLink
 from roadmap.services import digests, sharing
@@ -61,7 +62,7 @@ def not_found(request: HttpRequest) -> HttpResponse:
 
 
 def _client(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    return client_address(request) or "unknown"
 
 
 def _unlock_mark(link: ShareLink) -> str:
@@ -165,7 +166,8 @@ def _roadmap_response(request, link: ShareLink, *, form: SubscribeForm | None = 
 @require_http_methods(["POST"])
 def subscribe(request: HttpRequest, token: str) -> HttpResponse:
     """Ask for digests of this roadmap. The answer is the same "check your inbox" page whether or
-    not the address is already subscribed; a bad address brings the page back with the error."""
+    not the address is already subscribed; a bad address brings the page back with the error, and
+    so does asking too often (429)."""
     link = _usable_link(token)
     if link is None:
         return not_found(request)
@@ -179,9 +181,15 @@ def subscribe(request: HttpRequest, token: str) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 name=form.cleaned_data["name"],
                 frequency=form.cleaned_data["frequency"],
+                client=_client(request),
             )
         except ValidationError as exc:
             form.add_service_errors(exc)
+        except digests.SubscribeLimited as exc:
+            form.add_error(None, "Too many subscription requests. Please try again later.")
+            response = _roadmap_response(request, link, form=form, status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         else:
             context = {"product_name": link.product.name, "page_url": _urls(link)["page"]}
             return _protect(render(request, "external/subscribe_sent.html", context), link)

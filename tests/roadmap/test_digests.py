@@ -3,6 +3,7 @@ outsiders signing up from the external page; the PM's subscriber list and next-d
 
 import datetime
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
@@ -11,6 +12,8 @@ from django.utils import timezone
 from accounts.models import Role
 from roadmap.models import DigestDelivery, DigestStatus, Subscription
 from roadmap.services.digests import (
+    digest_build,
+    digest_sections_forget,
     digest_send,
     digests_enqueue_due,
     subscription_add,
@@ -136,6 +139,24 @@ def test_a_sent_delivery_is_not_sent_again(
     assert len(mailoutbox) == 1
 
 
+def test_a_digest_sent_again_keeps_its_message_id(
+    product, roadmap, link, mailoutbox, django_capture_on_commit_callbacks, settings
+):
+    _follow(product, link)
+    _ship_and_move(roadmap)
+    [delivery_id] = _enqueue(django_capture_on_commit_callbacks)
+
+    # A worker that died after the mail went out but before the row was marked sent: the
+    # digest goes out again, as the same message, so mail systems can drop the duplicate
+    DigestDelivery.objects.filter(pk=delivery_id).update(status=DigestStatus.PENDING)
+    assert digest_send(delivery_id=delivery_id) == DigestStatus.SENT
+
+    first, again = (message.message()["Message-ID"] for message in mailoutbox)
+    host = urlsplit(settings.SITE_URL).hostname
+    assert first == again == f"<digest-{delivery_id}@{host}>"
+    assert mailoutbox[0].body == mailoutbox[1].body
+
+
 def test_no_email_when_only_internal_items_changed(
     product, roadmap, link, mailoutbox, django_capture_on_commit_callbacks
 ):
@@ -176,6 +197,78 @@ def test_changes_before_subscribing_are_not_told(
 
     assert mailoutbox == []
     assert DigestDelivery.objects.get(subscription=subscription).status == DigestStatus.SKIPPED
+
+
+# --- Subscribers of one window share its sections, never across audiences -----------------------
+
+
+def _same_window(*subscriptions):
+    start = timezone.now() - datetime.timedelta(minutes=1)
+    Subscription.objects.filter(pk__in=[s.pk for s in subscriptions]).update(sent_through=start)
+
+
+def test_internal_sections_built_first_never_reach_an_external_subscriber(
+    product, roadmap, link, editor, mailoutbox, django_capture_on_commit_callbacks
+):
+    digest_sections_forget()
+    investors = f.ShareLinkFactory(product=product, audience="investors")
+    # Sent in the order of their addresses: the internal digest is built first
+    subscriptions = [
+        subscription_add(
+            product=product,
+            email="a-member@example.org",
+            user=editor,
+            frequency="daily",
+            send_time=datetime.time(0, 0),
+        ),
+        _follow(product, link, email="b-customer@example.org"),
+        _follow(product, investors, email="c-investor@example.org"),
+        _follow(product, link, email="d-customer@example.org"),
+    ]
+    _same_window(*subscriptions)
+    # Dated: investors, told quarters, see no move when the horizon changes
+    roadmap["moved"].end_date = datetime.date(2027, 8, 1)
+    roadmap["moved"].save(update_fields=["end_date"])
+    _ship_and_move(roadmap)
+    feature_update(feature=roadmap["secret"].feature, data={"status": "shipped"})
+
+    _enqueue(django_capture_on_commit_callbacks)
+
+    mails = {message.to[0]: message for message in mailoutbox}
+    assert sorted(mails) == [s.email for s in subscriptions]
+    assert "Project Nightingale" in _body(mails["a-member@example.org"])
+    for email in ("b-customer@example.org", "c-investor@example.org", "d-customer@example.org"):
+        text = mails[email].subject + _body(mails[email])
+        assert SHIPPED in text
+        for marker in INTERNAL_MARKERS:
+            assert marker not in text, (email, marker)
+    # Customers read of the move by horizon; investors, by quarter, are not told of it
+    assert "Moved from Next to Later" in _body(mails["d-customer@example.org"])
+    assert MOVED not in _body(mails["c-investor@example.org"])
+    # Each with their own unsubscribe link
+    links = {email: mails[email].extra_headers["List-Unsubscribe"] for email in mails}
+    assert len(set(links.values())) == 4
+
+
+def test_a_change_committed_late_into_a_window_reaches_later_subscribers(
+    product, roadmap, link, django_assert_num_queries
+):
+    digest_sections_forget()
+    first, second = _follow(product, link, "first@example.org"), _follow(product, link)
+    since = timezone.now() - datetime.timedelta(minutes=1)
+    roadmap_item_move(item=roadmap["moved"], horizon="later", position=0)
+    until = timezone.now() + datetime.timedelta(seconds=1)
+    before = digest_build(subscription=first, since=since, until=until, reuse_sections=True)
+
+    # A transaction that began inside the window commits its change only now
+    feature_update(feature=roadmap["shipped"].feature, data={"status": "shipped"})
+    after = digest_build(subscription=second, since=since, until=until, reuse_sections=True)
+    with django_assert_num_queries(1):  # the window's events are counted, not read again
+        again = digest_build(subscription=second, since=since, until=until, reuse_sections=True)
+
+    assert SHIPPED not in before.text and MOVED in before.text
+    assert SHIPPED in after.text and MOVED in after.text
+    assert again == after
 
 
 # --- Outsiders sign up from the external page ----------------------------------------------------
@@ -296,6 +389,76 @@ def test_password_protected_link_needs_the_password_to_subscribe(client, product
 
     assert response.status_code == 302
     assert not Subscription.objects.exists()
+
+
+def _ask(client, link, email, address="203.0.113.7", name=""):
+    return client.post(
+        _subscribe_url(link),
+        {"email": email, "name": name, "frequency": "weekly"},
+        REMOTE_ADDR=address,
+    )
+
+
+def test_one_address_may_ask_five_times_an_hour(
+    client, link, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        allowed = [_ask(client, link, f"reader{i}@example.org") for i in range(5)]
+        refused = _ask(client, link, "sixth@example.org", name="Robin")
+        elsewhere = _ask(client, link, "sixth@example.org", address="198.51.100.9")
+
+    assert [r.status_code for r in allowed] == [200] * 5
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "3600"
+    page = refused.content.decode()
+    assert "Too many subscription requests. Please try again later." in page
+    assert 'value="sixth@example.org"' in page and 'value="Robin"' in page
+    # The refused request created nothing and mailed no one; another address is not held back
+    assert elsewhere.status_code == 200
+    assert [m.to for m in mailoutbox] == [[f"reader{i}@example.org"] for i in range(5)] + [
+        ["sixth@example.org"]
+    ]
+    assert Subscription.objects.count() == 6
+
+
+def test_one_email_address_gets_three_requests_a_day_whatever_the_link(
+    client, product, link, mailoutbox, django_capture_on_commit_callbacks
+):
+    other_link = f.ShareLinkFactory(product=f.ProductFactory(), audience="investors")
+    with django_capture_on_commit_callbacks(execute=True):
+        allowed = [
+            _ask(client, link, "victim@example.org", address=f"198.51.100.{i}") for i in range(3)
+        ]
+        refused = [
+            _ask(client, link, "Victim@Example.org", address="192.0.2.1"),
+            _ask(client, other_link, "victim@example.org", address="192.0.2.2"),
+        ]
+
+    assert [r.status_code for r in allowed] == [200] * 3
+    assert [r.status_code for r in refused] == [429, 429]
+    assert refused[0]["Retry-After"] == str(24 * 60 * 60)
+    assert len(mailoutbox) == 3  # the confirmation, sent again twice, then nothing
+    assert list(Subscription.objects.values_list("share_link", "email")) == [
+        (link.pk, "victim@example.org")
+    ]
+
+
+def test_an_ipv6_client_counts_as_its_whole_64(client, link, mailoutbox):
+    for i in range(5):
+        assert (
+            _ask(client, link, f"r{i}@example.org", address=f"2001:db8:1:2::{i + 1}").status_code
+            == 200
+        )
+
+    assert _ask(client, link, "r5@example.org", address="2001:db8:1:2:ffff::1").status_code == 429
+    assert _ask(client, link, "r5@example.org", address="2001:db8:1:3::1").status_code == 200
+
+
+def test_invalid_requests_do_not_use_up_the_limit(client, link):
+    for _ in range(6):
+        assert _ask(client, link, "not-an-address").status_code == 400
+
+    assert _ask(client, link, "reader@example.org").status_code == 200
 
 
 # --- The PM's subscriber list --------------------------------------------------------------------

@@ -1,0 +1,45 @@
+"""`make bench` on a small scale, so the benchmark commands keep working as the code changes."""
+
+import re
+from io import StringIO
+
+from django.core.management import call_command
+
+from roadmap.models import Feature, Subscription
+
+
+def _run(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_bench_digests_builds_every_digest_with_queries_that_do_not_grow(db):
+    output = _run("bench_digests", "--subscribers", "12", "--sample", "5")
+
+    assert "12 subscribers of one share link" in output
+    assert Subscription.objects.filter(share_link__product__slug="bench-digests").count() == 12
+    windows = re.findall(
+        r"(\d+) events, (\d+) told to customers, timed over (\d+) subscribers: [\d.]+ ms per "
+        r"digest; queries: (\d+) for the first digest of the window, (\d+) for each other",
+        output,
+    )
+    assert windows == [("50", "35", "12", "2", "1"), ("500", "350", "5", "2", "1")]
+    assert len(re.findall(r"ratio digest / lower bound: \d+\.\d\d", output)) == 2
+
+
+def test_bench_digests_reuses_what_an_earlier_run_seeded(db):
+    _run("bench_digests", "--subscribers", "3", "--sample", "2")
+    output = _run("bench_digests", "--subscribers", "5", "--sample", "2")
+
+    assert "5 subscribers of one share link" in output
+    assert Subscription.objects.filter(share_link__product__slug="bench-digests").count() == 5
+
+
+def test_bench_scores_and_bench_api_run(db):
+    scores = _run("bench_scores", "--features", "40", "--repeat", "1")
+    api = _run("bench_api", "--features", "20", "--repeat", "1")
+
+    assert "product has 40 features" in scores and "ratio recompute / lower bound" in scores
+    assert Feature.objects.filter(product__slug="bench-scores").exclude(rank=None).exists()
+    assert "20 features" in api and "ratio endpoint / lower bound" in api
