@@ -20,16 +20,25 @@ from roadmap.services.scoring import product_request_recompute
 
 from .models import (
     ChangeEvent,
+    Comparison,
+    Competitor,
     DigestDelivery,
     Feature,
     FeatureDriverScore,
     FeatureRankSnapshot,
     Insight,
     Lane,
+    LaunchTask,
+    LaunchTemplateTask,
+    MarketSize,
     Objective,
     Persona,
+    Positioning,
+    PositioningAnswer,
+    PricePlan,
     Product,
     Release,
+    RevenueModel,
     RoadmapItem,
     ScoringDriver,
     ShareLink,
@@ -298,6 +307,105 @@ class ObjectiveAdmin(LargeTableAdmin):
     readonly_fields = TIMESTAMPS
 
 
+# --- Strategy and go-to-market -----------------------------------------------------------
+
+
+class PositioningAnswerInline(admin.StackedInline):
+    model = PositioningAnswer
+    extra = 0
+    autocomplete_fields = ("insights", "personas", "updated_by")
+
+
+@admin.register(Positioning)
+class PositioningAdmin(ReadOnlyHistoryAdmin, LargeTableAdmin):
+    list_display = ("product", "show_to_investors", "show_to_executives", "updated_at")
+    list_select_related = ("product",)
+    search_fields = ("product__name",)
+    autocomplete_fields = ("product",)
+    inlines = (PositioningAnswerInline,)
+    readonly_fields = TIMESTAMPS
+
+
+@admin.register(PositioningAnswer)
+class PositioningAnswerAdmin(ReadOnlyHistoryAdmin, LargeTableAdmin):
+    list_display = ("positioning", "question", "updated_at")
+    list_filter = ("question",)
+    list_select_related = ("positioning__product",)
+    search_fields = ("text", "positioning__product__name")
+    autocomplete_fields = ("positioning", "insights", "personas", "updated_by")
+    readonly_fields = TIMESTAMPS
+
+
+@admin.register(Competitor)
+class CompetitorAdmin(LargeTableAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_display = ("name", "product", "segment", "website")
+    list_filter = ("product",)
+    list_select_related = ("product",)
+    search_fields = ("name", "segment", "product__name")
+    autocomplete_fields = ("product",)
+    readonly_fields = TIMESTAMPS
+
+
+@admin.register(Comparison)
+class ComparisonAdmin(LargeTableAdmin):
+    list_display = ("competitor", "feature", "lane", "status")
+    list_filter = ("status",)
+    list_select_related = ("competitor", "feature", "lane")
+    search_fields = ("competitor__name", "feature__title", "lane__name", "note")
+    autocomplete_fields = ("competitor", "feature", "lane")
+    readonly_fields = TIMESTAMPS
+
+
+@admin.register(MarketSize)
+class MarketSizeAdmin(LargeTableAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_display = ("product", "kind", "value", "as_of", "source")
+    list_filter = ("kind", "product")
+    list_select_related = ("product",)
+    search_fields = ("product__name", "source")
+    autocomplete_fields = ("product",)
+    readonly_fields = TIMESTAMPS
+
+
+@admin.register(RevenueModel)
+class RevenueModelAdmin(ReadOnlyHistoryAdmin, LargeTableAdmin):
+    list_display = ("product", "currency", "conversion_rate")
+    list_select_related = ("product",)
+    search_fields = ("product__name",)
+    autocomplete_fields = ("product",)
+    readonly_fields = TIMESTAMPS
+
+
+@admin.register(PricePlan)
+class PricePlanAdmin(LargeTableAdmin):
+    list_display = ("name", "product", "yearly_price", "persona", "conversion_rate")
+    list_filter = ("product",)
+    list_select_related = ("product", "persona")
+    search_fields = ("name", "product__name")
+    autocomplete_fields = ("product", "persona")
+    readonly_fields = TIMESTAMPS
+
+
+@admin.register(LaunchTemplateTask)
+class LaunchTemplateTaskAdmin(LargeTableAdmin):
+    list_display = ("title", "team", "workspace", "days_before_release", "position")
+    list_filter = ("team",)
+    list_select_related = ("workspace",)
+    search_fields = ("title", "workspace__name")
+    readonly_fields = TIMESTAMPS
+
+
+@admin.register(LaunchTask)
+class LaunchTaskAdmin(ReadOnlyHistoryAdmin, LargeTableAdmin):
+    list_display = ("title", "release", "team", "owner", "due_on", "done_at")
+    list_filter = ("team",)
+    list_select_related = ("release", "owner")
+    search_fields = ("title", "release__name")
+    autocomplete_fields = ("release", "owner", "done_by")
+    readonly_fields = TIMESTAMPS
+
+
 # --- Roadmap -------------------------------------------------------------------------------
 
 
@@ -433,3 +541,35 @@ class WebhookDeliveryAdmin(ViewOnlyAdmin):
     list_select_related = ("endpoint",)
     search_fields = ("endpoint__url",)
     raw_id_fields = ("endpoint",)
+
+
+# --- Queue health --------------------------------------------------------------------------
+
+
+def queue_health(request):
+    """Background work at a glance: stale scores, unsent digests, undelivered webhooks, broker.
+
+    Staff only (routed by config/admin.py through ``admin_view``); each list also needs the
+    permission to view its model, as on the model's own admin pages.
+    """
+    from django.template.response import TemplateResponse
+
+    from roadmap.selectors import queue_health as health
+
+    user = request.user
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Queue health"),
+        "recomputes": (
+            health.pending_recomputes() if user.has_perm("roadmap.view_product") else None
+        ),
+        "digests": (
+            health.unsent_digests() if user.has_perm("roadmap.view_digestdelivery") else None
+        ),
+        "webhooks": (
+            health.undelivered_webhooks() if user.has_perm("roadmap.view_webhookdelivery") else None
+        ),
+        "broker": health.broker_status(),
+        "overdue_minutes": int(health.RECOMPUTE_OVERDUE.total_seconds() // 60),
+    }
+    return TemplateResponse(request, "admin/queue_health.html", context)

@@ -14,7 +14,10 @@ releases or exact dates.
 
 An audience preset (``AUDIENCES``) decides the rest: customers get horizon columns and what
 shipped recently; investors get quarters and objectives; executives get quarters, a summary by
-lane and objectives.
+lane and objectives. Investors and executives may also read the product's positioning (each
+question and its answer, never what it cites), but only when the PM shows it to that audience.
+Competitors, comparisons, market sizes, the revenue model, price plans and launch checklists
+never leave.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from roadmap.models import (
     FeatureStatus,
     Horizon,
     Objective,
+    PositioningAnswer,
+    PositioningQuestion,
     Product,
     RoadmapItem,
     Visibility,
@@ -71,6 +76,8 @@ class AudiencePreset:
     shipped_recently: bool
     objectives: bool
     lanes_summary: bool
+    # May read the positioning, when the product's positioning is shown to this audience.
+    positioning: bool = False
 
 
 AUDIENCES: dict[str, AudiencePreset] = {
@@ -94,6 +101,7 @@ AUDIENCES: dict[str, AudiencePreset] = {
         shipped_recently=False,
         objectives=True,
         lanes_summary=False,
+        positioning=True,
     ),
     Audience.EXECUTIVES.value: AudiencePreset(
         key=Audience.EXECUTIVES.value,
@@ -104,6 +112,7 @@ AUDIENCES: dict[str, AudiencePreset] = {
         shipped_recently=False,
         objectives=True,
         lanes_summary=True,
+        positioning=True,
     ),
 }
 
@@ -249,9 +258,10 @@ def external_roadmap(
     """A product's roadmap as an audience may read it: plain data only, for every external surface.
 
     ``groups`` are horizon columns (customers) or timeframes (quarters, then undated horizons);
-    ``shipped_recently``, ``objectives`` and ``lanes`` are lists, or None when the audience is not
-    shown them. Shipped items older than ``SHIPPED_RECENTLY_DAYS`` are left out. Two queries at
-    most, whatever the size of the roadmap. ValueError for an unknown audience.
+    ``shipped_recently``, ``objectives``, ``lanes`` and ``positioning`` are lists, or None when
+    the audience is not shown them. Shipped items older than ``SHIPPED_RECENTLY_DAYS`` are left
+    out. Three queries at most, whatever the size of the roadmap. ValueError for an unknown
+    audience.
     """
     preset = audience_preset(audience)
     today = today or timezone.localdate()
@@ -313,6 +323,7 @@ def external_roadmap(
             if preset.lanes_summary
             else None
         ),
+        "positioning": _positioning(product, preset) if preset.positioning else None,
     }
 
 
@@ -357,6 +368,32 @@ def _objectives(product: Product) -> list[dict[str, Any]]:
             }
         )
     return result
+
+
+def _positioning(product: Product, preset: AudiencePreset) -> list[dict[str, str]] | None:
+    """The positioning's answered questions, in the product marketer's order, as question and
+    answer (Markdown) only: what an answer cites (insights, personas) stays inside. None unless
+    the PM shows the positioning to this audience (one query)."""
+    shown = {
+        Audience.INVESTORS.value: "positioning__show_to_investors",
+        Audience.EXECUTIVES.value: "positioning__show_to_executives",
+    }.get(preset.key)
+    if shown is None:
+        return None
+    rows = list(
+        PositioningAnswer.objects.filter(positioning__product_id=product.pk, **{shown: True})
+        .exclude(text="")
+        .values_list("question", "text")
+    )
+    if not rows:
+        return None
+    order = {key: i for i, key in enumerate(PositioningQuestion.values)}
+    labels = dict(PositioningQuestion.choices)
+    return [
+        {"question": str(labels[question]), "answer": text}
+        for question, text in sorted(rows, key=lambda row: order[row[0]])
+        if text.strip()
+    ] or None
 
 
 # --- Changes -------------------------------------------------------------------------------------

@@ -36,6 +36,13 @@ CLOSED_STATUSES = ("shipped", "archived")
 
 MOSCOW_ORDER = ("must", "should", "could", "wont")
 KANO_ORDER = ("basic", "performance", "delighter", "indifferent")
+MARKET_POSITION_ORDER = ("differentiator", "parity")
+# Each tie-break: the feature field it reads and the order of its values (unset sorts last).
+TIE_BREAK_ORDERS = {
+    "moscow": ("moscow", MOSCOW_ORDER),
+    "kano": ("kano", KANO_ORDER),
+    "differentiator": ("market_position", MARKET_POSITION_ORDER),
+}
 
 
 # --- Expression tree ---------------------------------------------------------------------------
@@ -434,11 +441,11 @@ def breakdown_sql(
 
 
 def tie_break_sql(tie_break: str) -> Expression:
-    """Lower sorts first. MoSCoW: must, should, could, won't, unset. Kano likewise."""
-    order = {"moscow": MOSCOW_ORDER, "kano": KANO_ORDER}.get(tie_break)
-    if not order:
+    """Lower sorts first. MoSCoW: must, should, could, won't, unset. Kano likewise.
+    Differentiator: differentiators, then parity features, then features not marked."""
+    if tie_break not in TIE_BREAK_ORDERS:
         return Value(0, output_field=IntegerField())
-    field_name = "moscow" if tie_break == "moscow" else "kano"
+    field_name, order = TIE_BREAK_ORDERS[tie_break]
     return Case(
         *[When(**{field_name: v}, then=Value(i)) for i, v in enumerate(order)],
         default=Value(len(order)),
@@ -446,15 +453,18 @@ def tie_break_sql(tie_break: str) -> Expression:
     )
 
 
-def tie_break_key(tie_break: str, moscow: str, kano: str) -> int:
-    if tie_break == "moscow":
-        return MOSCOW_ORDER.index(moscow) if moscow in MOSCOW_ORDER else len(MOSCOW_ORDER)
-    if tie_break == "kano":
-        return KANO_ORDER.index(kano) if kano in KANO_ORDER else len(KANO_ORDER)
-    return 0
+def tie_break_key(tie_break: str, moscow: str, kano: str, market_position: str = "") -> int:
+    """Python twin of ``tie_break_sql`` for one feature's values."""
+    if tie_break not in TIE_BREAK_ORDERS:
+        return 0
+    field_name, order = TIE_BREAK_ORDERS[tie_break]
+    value = {"moscow": moscow, "kano": kano, "market_position": market_position}[field_name]
+    return order.index(value) if value in order else len(order)
 
 
-def rank_key(*, score, tie_break: str, moscow: str, kano: str, created_at, id: int) -> tuple:
+def rank_key(
+    *, score, tie_break: str, moscow: str, kano: str, created_at, id: int, market_position: str = ""
+) -> tuple:
     """Python twin of the ranking order: higher score, then the tie-break, then oldest, then id.
 
     Unscored features rank after every scored one.
@@ -462,7 +472,126 @@ def rank_key(*, score, tie_break: str, moscow: str, kano: str, created_at, id: i
     return (
         score is None,
         -(score or 0.0),
-        tie_break_key(tie_break, moscow, kano),
+        tie_break_key(tie_break, moscow, kano, market_position),
         created_at,
         id,
     )
+
+
+# --- Value vs. effort (the matrix) --------------------------------------------------------------
+
+# Inputs on a 1–10 scale where more means less work: the matrix plots them reversed as effort.
+EASE_INPUTS = ("ease",)
+
+
+@dataclass(frozen=True)
+class Reversed(Term):
+    """The other end of a 1–10 scale, 11 − x: ease 10 (easiest) reads as effort 1.
+
+    Python only: the matrix is drawn from evaluated inputs, never recomputed in SQL.
+    """
+
+    term: Term
+
+    def evaluate(self, values):
+        value = self.term.evaluate(values)
+        return None if value is None else 11.0 - value
+
+    def variables(self):
+        return self.term.variables()
+
+    def text(self, top=True):
+        return f"11 − {self.term.text(False)}"
+
+
+@dataclass(frozen=True)
+class MatrixAxes:
+    """What a framework counts as a feature's value (y) and its effort (x)."""
+
+    value: Term
+    effort: Term
+    # How the framework relates the two, in a sentence.
+    note: str = ""
+
+    def variables(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.value.variables() + self.effort.variables()))
+
+
+def matrix_axes(definition: Framework) -> MatrixAxes:
+    """Split a framework's formula into value and effort.
+
+    A formula of the form ``value / cost`` (RICE, WSJF, value / effort, weighted ÷ effort) splits
+    at the division. A product with an ease factor (ICE) keeps the other factors as value and
+    reverses ease into effort. A formula with no cost at all (weighted scoring's plain average) is
+    all value; effort is then the feature's own effort estimate.
+    """
+    formula = definition.formula
+    if isinstance(formula, BinOp) and formula.op == "/":
+        return MatrixAxes(
+            value=formula.left,
+            effort=formula.right,
+            note=f"{definition.label} divides value by effort: its score is value / effort.",
+        )
+    if (
+        isinstance(formula, BinOp)
+        and formula.op == "×"
+        and isinstance(formula.right, Var)
+        and formula.right.name in EASE_INPUTS
+    ):
+        return MatrixAxes(
+            value=formula.left,
+            effort=Reversed(formula.right),
+            note=f"{definition.label} has no effort input: effort is {formula.right.name} "
+            "reversed, so the easiest work (10) plots as effort 1.",
+        )
+    return MatrixAxes(
+        value=formula,
+        effort=Var("effort"),
+        note=f"{definition.label} does not weigh effort in its score: effort is the "
+        "feature's effort estimate.",
+    )
+
+
+def matrix_values(
+    config: ScoringConfig, axes: MatrixAxes, *, fields: Mapping[str, Any], breakdown: Mapping
+) -> dict[str, float | None]:
+    """The inputs the axes need for one feature.
+
+    Inputs a PM types come from the feature's own fields (always current); inputs derived from
+    evidence or drivers come from its last scoring, when that scoring used the same framework.
+    """
+    same_framework = breakdown.get("framework") == config.framework
+    stored = (breakdown.get("inputs") or {}) if same_framework else {}
+    values: dict[str, float | None] = {}
+    for name in axes.variables():
+        if input_source(name, config) == MANUAL:
+            raw = fields.get(name)
+        else:
+            raw = (stored.get(name) or {}).get("value")
+        values[name] = None if raw is None else float(raw)
+    return values
+
+
+QUICK_WINS = "quick_wins"
+BIG_BETS = "big_bets"
+FILL_INS = "fill_ins"
+MONEY_PITS = "money_pits"
+
+
+def median(numbers: list[float]) -> float | None:
+    """The middle value (the mean of the two middle ones for an even count); None when empty."""
+    ordered = sorted(numbers)
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def quadrant(*, value: float, effort: float, value_split: float, effort_split: float) -> str:
+    """Where a point falls: above a split is high, on or below it low."""
+    high_value, high_effort = value > value_split, effort > effort_split
+    if high_value:
+        return BIG_BETS if high_effort else QUICK_WINS
+    return MONEY_PITS if high_effort else FILL_INS

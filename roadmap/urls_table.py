@@ -1,4 +1,5 @@
-"""Routes of the product's table pages; included by roadmap/urls.py (namespace "roadmap")."""
+"""Routes of the product's prioritization table; included by roadmap/urls.py (namespace
+"roadmap")."""
 
 from django.urls import path
 
@@ -6,4 +7,8 @@ from .views import table
 
 urlpatterns = [
     path("products/<slug:slug>/", table.product, name="product"),
+    path("products/<slug:slug>/table/add/", table.feature_quick_add, name="table_quick_add"),
+    path("products/<slug:slug>/table/bulk/", table.features_bulk, name="table_bulk"),
+    path("products/<slug:slug>/table/<int:pk>/", table.feature_row, name="table_row"),
+    path("products/<slug:slug>/table/<int:pk>/edit/", table.feature_edit, name="table_edit"),
 ]

@@ -7,14 +7,23 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role, User, Workspace
 from roadmap.models import (
+    Comparison,
+    Competitor,
     Feature,
     FeatureDriverScore,
     Insight,
     Lane,
+    LaunchTask,
+    LaunchTemplateTask,
+    MarketSize,
     Objective,
     Persona,
+    Positioning,
+    PositioningAnswer,
+    PricePlan,
     Product,
     Release,
+    RevenueModel,
     RoadmapItem,
     ScoringDriver,
     ShareLink,
@@ -170,3 +179,83 @@ class ShareLinkFactory(factory.django.DjangoModelFactory):
     product = factory.SubFactory(ProductFactory)
     label = factory.Sequence(lambda n: f"Link {n}")
     audience = "customers"
+
+
+class PositioningFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Positioning
+
+    product = factory.SubFactory(ProductFactory)
+
+
+class PositioningAnswerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PositioningAnswer
+
+    positioning = factory.SubFactory(PositioningFactory)
+    question = "problem"
+    text = "Field teams lose a day a week to paperwork."
+
+
+class CompetitorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Competitor
+
+    product = factory.SubFactory(ProductFactory)
+    name = factory.Sequence(lambda n: f"Competitor {n}")
+
+
+class ComparisonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Comparison
+
+    competitor = factory.SubFactory(CompetitorFactory)
+    feature = factory.SubFactory(
+        FeatureFactory, product=factory.SelfAttribute("..competitor.product")
+    )
+    status = "has"
+
+
+class MarketSizeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MarketSize
+
+    product = factory.SubFactory(ProductFactory)
+    kind = "tam"
+    value = Decimal("1000000")
+    source = "Analyst report"
+    as_of = factory.LazyFunction(timezone.localdate)
+
+
+class RevenueModelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RevenueModel
+
+    product = factory.SubFactory(ProductFactory)
+
+
+class PricePlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PricePlan
+
+    product = factory.SubFactory(ProductFactory)
+    name = factory.Sequence(lambda n: f"Plan {n}")
+    yearly_price = Decimal("1200")
+
+
+class LaunchTemplateTaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LaunchTemplateTask
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    team = "marketing"
+    title = factory.Sequence(lambda n: f"Launch task {n}")
+
+
+class LaunchTaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LaunchTask
+
+    release = factory.SubFactory(ReleaseFactory)
+    team = "engineering"
+    title = factory.Sequence(lambda n: f"Task {n}")

@@ -105,6 +105,15 @@ def rows(superuser, product, editor):
         ),
         endpoint,
         WebhookDelivery.objects.create(endpoint=endpoint, event="feature.created", payload={}),
+        f.PositioningAnswerFactory(positioning=f.PositioningFactory(product=product)),
+        f.PositioningAnswerFactory._meta.model.objects.get().positioning,
+        f.ComparisonFactory(competitor=f.CompetitorFactory(product=product), feature=feature),
+        f.CompetitorFactory(product=product),
+        f.MarketSizeFactory(product=product),
+        f.RevenueModelFactory(product=product),
+        f.PricePlanFactory(product=product),
+        f.LaunchTemplateTaskFactory(workspace=workspace),
+        f.LaunchTaskFactory(release=f.ReleaseFactory(product=product)),
     ]
     by_model = {type(obj): obj for obj in made}
     by_model[User] = superuser

@@ -162,7 +162,8 @@ def test_htmx_fragments_run_no_user_markup(poisoned):
             continue
         url = reverse(row.name, kwargs=row.kwargs(poisoned) if row.kwargs else None)
         response = client.get(url, headers={"HX-Request": "true"})
-        assert executable(response.content.decode()) == [], row.name
+        if response.get("Content-Type", "").startswith("text/html"):
+            assert executable(response.content.decode()) == [], row.name
 
 
 def test_external_pages_and_feed_run_no_user_markup(poisoned, client):

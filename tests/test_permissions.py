@@ -234,7 +234,409 @@ ROWS: list[Row] = [
     # --- Planning app: products and features ------------------------------------------------
     Row("roadmap:home", "GET", "302 200 200 200 200 302 302"),
     Row("roadmap:product", "GET", PAGE, kwargs=slug),
+    # --- Planning app: the prioritization table ---------------------------------------------
+    Row("roadmap:table_row", "GET", "302 302 302 302 404 302 302", kwargs=slug_and(pk="feature")),
+    Row(
+        "roadmap:table_edit",
+        "POST",
+        edit(),
+        kwargs=slug_and(pk="feature"),
+        data=lambda w: {"reach": "5", "version": w.feature.version},
+    ),
+    Row("roadmap:table_quick_add", "POST", edit(), kwargs=slug, data=lambda w: {"title": "Quick"}),
+    Row(
+        "roadmap:table_bulk",
+        "POST",
+        edit(),
+        kwargs=slug,
+        data=lambda w: {"features": str(w.feature.pk), "status": "planned"},
+    ),
     Row("roadmap:feature", "GET", PAGE, kwargs=k(pk="feature")),
+    # --- Planning app: new products, feature forms, product settings ----------------------
+    # Anyone's own current workspace: the outsider creates a product in theirs.
+    Row("roadmap:product_create", "GET", "302 403 200 200 200 302 302"),
+    Row(
+        "roadmap:product_create",
+        "POST",
+        "302 403 302 302 302 302 302",
+        data=lambda w: {"name": "Brand new", "slug": "brand-new", "scoring_framework": "rice"},
+    ),
+    Row("roadmap:feature_create", "GET", edit(200), kwargs=slug),
+    Row(
+        "roadmap:feature_create",
+        "POST",
+        edit(),
+        kwargs=slug,
+        data=lambda w: {"title": "Brand new", "status": "idea"},
+    ),
+    Row("roadmap:feature_edit", "GET", edit(200), kwargs=k(pk="feature")),
+    Row(
+        "roadmap:feature_edit",
+        "POST",
+        edit(),
+        kwargs=k(pk="feature"),
+        data=lambda w: {"title": "Renamed", "status": "idea", "version": w.feature.version},
+    ),
+    Row("roadmap:feature_delete", "GET", edit(200), kwargs=k(pk="feature")),
+    Row("roadmap:feature_delete", "POST", edit(), kwargs=k(pk="feature")),
+    Row("roadmap:product_settings", "GET", PAGE, kwargs=slug),
+    Row(
+        "roadmap:product_settings",
+        "POST",
+        edit(),
+        kwargs=slug,
+        data=lambda w: {"name": "Renamed", "slug": w.product.slug},
+    ),
+    Row(
+        "roadmap:product_scoring",
+        "POST",
+        edit(),
+        kwargs=slug,
+        data=lambda w: {"scoring_framework": "ice", "reach_source": "manual", "tie_break": "none"},
+    ),
+    Row(
+        "roadmap:settings_row_add",
+        "POST",
+        edit(),
+        kwargs=lambda w: {"slug": w.product.slug, "section": "lanes"},
+        data=lambda w: {"new-lane-name": "Growth", "new-lane-position": "1"},
+    ),
+    Row(
+        "roadmap:settings_row_edit",
+        "POST",
+        edit(),
+        kwargs=lambda w: {"slug": w.product.slug, "section": "lanes", "pk": w.lane.pk},
+        data=lambda w: {f"lane-{w.lane.pk}-name": "Renamed", f"lane-{w.lane.pk}-position": "0"},
+    ),
+    Row(
+        "roadmap:settings_row_delete",
+        "POST",
+        edit(),
+        kwargs=lambda w: {"slug": w.product.slug, "section": "lanes", "pk": w.lane.pk},
+    ),
+    # --- Planning app: board and timeline ---------------------------------------------------
+    Row("roadmap:board", "GET", PAGE, kwargs=slug),
+    Row("roadmap:timeline", "GET", PAGE, kwargs=slug),
+    # every feature of the world is on the roadmap already: the form says so (400)
+    Row(
+        "roadmap:board_feature_add",
+        "POST",
+        edit(400),
+        kwargs=slug,
+        data=lambda w: {"feature": w.feature.pk, "horizon": "now"},
+    ),
+    Row(
+        "roadmap:board_theme_add",
+        "POST",
+        edit(),
+        kwargs=slug,
+        data=lambda w: {"title": "Onboarding", "horizon": "now"},
+    ),
+    Row(
+        "roadmap:board_item_move",
+        "POST",
+        edit(),
+        kwargs=slug_and(pk="item"),
+        data=lambda w: {"horizon": "now", "lane": "", "position": 1},
+    ),
+    Row(
+        "roadmap:board_item_visibility",
+        "POST",
+        edit(),
+        kwargs=slug_and(pk="item"),
+        data=lambda w: {"visibility": "external"},
+    ),
+    Row(
+        "roadmap:board_item_remove",
+        "POST",
+        edit(),
+        kwargs=slug_and(pk="item"),
+        data=lambda w: {"confirm": "yes"},
+    ),
+    Row(
+        "roadmap:timeline_item_dates",
+        "POST",
+        edit(),
+        kwargs=slug_and(pk="item"),
+        data=lambda w: {"start_date": "2031-01-01", "end_date": "2031-02-01"},
+    ),
+    # --- Planning app: CSV export and import ------------------------------------------------
+    Row("roadmap:features_export", "GET", PAGE, kwargs=slug),
+    Row("roadmap:features_import", "GET", edit(200), kwargs=slug),
+    Row("roadmap:features_import", "POST", edit(400), kwargs=slug),
+    Row(
+        "roadmap:features_import_confirm",
+        "POST",
+        edit(400),
+        kwargs=slug,
+        data=lambda w: {"upload": "expired-or-unknown-key-0000"},
+    ),
+    # --- Matrix, personas, insights, objectives (roadmap/urls_records.py) -----------------
+    Row("roadmap:matrix", "GET", PAGE, kwargs=slug),
+    Row("roadmap:personas", "GET", PAGE, kwargs=slug),
+    Row("roadmap:personas", "POST", edit(400), kwargs=slug, data=lambda w: {"name": ""}),
+    Row("roadmap:persona_edit", "GET", edit(200), kwargs=slug_and(pk="persona")),
+    Row(
+        "roadmap:persona_edit",
+        "POST",
+        edit(400),
+        kwargs=slug_and(pk="persona"),
+        data=lambda w: {"name": ""},
+    ),
+    Row("roadmap:persona_delete", "GET", edit(200), kwargs=slug_and(pk="persona")),
+    Row("roadmap:persona_delete", "POST", edit(), kwargs=slug_and(pk="persona")),
+    Row("roadmap:insights", "GET", PAGE, kwargs=slug),
+    Row("roadmap:insights", "POST", edit(400), kwargs=slug, data=lambda w: {"text": ""}),
+    # An insight's row is an htmx fragment; a plain request is sent to the inbox.
+    Row("roadmap:insight", "GET", "302 302 302 302 404 302 302", kwargs=slug_and(pk="insight")),
+    Row("roadmap:insight_edit", "GET", edit(200), kwargs=slug_and(pk="insight")),
+    Row(
+        "roadmap:insight_edit",
+        "POST",
+        edit(400),
+        kwargs=slug_and(pk="insight"),
+        data=lambda w: {"text": ""},
+    ),
+    Row("roadmap:insight_delete", "POST", edit(), kwargs=slug_and(pk="insight")),
+    Row("roadmap:objectives", "GET", PAGE, kwargs=slug),
+    Row("roadmap:objectives", "POST", edit(400), kwargs=slug, data=lambda w: {"name": ""}),
+    Row("roadmap:objective_edit", "GET", edit(200), kwargs=slug_and(pk="objective")),
+    Row(
+        "roadmap:objective_edit",
+        "POST",
+        edit(400),
+        kwargs=slug_and(pk="objective"),
+        data=lambda w: {"name": ""},
+    ),
+    Row("roadmap:objective_delete", "POST", edit(), kwargs=slug_and(pk="objective")),
+    # --- Strategy and launch ---------------------------------------------------------------
+    Row("roadmap:strategy", "GET", PAGE, kwargs=slug),
+    Row(
+        "roadmap:positioning_answer",
+        "GET",
+        "302 403 200 200 404 302 302",
+        kwargs=lambda w: {"slug": w.product.slug, "question": "problem"},
+    ),
+    Row(
+        "roadmap:positioning_answer",
+        "POST",
+        edit(),
+        kwargs=lambda w: {"slug": w.product.slug, "question": "problem"},
+        data=lambda w: {"text": "x"},
+    ),
+    Row("roadmap:positioning_audiences", "POST", edit(), kwargs=slug),
+    Row("roadmap:strategy_market", "GET", PAGE, kwargs=slug),
+    Row("roadmap:comparison_grid", "POST", edit(), kwargs=slug),
+    Row(
+        "roadmap:comparison_cell",
+        "GET",
+        "302 403 200 200 404 302 302",
+        kwargs=lambda w: {
+            "slug": w.product.slug,
+            "pk": w.competitor.pk,
+            "kind": "f",
+            "target": w.feature.pk,
+        },
+    ),
+    Row("roadmap:competitor_add", "POST", edit(400), kwargs=slug, data=lambda w: {"name": ""}),
+    Row(
+        "roadmap:competitor_edit",
+        "GET",
+        "302 403 200 200 404 302 302",
+        kwargs=slug_and(pk="competitor"),
+    ),
+    Row("roadmap:competitor_delete", "POST", edit(), kwargs=slug_and(pk="competitor")),
+    Row("roadmap:market_size_add", "POST", edit(400), kwargs=slug),
+    Row(
+        "roadmap:market_size_edit",
+        "GET",
+        "302 403 200 200 404 302 302",
+        kwargs=slug_and(pk="market_size"),
+    ),
+    Row("roadmap:market_size_delete", "POST", edit(), kwargs=slug_and(pk="market_size")),
+    Row("roadmap:business_case", "GET", PAGE, kwargs=slug),
+    Row("roadmap:revenue_model", "POST", edit(400), kwargs=slug, data=lambda w: {"currency": ""}),
+    Row("roadmap:price_plan_add", "POST", edit(400), kwargs=slug),
+    Row(
+        "roadmap:price_plan_edit",
+        "GET",
+        "302 403 200 200 404 302 302",
+        kwargs=slug_and(pk="price_plan"),
+    ),
+    Row("roadmap:price_plan_delete", "POST", edit(), kwargs=slug_and(pk="price_plan")),
+    Row("roadmap:releases", "GET", PAGE, kwargs=slug),
+    Row("roadmap:release", "GET", PAGE, kwargs=slug_and(pk="release")),
+    Row("roadmap:release_checklist", "POST", edit(), kwargs=slug_and(pk="release")),
+    Row("roadmap:release_ship", "POST", edit(400), kwargs=slug_and(pk="release")),
+    Row("roadmap:launch_task_add", "POST", edit(400), kwargs=slug_and(pk="release")),
+    Row(
+        "roadmap:launch_task_edit",
+        "GET",
+        "302 403 200 200 404 302 302",
+        kwargs=slug_and(pk="release", task_pk="launch_task"),
+    ),
+    Row(
+        "roadmap:launch_task_done",
+        "POST",
+        edit(),
+        kwargs=slug_and(pk="release", task_pk="launch_task"),
+        data=lambda w: {"done": "1"},
+    ),
+    Row(
+        "roadmap:launch_task_delete",
+        "POST",
+        edit(),
+        kwargs=slug_and(pk="release", task_pk="launch_task"),
+    ),
+    Row("roadmap:launch_template", "GET", "302 200 200 200 200 302 302"),
+    Row(
+        "roadmap:launch_template",
+        "POST",
+        "302 403 403 400 403 302 302",
+        data=lambda w: {"title": ""},
+    ),
+    Row(
+        "roadmap:launch_template_edit",
+        "GET",
+        "302 403 403 200 403 302 302",
+        kwargs=k(pk="launch_template_task"),
+    ),
+    Row(
+        "roadmap:launch_template_delete",
+        "POST",
+        "302 403 403 302 403 302 302",
+        kwargs=k(pk="launch_template_task"),
+    ),
+    # API
+    Row("api:positioning-list", "GET", "401 200 200 200 200 200 200", api=True),
+    Row(
+        "api:positioning-list",
+        "POST",
+        "401 403 400 400 400 403 400",
+        api=True,
+        data=lambda w: {"product": w.product.slug},
+    ),
+    Row("api:positioning-detail", "GET", API_READ, api=True, kwargs=k(pk="positioning")),
+    Row(
+        "api:positioning-detail",
+        "PATCH",
+        api_write(200),
+        api=True,
+        kwargs=k(pk="positioning"),
+        data=lambda w: {},
+    ),
+    Row("api:positioning-answer-list", "GET", "401 200 200 200 200 200 200", api=True),
+    Row(
+        "api:positioning-answer-list",
+        "POST",
+        "401 403 201 201 400 403 201",
+        api=True,
+        data=lambda w: {"product": w.product.slug, "question": "standout"},
+    ),
+    Row(
+        "api:positioning-answer-detail",
+        "GET",
+        API_READ,
+        api=True,
+        kwargs=k(pk="positioning_answer"),
+    ),
+    Row(
+        "api:positioning-answer-detail",
+        "PATCH",
+        api_write(200),
+        api=True,
+        kwargs=k(pk="positioning_answer"),
+        data=lambda w: {},
+    ),
+    Row("api:revenue-model-list", "GET", "401 200 200 200 200 200 200", api=True),
+    Row(
+        "api:revenue-model-list",
+        "POST",
+        "401 403 400 400 400 403 400",
+        api=True,
+        data=lambda w: {"product": w.product.slug},
+    ),
+    Row("api:revenue-model-detail", "GET", API_READ, api=True, kwargs=k(pk="revenue_model")),
+    Row(
+        "api:revenue-model-detail",
+        "PATCH",
+        api_write(200),
+        api=True,
+        kwargs=k(pk="revenue_model"),
+        data=lambda w: {},
+    ),
+    Row("api:comparison-list", "GET", "401 200 200 200 200 200 200", api=True),
+    Row(
+        "api:comparison-list",
+        "POST",
+        "401 403 201 201 400 403 201",
+        api=True,
+        data=lambda w: {"competitor": w.competitor.pk, "lane": w.lane.pk, "status": "has"},
+    ),
+    Row("api:comparison-detail", "GET", API_READ, api=True, kwargs=k(pk="comparison")),
+    Row(
+        "api:comparison-detail",
+        "PATCH",
+        api_write(200),
+        api=True,
+        kwargs=k(pk="comparison"),
+        data=lambda w: {},
+    ),
+    Row("api:comparison-detail", "DELETE", api_write(204), api=True, kwargs=k(pk="comparison")),
+    Row("api:launch-template-task-list", "GET", "401 200 200 200 200 200 200", api=True),
+    Row(
+        "api:launch-template-task-list",
+        "POST",
+        "401 403 403 201 403 403 403",
+        api=True,
+        data=lambda w: {"team": "design", "title": "Mockups"},
+    ),
+    Row(
+        "api:launch-template-task-detail",
+        "GET",
+        API_READ,
+        api=True,
+        kwargs=k(pk="launch_template_task"),
+    ),
+    Row(
+        "api:launch-template-task-detail",
+        "PATCH",
+        "401 403 403 200 404 403 403",
+        api=True,
+        kwargs=k(pk="launch_template_task"),
+        data=lambda w: {},
+    ),
+    Row(
+        "api:launch-template-task-detail",
+        "DELETE",
+        "401 403 403 204 404 403 403",
+        api=True,
+        kwargs=k(pk="launch_template_task"),
+    ),
+    Row("api:launch-task-list", "GET", "401 200 200 200 200 200 200", api=True),
+    Row(
+        "api:launch-task-list",
+        "POST",
+        "401 403 201 201 400 403 201",
+        api=True,
+        data=lambda w: {"release": w.release.pk, "team": "sales", "title": "Deck"},
+    ),
+    Row("api:launch-task-detail", "GET", API_READ, api=True, kwargs=k(pk="launch_task")),
+    Row(
+        "api:launch-task-detail",
+        "PATCH",
+        api_write(200),
+        api=True,
+        kwargs=k(pk="launch_task"),
+        data=lambda w: {},
+    ),
+    Row("api:launch-task-detail", "DELETE", api_write(204), api=True, kwargs=k(pk="launch_task")),
+    Row("api:launch-task-complete", "POST", api_write(200), api=True, kwargs=k(pk="launch_task")),
+    Row("api:launch-task-reopen", "POST", api_write(200), api=True, kwargs=k(pk="launch_task")),
+    Row("api:release-checklist", "POST", api_write(201), api=True, kwargs=k(pk="release")),
+    Row("api:release-readiness", "GET", API_READ, api=True, kwargs=k(pk="release")),
+    Row("api:release-ship", "POST", api_write(400), api=True, kwargs=k(pk="release")),
+    Row("api:product-business-case", "GET", API_READ, api=True, kwargs=slug),
     # --- REST API ----------------------------------------------------------------------------
     Row("api:api-root", "GET", "401 200 200 200 200 200 200", api=True),
     Row("api:product-list", "GET", "401 200 200 200 200 200 200", api=True),
@@ -348,6 +750,41 @@ for _basename, _attr, _create in (
     ]
 
 
+for _basename, _attr, _create in (  # strategy resources
+    ("competitor", "competitor", lambda w: {"product": w.product.slug, "name": "Zen"}),
+    (
+        "market-size",
+        "market_size",
+        lambda w: {
+            "product": w.product.slug,
+            "kind": "tam",
+            "value": "1",
+            "source": "x",
+            "as_of": "2026-01-01",
+        },
+    ),
+    (
+        "price-plan",
+        "price_plan",
+        lambda w: {"product": w.product.slug, "name": "Pro", "yearly_price": "10"},
+    ),
+):
+    ROWS += [
+        Row(f"api:{_basename}-list", "GET", "401 200 200 200 200 200 200", api=True),
+        Row(f"api:{_basename}-list", "POST", "401 403 201 201 400 403 201", api=True, data=_create),
+        Row(f"api:{_basename}-detail", "GET", API_READ, api=True, kwargs=k(pk=_attr)),
+        Row(
+            f"api:{_basename}-detail",
+            "PATCH",
+            api_write(200),
+            api=True,
+            kwargs=k(pk=_attr),
+            data=lambda w: {},
+        ),
+        Row(f"api:{_basename}-detail", "DELETE", api_write(204), api=True, kwargs=k(pk=_attr)),
+    ]
+
+
 class World:
     """One workspace with one of everything, its members, tokens, and an outsider."""
 
@@ -374,6 +811,17 @@ class World:
         self.item = f.RoadmapItemFactory(
             product=self.product, feature=self.feature, horizon="next", lane=self.lane
         )
+        self.competitor = f.CompetitorFactory(product=self.product)
+        self.comparison = f.ComparisonFactory(competitor=self.competitor, feature=self.feature)
+        self.market_size = f.MarketSizeFactory(product=self.product)
+        self.price_plan = f.PricePlanFactory(product=self.product)
+        self.revenue_model = f.RevenueModelFactory(product=self.product)
+        self.positioning = f.PositioningFactory(product=self.product)
+        self.positioning_answer = f.PositioningAnswerFactory(
+            positioning=self.positioning, question="problem"
+        )
+        self.launch_template_task = f.LaunchTemplateTaskFactory(workspace=self.workspace)
+        self.launch_task = f.LaunchTaskFactory(release=self.release)
         self.share_link = f.ShareLinkFactory(product=self.product)
         self.subscription = digest_services.subscription_add(
             product=self.product, share_link=self.share_link, email="cto@customer.example"

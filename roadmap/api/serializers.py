@@ -149,6 +149,7 @@ class FeatureSerializer(StrictMixin, ModelRulesSerializer):
             *SCORING_INPUT_FIELDS,
             "moscow",
             "kano",
+            "market_position",
             "score",
             "score_breakdown",
             "missing_inputs",
@@ -359,6 +360,7 @@ class PrioritySerializer(serializers.Serializer):
     missing_inputs = serializers.ListField(child=serializers.CharField())
     moscow = serializers.CharField()
     kano = serializers.CharField()
+    market_position = serializers.CharField(help_text="parity, differentiator or empty.")
     rank_last_week = serializers.IntegerField(allow_null=True)
     rank_change = serializers.IntegerField(
         allow_null=True, help_text="Places moved up since last week (negative: down)."

@@ -28,6 +28,7 @@ from roadmap.models import (
     Insight,
     Kano,
     Lane,
+    MarketPosition,
     MoSCoW,
     Objective,
     Persona,
@@ -155,6 +156,13 @@ PRIORITY_PARAMETERS = [
     OpenApiParameter("horizon", str, many=True, enum=Horizon.values),
     OpenApiParameter("moscow", str, many=True, enum=MoSCoW.values),
     OpenApiParameter("kano", str, many=True, enum=Kano.values),
+    OpenApiParameter(
+        "market_position",
+        str,
+        many=True,
+        enum=MarketPosition.values,
+        description="Against competitors: parity or differentiator.",
+    ),
     OpenApiParameter("persona", int, description="Persona id."),
     OpenApiParameter("tag", str, description="Tag name."),
     OpenApiParameter("release", int, description="Release id."),
@@ -169,6 +177,7 @@ class PriorityFilterForm(filters.FilterSet):
     horizon = filters.MultipleChoiceFilter(choices=Horizon.choices)
     moscow = filters.MultipleChoiceFilter(choices=MoSCoW.choices)
     kano = filters.MultipleChoiceFilter(choices=Kano.choices)
+    market_position = filters.MultipleChoiceFilter(choices=MarketPosition.choices)
     persona = filters.NumberFilter()
     tag = filters.CharFilter()
     release = filters.NumberFilter()
@@ -262,6 +271,7 @@ class FeatureFilter(ProductChildFilter):
     )
     moscow = filters.MultipleChoiceFilter(choices=MoSCoW.choices)
     kano = filters.MultipleChoiceFilter(choices=Kano.choices)
+    market_position = filters.MultipleChoiceFilter(choices=MarketPosition.choices)
     tag = filters.CharFilter(field_name="tags__name", help_text="Tag name.")
     persona = filters.NumberFilter(field_name="personas__id", help_text="Persona id.")
     release = filters.NumberFilter(field_name="roadmap_item__release_id", help_text="Release id.")

@@ -18,6 +18,7 @@ from django.db import models, transaction
 
 from accounts.models import Membership, User, Workspace
 from roadmap.demo import content
+from roadmap.demo import strategy as demo_strategy
 from roadmap.models import (
     Feature,
     FeatureDriverScore,
@@ -65,16 +66,25 @@ class DemoLoad:
 
 @transaction.atomic
 def demo_workspace_load(*, today: date) -> DemoLoad:
-    """Create the Northwind Labs workspace, its members and every demo product that is missing,
-    then score and rank the new products and snapshot ranks for ``today`` (and a week before).
+    """Create the Northwind Labs workspace, its members (and, with a new workspace, its launch
+    checklist template) and every demo product that is missing, with its strategy and launch
+    (``roadmap.demo.strategy``), then score and rank the new products and snapshot ranks for
+    ``today`` (and a week before).
 
     Existing users, memberships and products are never modified, so a second run changes nothing.
     """
-    workspace, _ = Workspace.objects.get_or_create(
+    workspace, created = Workspace.objects.get_or_create(
         slug=content.WORKSPACE["slug"], defaults={"name": content.WORKSPACE["name"]}
     )
     result = DemoLoad(workspace=workspace)
     users = _members_ensure(workspace=workspace, result=result)
+    # With the workspace only: a template an admin edited or emptied is theirs to keep. Before
+    # the products, whose releases' checklists are copied from it.
+    template_tasks = (
+        demo_strategy.launch_template_create(workspace=workspace, admin=users["dana"])
+        if created
+        else 0
+    )
     new_products = []
     for spec in content.PRODUCTS:
         if Product.objects.filter(workspace=workspace, slug=spec["slug"]).exists():
@@ -82,6 +92,7 @@ def demo_workspace_load(*, today: date) -> DemoLoad:
         new_products.append(
             _product_create(workspace=workspace, spec=spec, users=users, today=today, result=result)
         )
+    result.count("launch template tasks", template_tasks)
     for product in new_products:
         product_recompute_scores(product_id=product.pk)
     if new_products:
@@ -282,6 +293,10 @@ def _product_create(
             )
         )
     result.count("roadmap items", len(_create_all(RoadmapItem, items)))
+    for label, n in demo_strategy.strategy_create(
+        product=product, users=users, today=today, keys=feature_by_key
+    ).items():
+        result.count(label, n)
     return product
 
 

@@ -16,15 +16,45 @@ from .feature import (
     FeatureRankSnapshot,
     FeatureStatus,
     Kano,
+    MarketPosition,
     MoSCoW,
     Tag,
 )
 from .product import Persona, Product, ReachSource, ScoringDriver, ScoringFramework, TieBreak
 from .roadmap import Horizon, Lane, Release, ReleaseStatus, RoadmapItem, Visibility
 from .sharing import Audience, ShareLink
+from .strategy import (
+    Comparison,
+    ComparisonStatus,
+    Competitor,
+    LaunchTask,
+    LaunchTeam,
+    LaunchTemplateTask,
+    MarketSize,
+    MarketSizeKind,
+    Positioning,
+    PositioningAnswer,
+    PositioningQuestion,
+    PricePlan,
+    RevenueModel,
+)
 from .webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
+    "Comparison",
+    "ComparisonStatus",
+    "Competitor",
+    "LaunchTask",
+    "LaunchTeam",
+    "LaunchTemplateTask",
+    "MarketPosition",
+    "MarketSize",
+    "MarketSizeKind",
+    "Positioning",
+    "PositioningAnswer",
+    "PositioningQuestion",
+    "PricePlan",
+    "RevenueModel",
     "Audience",
     "ChangeEvent",
     "ChangeKind",

@@ -36,6 +36,11 @@ class Kano(models.TextChoices):
     INDIFFERENT = "indifferent", "Indifferent"
 
 
+class MarketPosition(models.TextChoices):
+    PARITY = "parity", "Parity (competitors have it)"
+    DIFFERENTIATOR = "differentiator", "Differentiator"
+
+
 IMPACT_CHOICES = [
     (Decimal("0.25"), "0.25 — minimal"),
     (Decimal("0.50"), "0.5 — low"),
@@ -168,6 +173,12 @@ class Feature(TimeStamped):
 
     moscow = models.CharField("MoSCoW", max_length=10, choices=MoSCoW.choices, blank=True)
     kano = models.CharField(max_length=12, choices=Kano.choices, blank=True)
+    market_position = models.CharField(
+        max_length=14,
+        choices=MarketPosition.choices,
+        blank=True,
+        help_text="Against competitors: table stakes (parity) or what sets the product apart.",
+    )
 
     # Written only by the scoring services (see roadmap.services.scoring).
     score = models.FloatField(null=True, blank=True, db_index=True, editable=False)
@@ -231,6 +242,10 @@ class Feature(TimeStamped):
             ),
             models.CheckConstraint(
                 condition=models.Q(kano__in=["", *Kano.values]), name="feature_kano_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(market_position__in=["", *MarketPosition.values]),
+                name="feature_market_position_valid",
             ),
         ]
 

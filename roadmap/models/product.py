@@ -26,6 +26,7 @@ class ReachSource(models.TextChoices):
 class TieBreak(models.TextChoices):
     MOSCOW = "moscow", "MoSCoW (must before should before could before won't)"
     KANO = "kano", "Kano (basic before performance before delighter before indifferent)"
+    DIFFERENTIATOR = "differentiator", "Differentiators before parity features"
     NONE = "none", "Oldest first"
 
 
@@ -59,7 +60,7 @@ class Product(TimeStamped):
     weighted_divide_by_effort = models.BooleanField(
         default=False, help_text="Weighted scoring: divide the weighted sum by effort."
     )
-    tie_break = models.CharField(max_length=10, choices=TieBreak.choices, default=TieBreak.MOSCOW)
+    tie_break = models.CharField(max_length=20, choices=TieBreak.choices, default=TieBreak.MOSCOW)
     # Scores are stale while the last request for a recompute is newer than the start of the
     # last completed run. ``score_recompute_queued`` is set when a run is enqueued and cleared
     # when a worker starts it, so a burst of triggers enqueues one run.

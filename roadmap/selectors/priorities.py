@@ -39,6 +39,8 @@ def feature_filter(queryset: QuerySet, filters: Mapping[str, object]) -> QuerySe
         queryset = queryset.filter(moscow__in=filters["moscow"])
     if filters.get("kano"):
         queryset = queryset.filter(kano__in=filters["kano"])
+    if filters.get("market_position"):
+        queryset = queryset.filter(market_position__in=filters["market_position"])
     if filters.get("persona"):
         queryset = queryset.filter(personas__id=filters["persona"])
     if filters.get("tag"):
@@ -72,6 +74,7 @@ def priorities_list(
             "score_breakdown",
             "moscow",
             "kano",
+            "market_position",
             "rank_week_ago",
             "horizon",
             "release_id",

@@ -4,7 +4,7 @@ transaction that makes the change. Called by the other services, never by views.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -166,6 +166,73 @@ def webhooks_emit(*, workspace_id: int, event: str, payload: Mapping[str, Any]) 
     body = {"event": event, "occurred_at": timezone.now().isoformat(), "data": dict(payload)}
     deliveries = WebhookDelivery.objects.bulk_create(
         [WebhookDelivery(endpoint=e, event=event, payload=body) for e in endpoints]
+    )
+    ids = [d.pk for d in deliveries]
+
+    def enqueue():
+        from roadmap.tasks import deliver_webhook
+
+        for pk in ids:
+            try:
+                deliver_webhook.delay(pk)
+            except Exception:  # broker down: the periodic retry sweep sends it later
+                pass
+
+    transaction.on_commit(enqueue)
+    return len(ids)
+
+
+def items_record_changes(
+    *, changes: Iterable[tuple[RoadmapItem, Mapping[str, Any]]], actor=None
+) -> int:
+    """``item_record_changes`` for many items, each given with its earlier snapshot, in one
+    INSERT (bulk edits). Returns how many change events were stored."""
+    occurred_at = timezone.now()
+    who = actor if getattr(actor, "is_authenticated", False) else None
+    rows = []
+    for item, before in changes:
+        after = item_snapshot(item)
+        rows.extend(
+            ChangeEvent(
+                product_id=item.product_id,
+                item=item,
+                feature_id=item.feature_id,
+                kind=kind,
+                occurred_at=occurred_at,
+                actor=who,
+                before=dict(before),
+                after=after,
+            )
+            for kind in item_changes(before, after)
+        )
+    ChangeEvent.objects.bulk_create(rows)
+    return len(rows)
+
+
+def webhooks_emit_many(
+    *, workspace_id: int, event: str, payloads: Iterable[Mapping[str, Any]]
+) -> int:
+    """``webhooks_emit`` of one event for many payloads (bulk edits): one query for the
+    endpoints and one INSERT for all deliveries, sent after commit. Returns how many were made."""
+    payloads = list(payloads)
+    endpoints = [
+        e
+        for e in WebhookEndpoint.objects.filter(workspace_id=workspace_id, is_active=True)
+        if event in e.events
+    ]
+    if not endpoints or not payloads:
+        return 0
+    occurred_at = timezone.now().isoformat()
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                endpoint=e,
+                event=event,
+                payload={"event": event, "occurred_at": occurred_at, "data": dict(payload)},
+            )
+            for payload in payloads
+            for e in endpoints
+        ]
     )
     ids = [d.pk for d in deliveries]
 

@@ -14,6 +14,14 @@ from roadmap.services.scoring import feature_score, product_lock, product_reques
 
 SCORING_SETTINGS = ("scoring_framework", "reach_source", "weighted_divide_by_effort", "tie_break")
 PRODUCT_FIELDS = ("name", "slug", "product_line", "vision", "description", *SCORING_SETTINGS)
+# Paths under /products/ that are pages, not products: a product with such a slug could not be
+# opened in the browser.
+RESERVED_SLUGS = frozenset({"new"})
+
+
+def _check_slug_free(slug: str) -> None:
+    if slug in RESERVED_SLUGS:
+        raise ValidationError({"slug": f"“{slug}” is reserved by Waymark; choose another slug."})
 
 
 @transaction.atomic
@@ -22,6 +30,7 @@ def product_create(*, workspace, name: str, slug: str, **fields: Any) -> Product
     unknown = set(fields) - set(PRODUCT_FIELDS)
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+    _check_slug_free(slug)
     product = Product(workspace=workspace, name=name, slug=slug, **fields)
     product.full_clean()
     product.save()
@@ -34,6 +43,8 @@ def product_update(*, product: Product, data: Mapping[str, Any]) -> Product:
     unknown = set(data) - set(PRODUCT_FIELDS)
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+    if "slug" in data:
+        _check_slug_free(data["slug"])
     changed = {name for name, value in data.items() if getattr(product, name) != value}
     for name, value in data.items():
         setattr(product, name, value)

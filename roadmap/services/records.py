@@ -237,17 +237,32 @@ def _emit_moved(item: RoadmapItem, before: Mapping[str, Any]) -> None:
     )
 
 
+# ``roadmap_item_move`` leaves the lane alone unless it is given one (None: no lane).
+KEEP_LANE: Any = object()
+
+
 @transaction.atomic
-def roadmap_item_move(*, item: RoadmapItem, horizon: str, position: int, actor=None) -> RoadmapItem:
-    """Move an item to a horizon at a position (0 = top), renumbering both columns densely.
+def roadmap_item_move(
+    *,
+    item: RoadmapItem,
+    horizon: str,
+    position: int,
+    lane: Lane | None = KEEP_LANE,
+    actor=None,
+) -> RoadmapItem:
+    """Move an item to a horizon at a position (0 = top), renumbering both columns densely;
+    with ``lane``, into that lane (or none) as well.
 
     The product's items in both columns are locked (SELECT FOR UPDATE) while they are renumbered.
     """
     if position < 0:
         raise ValidationError({"position": "The position cannot be negative."})
-    origin = item.horizon
+    origin, origin_lane_id = item.horizon, item.lane_id
     before = events.item_snapshot(item)
-    _apply(item, {"horizon": horizon}, ("horizon",))
+    changes: dict[str, Any] = {"horizon": horizon}
+    if lane is not KEEP_LANE:
+        changes["lane"] = lane
+    _apply(item, changes, ("horizon", "lane"))
     rows = list(
         RoadmapItem.objects.select_for_update()
         .filter(product_id=item.product_id, horizon__in={origin, horizon})
@@ -264,12 +279,43 @@ def roadmap_item_move(*, item: RoadmapItem, horizon: str, position: int, actor=N
             if row is item or row.position != index:
                 row.position, row.updated_at = index, now
                 changed.append(row)
-    RoadmapItem.objects.bulk_update(changed, ["position", "horizon", "updated_at"])
-    if origin != horizon:
+    RoadmapItem.objects.bulk_update(changed, ["position", "horizon", "lane", "updated_at"])
+    if (origin, origin_lane_id) != (item.horizon, item.lane_id):
         events.item_record_changes(item=item, before=before, actor=actor)
-    if (origin, before["position"]) != (item.horizon, item.position):
+    if (origin, before["position"], origin_lane_id) != (item.horizon, item.position, item.lane_id):
         _emit_moved(item, before)
     return item
+
+
+@transaction.atomic
+def roadmap_item_place(
+    *, item: RoadmapItem, horizon: str, lane: Lane | None, index: int, actor=None
+) -> RoadmapItem:
+    """Move an item into a board cell (a horizon and a lane, None for no lane) at ``index`` among
+    the cell's other items (0 = top).
+
+    The board splits each column by lane while positions run across the whole column, so the
+    item goes just before the cell's item now at ``index``, just after the cell's last item when
+    ``index`` is past it, and at the end of the column when the cell is empty.
+    """
+    if index < 0:
+        raise ValidationError({"position": "The position cannot be negative."})
+    column_lanes = list(
+        RoadmapItem.objects.select_for_update()
+        .filter(product_id=item.product_id, horizon=horizon)
+        .exclude(pk=item.pk)
+        .order_by("position", "id")
+        .values_list("lane_id", flat=True)
+    )
+    lane_id = lane.pk if lane is not None else None
+    cell = [at for at, row_lane_id in enumerate(column_lanes) if row_lane_id == lane_id]
+    if index < len(cell):
+        position = cell[index]
+    elif cell:
+        position = cell[-1] + 1
+    else:
+        position = len(column_lanes)
+    return roadmap_item_move(item=item, horizon=horizon, position=position, lane=lane, actor=actor)
 
 
 @transaction.atomic
@@ -295,3 +341,46 @@ def feature_delete(*, feature: Feature) -> None:
     product_lock(product_id=product_id)
     feature.delete()
     product_rerank(product_id=product_id)
+
+
+# --- Deleting lanes and releases ------------------------------------------------------------
+
+
+def _snapshots(items) -> list[tuple[RoadmapItem, dict[str, Any]]]:
+    """Each item with its snapshot, taken before its lane or release goes."""
+    return [
+        (item, events.item_snapshot(item))
+        for item in items.select_related("feature", "lane", "release")
+    ]
+
+
+def _record_detached(snapshots, *, field: str, actor=None) -> None:
+    """Record, for digests and feeds, that items lost their lane or release."""
+    for item, before in snapshots:
+        setattr(item, field, None)
+        events.item_record_changes(item=item, before=before, actor=actor)
+
+
+@transaction.atomic
+def lane_delete(*, lane: Lane, actor=None) -> None:
+    """Delete a lane. Its items stay on the roadmap, in no lane; each move is recorded."""
+    snapshots = _snapshots(lane.items.all())
+    lane.delete()
+    _record_detached(snapshots, field="lane", actor=actor)
+
+
+@transaction.atomic
+def release_delete(*, release: Release, actor=None) -> None:
+    """Delete a release. Its items stay on the roadmap, in no release; each change is recorded."""
+    snapshots = _snapshots(release.items.all())
+    release.delete()
+    _record_detached(snapshots, field="release", actor=actor)
+
+
+# --- Deleting objectives ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def objective_delete(*, objective: Objective) -> None:
+    """Delete a success metric. The features that served it stay; only the link goes."""
+    objective.delete()

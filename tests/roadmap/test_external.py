@@ -110,6 +110,7 @@ def test_customers_see_external_items_in_horizon_columns_with_plain_fields(produ
         "shipped_recently": [],
         "objectives": None,
         "lanes": None,
+        "positioning": None,
     }
 
 
@@ -343,7 +344,8 @@ def test_projection_runs_a_constant_number_of_queries(product, audience, django_
             )
 
     add(3)
-    expected = 1 if audience == "customers" else 2
+    # Investors and executives: objectives and the positioning (shown to them or not).
+    expected = 1 if audience == "customers" else 3
     with django_assert_num_queries(expected):
         external.external_roadmap(product=product, audience=audience)
     add(30)

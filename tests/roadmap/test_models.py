@@ -14,16 +14,25 @@ from simple_history.models import HistoricalChanges
 from accounts.models import Role
 from roadmap.models import (
     ChangeEvent,
+    Comparison,
+    Competitor,
     DigestDelivery,
     Feature,
     FeatureDriverScore,
     FeatureRankSnapshot,
     Insight,
     Lane,
+    LaunchTask,
+    LaunchTemplateTask,
+    MarketSize,
     Objective,
     Persona,
+    Positioning,
+    PositioningAnswer,
+    PricePlan,
     Product,
     Release,
+    RevenueModel,
     RoadmapItem,
     ScoringDriver,
     ShareLink,
@@ -337,6 +346,25 @@ def test_every_roadmap_model_reads_well_as_text(product):
         DigestDelivery: str(
             DigestDelivery(subscription=subscription, period="2026-W48", status="sent")
         ),
+        Positioning: str(Positioning(product=product)),
+        PositioningAnswer: str(
+            PositioningAnswer(positioning=Positioning(product=product), question="problem")
+        ),
+        Competitor: str(Competitor(product=product, name="Fieldly")),
+        Comparison: str(
+            Comparison(
+                competitor=Competitor(product=product, name="Fieldly"),
+                feature=feature,
+                status="better",
+            )
+        ),
+        MarketSize: str(
+            MarketSize(product=product, kind="tam", value=Decimal("5000000.00"), as_of=NOON.date())
+        ),
+        RevenueModel: str(RevenueModel(product=product)),
+        PricePlan: str(PricePlan(product=product, name="Team", yearly_price=Decimal("1200.00"))),
+        LaunchTemplateTask: str(LaunchTemplateTask(team="marketing", title="Write the blog post")),
+        LaunchTask: str(LaunchTask(release=Release(product=product, name="2026.1"), title="Demo")),
         WebhookEndpoint: str(endpoint),
         WebhookDelivery: str(
             WebhookDelivery(endpoint=endpoint, event="feature.created", status="failed")
@@ -360,6 +388,15 @@ def test_every_roadmap_model_reads_well_as_text(product):
         ChangeEvent: "Moved at 2026-11-23 12:00",
         Subscription: "fan@example.com → Planner",
         DigestDelivery: "Digest 2026-W48 for fan@example.com (sent)",
+        Positioning: "Positioning of Planner",
+        PositioningAnswer: "Planner: What is the main problem it solves?",
+        Competitor: "Fieldly",
+        Comparison: "Fieldly · Dark mode: Better than ours",
+        MarketSize: "Planner TAM 5000000.00 (2026-11-23)",
+        RevenueModel: "Revenue model of Planner",
+        PricePlan: "Team (1200.00/year)",
+        LaunchTemplateTask: "Marketing: Write the blog post",
+        LaunchTask: "2026.1: Demo",
         WebhookEndpoint: "https://hooks.example.com/w",
         WebhookDelivery: "feature.created → https://hooks.example.com/w (failed)",
     }
@@ -400,6 +437,17 @@ BUILDERS = {
     DigestDelivery: lambda p: DigestDelivery.objects.create(
         subscription=_subscription(p), period="2026-W48", events_through=NOON
     ),
+    Positioning: lambda p: f.PositioningFactory(product=p),
+    PositioningAnswer: lambda p: f.PositioningAnswerFactory(
+        positioning=f.PositioningFactory(product=p)
+    ),
+    Competitor: lambda p: f.CompetitorFactory(product=p),
+    Comparison: lambda p: f.ComparisonFactory(competitor=f.CompetitorFactory(product=p)),
+    MarketSize: lambda p: f.MarketSizeFactory(product=p),
+    RevenueModel: lambda p: f.RevenueModelFactory(product=p),
+    PricePlan: lambda p: f.PricePlanFactory(product=p),
+    LaunchTemplateTask: lambda p: f.LaunchTemplateTaskFactory(workspace=p.workspace),
+    LaunchTask: lambda p: f.LaunchTaskFactory(release=f.ReleaseFactory(product=p)),
     WebhookEndpoint: _endpoint,
     WebhookDelivery: lambda p: WebhookDelivery.objects.create(
         endpoint=_endpoint(p), event="feature.created", payload={}

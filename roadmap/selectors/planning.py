@@ -1,0 +1,282 @@
+"""Reads for a product's board (now / next / later by lane) and timeline (items across months).
+
+Each runs a fixed number of queries whatever the number of items: the items with their feature,
+lane and release in one, the product's lanes in another (and its releases for the timeline).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+
+from roadmap.models import Feature, Horizon, Lane, Product, Release, RoadmapItem
+
+NO_LANE = "No lane"
+
+
+def product_items(*, product: Product) -> QuerySet[RoadmapItem]:
+    """The product's roadmap items with what a card or a bar shows, in board order.
+
+    Callers have checked access to ``product``; an item of another product is not found here.
+    """
+    return (
+        RoadmapItem.objects.filter(product=product)
+        .select_related("feature", "lane", "release")
+        .order_by("position", "id")
+    )
+
+
+def product_lanes(*, product: Product) -> list[Lane]:
+    """The product's lanes in their order (one query)."""
+    return list(Lane.objects.filter(product=product).order_by("position", "name", "pk"))
+
+
+def unplaced_features(*, product: Product) -> QuerySet[Feature]:
+    """The product's features not on the roadmap yet, best ranked first (closed ones last)."""
+    return Feature.objects.filter(product=product, roadmap_item__isnull=True).order_by(
+        *Feature._meta.ordering
+    )
+
+
+# --- Board ---------------------------------------------------------------------------------------
+
+
+def item_cell_index(*, item: RoadmapItem) -> int:
+    """How many items come before this one in its board cell (its horizon and lane)."""
+    return (
+        RoadmapItem.objects.filter(
+            product_id=item.product_id, horizon=item.horizon, lane=item.lane_id
+        )
+        .filter(Q(position__lt=item.position) | Q(position=item.position, pk__lt=item.pk))
+        .count()
+    )
+
+
+@dataclass
+class BoardCell:
+    horizon: str
+    label: str
+    items: list[RoadmapItem] = field(default_factory=list)
+
+
+@dataclass
+class Swimlane:
+    """A row of the board: one lane (or none) across the three horizons."""
+
+    lane: Lane | None
+    name: str
+    cells: list[BoardCell]
+
+    @property
+    def key(self) -> str:
+        return str(self.lane.pk) if self.lane else ""
+
+    @property
+    def count(self) -> int:
+        return sum(len(cell.items) for cell in self.cells)
+
+
+@dataclass
+class BoardColumn:
+    horizon: str
+    label: str
+    count: int
+
+
+@dataclass
+class Board:
+    columns: list[BoardColumn]
+    swimlanes: list[Swimlane]
+    lanes: list[Lane]
+
+    @property
+    def count(self) -> int:
+        return sum(column.count for column in self.columns)
+
+
+def product_board(*, product: Product) -> Board:
+    """The product's items by lane (in lane order, then "No lane") and horizon (two queries).
+
+    Within a cell, items keep their column order.
+    """
+    lanes = product_lanes(product=product)
+
+    def row(lane: Lane | None) -> Swimlane:
+        cells = [BoardCell(value, label) for value, label in Horizon.choices]
+        return Swimlane(lane=lane, name=lane.name if lane else NO_LANE, cells=cells)
+
+    rows: dict[int | None, Swimlane] = {lane.pk: row(lane) for lane in lanes}
+    rows[None] = row(None)
+    counts = dict.fromkeys(Horizon.values, 0)
+    index = {value: i for i, value in enumerate(Horizon.values)}
+    for item in product_items(product=product):
+        rows[item.lane_id].cells[index[item.horizon]].items.append(item)
+        counts[item.horizon] += 1
+    swimlanes = list(rows.values())
+    columns = [BoardColumn(value, label, counts[value]) for value, label in Horizon.choices]
+    return Board(columns=columns, swimlanes=swimlanes, lanes=lanes)
+
+
+# --- Timeline ------------------------------------------------------------------------------------
+
+# A bar with a start and no end is drawn this long (its end fades out): long enough to grab.
+OPEN_END_DAYS = 14
+MIN_QUARTERS = 3
+# Release names start left of their marker past this percentage of the track.
+FLIP_AFTER = 85
+_DAY = datetime.timedelta(days=1)
+
+
+def quarter_start(day: datetime.date) -> datetime.date:
+    return datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    """The first of the month ``months`` after ``day``'s month."""
+    total = day.year * 12 + day.month - 1 + months
+    return datetime.date(total // 12, total % 12 + 1, 1)
+
+
+def _pct(value: float) -> str:
+    # A fixed-point string: a float rendered by a template would follow the locale.
+    return f"{value:.4f}"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A header cell (a quarter or a month) placed on the track, in percent of its width."""
+
+    label: str
+    title: str
+    left: str
+    width: str
+
+
+@dataclass(frozen=True)
+class ReleaseMarker:
+    release: Release
+    left: str
+    # Near the end of the track, the name goes on the marker's left so that it stays in view.
+    flip: bool
+
+
+@dataclass(frozen=True)
+class TimelineBar:
+    """An item drawn on the track. ``kind``: "range" (both dates), "open" (a start only) or
+    "milestone" (an end only)."""
+
+    item: RoadmapItem
+    kind: str
+    left: str
+    width: str
+
+
+@dataclass
+class TimelineLane:
+    lane: Lane | None
+    name: str
+    bars: list[TimelineBar] = field(default_factory=list)
+
+
+@dataclass
+class Timeline:
+    start: datetime.date
+    end: datetime.date  # inclusive
+    days: int
+    quarters: list[Span]
+    months: list[Span]
+    today: datetime.date
+    today_left: str | None
+    releases: list[ReleaseMarker]
+    lanes: list[TimelineLane]
+    unscheduled: list[RoadmapItem]
+
+    @property
+    def month_count(self) -> int:
+        return len(self.months)
+
+    @property
+    def scheduled_count(self) -> int:
+        return sum(len(lane.bars) for lane in self.lanes)
+
+
+def timeline_range(
+    dates: list[datetime.date], *, today: datetime.date
+) -> tuple[datetime.date, datetime.date]:
+    """The first and last day (inclusive) the timeline shows: whole quarters from the earliest
+    of ``dates`` and today's quarter to the latest of them, at least three quarters."""
+    start = quarter_start(min([*dates, today]))
+    end = _add_months(quarter_start(max([*dates, today])), 3)
+    end = max(end, _add_months(start, 3 * MIN_QUARTERS))
+    return start, end - datetime.timedelta(days=1)
+
+
+def product_timeline(*, product: Product, today: datetime.date) -> Timeline:
+    """The product's dated items as bars by lane, its releases as markers and the months and
+    quarters they span; items without dates are listed apart (three queries)."""
+    lanes = product_lanes(product=product)
+    items = list(product_items(product=product))
+    releases = list(
+        Release.objects.filter(product=product, target_date__isnull=False).order_by(
+            "target_date", "name"
+        )
+    )
+    dates = [d for item in items for d in (item.start_date, item.end_date) if d]
+    dates += [release.target_date for release in releases]
+    start, end = timeline_range(dates, today=today)
+    days = (end - start).days + 1
+
+    def left(day: datetime.date) -> float:
+        return (day - start).days / days * 100
+
+    def span(first: datetime.date, last: datetime.date) -> tuple[str, str]:
+        """Left and width of the days ``first`` to ``last`` inclusive."""
+        return _pct(left(first)), _pct(((last - first).days + 1) / days * 100)
+
+    months, quarters = [], []
+    month = start
+    while month <= end:
+        following = _add_months(month, 1)
+        months.append(
+            Span(month.strftime("%b"), month.strftime("%B %Y"), *span(month, following - _DAY))
+        )
+        if month.month % 3 == 1:
+            quarter = f"Q{(month.month - 1) // 3 + 1} {month.year}"
+            quarters.append(Span(quarter, quarter, *span(month, _add_months(month, 3) - _DAY)))
+        month = following
+
+    rows: dict[int | None, TimelineLane] = {
+        lane.pk: TimelineLane(lane=lane, name=lane.name) for lane in lanes
+    }
+    rows[None] = TimelineLane(lane=None, name=NO_LANE)
+    unscheduled = []
+    for item in sorted(items, key=lambda i: (i.start_date or i.end_date or end, i.position, i.pk)):
+        if item.start_date and item.end_date:
+            bar = TimelineBar(item, "range", *span(item.start_date, item.end_date))
+        elif item.start_date:
+            open_end = min(item.start_date + datetime.timedelta(days=OPEN_END_DAYS - 1), end)
+            bar = TimelineBar(item, "open", *span(item.start_date, open_end))
+        elif item.end_date:
+            bar = TimelineBar(item, "milestone", *span(item.end_date, item.end_date))
+        else:
+            unscheduled.append(item)
+            continue
+        rows[item.lane_id].bars.append(bar)
+    unscheduled.sort(key=lambda i: (Horizon.values.index(i.horizon), i.position, i.pk))
+    return Timeline(
+        start=start,
+        end=end,
+        days=days,
+        quarters=quarters,
+        months=months,
+        today=today,
+        today_left=_pct(left(today)) if start <= today <= end else None,
+        releases=[
+            ReleaseMarker(r, _pct(left(r.target_date)), left(r.target_date) > FLIP_AFTER)
+            for r in releases
+        ],
+        lanes=[row for row in rows.values() if row.bars],
+        unscheduled=unscheduled,
+    )

@@ -1,0 +1,359 @@
+"""A product's roadmap board (now / next / later by lane) and timeline (items across months).
+
+Every change is a plain form POST that redirects, so the pages work without JavaScript; htmx
+requests (and the drag and drop of static/js/board.js and timeline.js) get the board or timeline
+fragment back instead, re-rendered from the server's state. An invalid change comes back with the
+error next to its field (status 200 to htmx, which swaps only successes; 400 otherwise).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+
+from roadmap.models import Feature, Horizon, Lane, Product, RoadmapItem, Visibility
+from roadmap.selectors import planning as selectors
+from roadmap.services import records
+from roadmap.views.access import product_for
+
+BOARD_PAGE = "roadmap/board.html"
+BOARD_FRAGMENT = "roadmap/planning/_board.html"
+CARD_FRAGMENT = "roadmap/planning/_card.html"
+TIMELINE_PAGE = "roadmap/timeline.html"
+TIMELINE_FRAGMENT = "roadmap/planning/_timeline.html"
+# The event board.js and timeline.js read to announce a change to screen readers.
+NOTICE_EVENT = "planning:notice"
+
+
+# --- Forms: parse the request; the rules themselves are the model's and the services' ---------
+
+
+class LaneField(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            queryset=Lane.objects.none(),
+            required=False,
+            empty_label=selectors.NO_LANE,
+            error_messages={"invalid_choice": "Pick a lane of this product."},
+            **kwargs,
+        )
+
+
+class ServiceForm(forms.Form):
+    def add_service_error(self, error: ValidationError) -> None:
+        """Show a service's error next to the field it names, or above the form."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for name, messages_ in error.message_dict.items():
+            self.add_error(name if name in self.fields else None, messages_)
+
+
+class ProductForm(ServiceForm):
+    """A form whose lane (and feature) choices are the product's own."""
+
+    def __init__(self, *args, product: Product, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lane"].queryset = Lane.objects.filter(product=product).order_by(
+            "position", "name", "pk"
+        )
+
+
+class ItemMoveForm(ProductForm):
+    horizon = forms.ChoiceField(choices=Horizon.choices)
+    lane = LaneField()
+    position = forms.IntegerField(min_value=1, label="Position", help_text="1 is the top.")
+
+
+class FeatureAddForm(ProductForm):
+    feature = forms.ModelChoiceField(
+        queryset=Feature.objects.none(),
+        empty_label="Pick a feature…",
+        error_messages={
+            "required": "Pick a feature to add.",
+            "invalid_choice": "Pick a feature of this product that is not on the roadmap yet.",
+        },
+    )
+    horizon = forms.ChoiceField(choices=Horizon.choices, initial=Horizon.LATER)
+    lane = LaneField()
+
+    def __init__(self, *args, product: Product, **kwargs):
+        # Both add forms share a page: their fields need ids of their own.
+        super().__init__(*args, product=product, auto_id="add-feature-%s", **kwargs)
+        self.fields["feature"].queryset = selectors.unplaced_features(product=product)
+        self.fields["feature"].label_from_instance = lambda f: (
+            f"#{f.rank} · {f.title}" if f.rank else f.title
+        )
+
+
+class ThemeAddForm(ProductForm):
+    title = forms.CharField(
+        required=False,
+        label="Theme (without a feature)",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Faster onboarding"}),
+    )
+    horizon = forms.ChoiceField(choices=Horizon.choices, initial=Horizon.LATER)
+    lane = LaneField()
+
+    def __init__(self, *args, product: Product, **kwargs):
+        super().__init__(*args, product=product, auto_id="add-theme-%s", **kwargs)
+
+
+class VisibilityForm(ServiceForm):
+    visibility = forms.ChoiceField(choices=Visibility.choices)
+
+
+class ItemDatesForm(ServiceForm):
+    start_date = forms.DateField(required=False, label="Start")
+    end_date = forms.DateField(required=False, label="End")
+
+
+def _item(product: Product, pk: int) -> RoadmapItem:
+    """An item of this product, or 404 (an item of another product is not found)."""
+    return get_object_or_404(selectors.product_items(product=product), pk=pk)
+
+
+def _notice(response: HttpResponse, text: str) -> HttpResponse:
+    return trigger_client_event(response, NOTICE_EVENT, {"text": text})
+
+
+def _where(item: RoadmapItem) -> str:
+    lane = item.lane.name if item.lane_id else selectors.NO_LANE.lower()
+    return f"{item.get_horizon_display()} · {lane}"
+
+
+# --- Board ---------------------------------------------------------------------------------------
+
+
+def _board(
+    request: HttpRequest,
+    product: Product,
+    *,
+    status: int = 200,
+    page: bool | None = None,
+    **extra,
+) -> HttpResponse:
+    """The board page, or its fragment for htmx, with fresh add forms unless given others."""
+    context = {"product": product, "board": selectors.product_board(product=product), **extra}
+    if product.can_edit:
+        context.setdefault("feature_form", FeatureAddForm(product=product))
+        context.setdefault("theme_form", ThemeAddForm(product=product))
+    if page is None:
+        page = not request.htmx or request.htmx.history_restore_request
+    return render(request, BOARD_PAGE if page else BOARD_FRAGMENT, context, status=status)
+
+
+def _board_done(request: HttpRequest, product: Product, text: str) -> HttpResponse:
+    """After a change: the fresh fragment (htmx) or a redirect to the board with a message."""
+    if request.htmx:
+        return _notice(_board(request, product), text)
+    messages.success(request, text)
+    return redirect("roadmap:board", slug=product.slug)
+
+
+def _board_invalid(request: HttpRequest, product: Product, **forms_) -> HttpResponse:
+    return _board(request, product, status=200 if request.htmx else 400, **forms_)
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def board(request: HttpRequest, slug: str) -> HttpResponse:
+    """The product's roadmap items in now / next / later columns, a row per lane."""
+    product = product_for(request, slug)
+    return _board(request, product)
+
+
+@login_required
+@require_POST
+def board_item_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Move an item into a column and lane at a position within that lane (1 = top)."""
+    product = product_for(request, slug, edit=True)
+    item = _item(product, pk)
+    form = ItemMoveForm(request.POST, product=product)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            records.roadmap_item_place(
+                item=item,
+                horizon=data["horizon"],
+                lane=data["lane"],
+                index=data["position"] - 1,
+                actor=request.user,
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+    if form.errors:
+        return _board_invalid(request, product, move_form=form, failed_item_id=item.pk)
+    item = _item(product, pk)
+    return _board_done(
+        request,
+        product,
+        f"Moved “{item.display_title}” to {_where(item)}, position {data['position']}.",
+    )
+
+
+@login_required
+@require_POST
+def board_item_visibility(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Make an item internal or external; htmx gets the item's card back."""
+    product = product_for(request, slug, edit=True)
+    item = _item(product, pk)
+    form = VisibilityForm(request.POST)
+    if form.is_valid():
+        try:
+            records.roadmap_item_save(
+                product=product, item=item, data=dict(form.cleaned_data), actor=request.user
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+    if form.errors:
+        # Only a forged request gets here: the buttons send a known visibility.
+        text = "; ".join(e for errors in form.errors.values() for e in errors)
+        if request.htmx:
+            return _notice(HttpResponse(status=204), f"Not changed: {text}")
+        messages.error(request, f"“{item.display_title}” was not changed: {text}")
+        return redirect("roadmap:board", slug=product.slug)
+    item = _item(product, pk)
+    text = (
+        f"“{item.display_title}” is now external: share links may show it."
+        if item.visibility == Visibility.EXTERNAL
+        else f"“{item.display_title}” is now internal: only members see it."
+    )
+    if request.htmx:
+        context = {
+            "product": product,
+            "item": item,
+            "lanes": selectors.product_lanes(product=product),
+            "index": selectors.item_cell_index(item=item) + 1,
+        }
+        return _notice(render(request, CARD_FRAGMENT, context), text)
+    messages.success(request, text)
+    return redirect(reverse("roadmap:board", kwargs={"slug": product.slug}) + f"#item-{item.pk}")
+
+
+@login_required
+@require_POST
+def board_item_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Take an item off the roadmap (its feature stays), once confirmed.
+
+    Without JavaScript, the first POST shows the question on the board page; htmx asks in a
+    dialog (hx-confirm) and sends the confirmation with the request.
+    """
+    product = product_for(request, slug, edit=True)
+    item = _item(product, pk)
+    if request.POST.get("confirm") != "yes":
+        return _board(request, product, page=True, confirm_remove=item)
+    title = item.display_title
+    records.roadmap_item_delete(item=item, actor=request.user)
+    return _board_done(request, product, f"Took “{title}” off the roadmap.")
+
+
+@login_required
+@require_POST
+def board_feature_add(request: HttpRequest, slug: str) -> HttpResponse:
+    """Place one of the product's features on the roadmap, at the end of a column."""
+    product = product_for(request, slug, edit=True)
+    form = FeatureAddForm(request.POST, product=product)
+    if form.is_valid():
+        try:
+            item = records.roadmap_item_save(
+                product=product, data=dict(form.cleaned_data), actor=request.user
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+    if form.errors:
+        return _board_invalid(request, product, feature_form=form)
+    return _board_done(request, product, f"Added “{item.display_title}” to {_where(item)}.")
+
+
+@login_required
+@require_POST
+def board_theme_add(request: HttpRequest, slug: str) -> HttpResponse:
+    """Place a standalone theme (a title, no feature) on the roadmap, at the end of a column."""
+    product = product_for(request, slug, edit=True)
+    form = ThemeAddForm(request.POST, product=product)
+    if form.is_valid():
+        try:
+            item = records.roadmap_item_save(
+                product=product, data=dict(form.cleaned_data), actor=request.user
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+    if form.errors:
+        return _board_invalid(request, product, theme_form=form)
+    return _board_done(request, product, f"Added the theme “{item.title}” to {_where(item)}.")
+
+
+# --- Timeline ------------------------------------------------------------------------------------
+
+
+def _timeline(
+    request: HttpRequest, product: Product, *, status: int = 200, **extra
+) -> HttpResponse:
+    context = {
+        "product": product,
+        "timeline": selectors.product_timeline(product=product, today=timezone.localdate()),
+        **extra,
+    }
+    page = not request.htmx or request.htmx.history_restore_request
+    return render(request, TIMELINE_PAGE if page else TIMELINE_FRAGMENT, context, status=status)
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def timeline(request: HttpRequest, slug: str) -> HttpResponse:
+    """The product's dated items as bars across months by lane, with releases and today."""
+    product = product_for(request, slug)
+    return _timeline(request, product)
+
+
+@login_required
+@require_POST
+def timeline_item_dates(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Set (or clear) an item's start and end dates."""
+    product = product_for(request, slug, edit=True)
+    item = _item(product, pk)
+    form = ItemDatesForm(request.POST)
+    if form.is_valid():
+        try:
+            records.roadmap_item_save(
+                product=product, item=item, data=dict(form.cleaned_data), actor=request.user
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+    if form.errors:
+        return _timeline(
+            request,
+            product,
+            status=200 if request.htmx else 400,
+            dates_form=form,
+            failed_item_id=item.pk,
+        )
+    item = _item(product, pk)
+    text = f"Saved the dates of “{item.display_title}”: {_dates(item)}."
+    if request.htmx:
+        return _notice(_timeline(request, product), text)
+    messages.success(request, text)
+    return redirect("roadmap:timeline", slug=product.slug)
+
+
+def _dates(item: RoadmapItem) -> str:
+    def day(value) -> str:
+        return f"{value.day} {value:%b %Y}"
+
+    if item.start_date and item.end_date:
+        return f"{day(item.start_date)} to {day(item.end_date)}"
+    if item.start_date:
+        return f"from {day(item.start_date)}"
+    if item.end_date:
+        return f"due {day(item.end_date)}"
+    return "no dates"

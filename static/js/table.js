@@ -1,0 +1,162 @@
+// The prioritization table's keyboard and selection helpers. The table works without this
+// file (rows post as forms, filters are a GET form); htmx does the saving, this only adds:
+//   "/"     focuses the search box,
+//   Enter   saves the cell now (instead of submitting the whole row),
+//   Escape  puts the cell back to its stored value,
+// the select-all box and the count of ticked rows for bulk edits.
+
+const CELL = ".prio__input";
+
+// Fields that take text (or pick by typing): "/" is theirs there. A checkbox is not one.
+const TYPING = "input:not([type=checkbox]):not([type=radio]), select, textarea, [contenteditable]";
+
+function typing(target) {
+  return target.closest(TYPING) !== null;
+}
+
+// "/" jumps to the search box, as in many web apps; not while typing somewhere.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (typing(event.target)) return;
+  const search = document.getElementById("table-search");
+  if (!search) return;
+  event.preventDefault();
+  search.focus();
+  search.select();
+});
+
+// Enter saves the cell it is in. The browser would otherwise submit the row's form (the
+// no-JavaScript path) and reload the page. The change event is what htmx listens to.
+document.addEventListener("keydown", (event) => {
+  const cell = event.target.closest?.(CELL);
+  if (!cell) return;
+  if (event.key === "Enter" && cell.tagName === "INPUT") {
+    event.preventDefault();
+    if (cell.value !== cell.dataset.saved || cell.getAttribute("aria-invalid") === "true") {
+      cell.dataset.sent = cell.value;
+      cell.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  } else if (event.key === "Escape") {
+    event.preventDefault();
+    revert(cell);
+  }
+});
+
+// After Enter sent a value, leaving the cell makes the browser fire its own change for the same
+// value: drop that one, so a cell is not saved twice.
+document.addEventListener(
+  "change",
+  (event) => {
+    const cell = event.target.closest?.(CELL);
+    if (cell && event.isTrusted && cell.dataset.sent === cell.value) {
+      event.stopImmediatePropagation();
+    }
+  },
+  true,
+);
+
+function revert(cell) {
+  const saved = cell.dataset.saved ?? "";
+  if (cell.value === saved && cell.getAttribute("aria-invalid") !== "true") return;
+  cell.value = saved;
+  delete cell.dataset.sent;
+  cell.removeAttribute("aria-invalid");
+  cell.closest("td")?.classList.remove("is-invalid");
+  const error = document.getElementById(`${cell.id}-error`);
+  if (error) error.hidden = true;
+  announce("Change undone.");
+}
+
+function announce(text) {
+  const status = document.getElementById("table-status");
+  if (status) status.textContent = text;
+}
+
+// --- Answers to edits ------------------------------------------------------------------------
+
+// An edit's answer updates, out of band, the rank of every row of the view that moved, as the
+// server sees the view now. Rows someone else added since this page loaded are not on it, and
+// htmx reports an update without a target as an error: leave those out (a reload shows them).
+window.htmx?.defineExtension("table-edits", {
+  transformResponse(text) {
+    const parsed = document.createElement("template");
+    parsed.innerHTML = text;
+    let dropped = false;
+    for (const wrapper of parsed.content.querySelectorAll("template")) {
+      for (const update of wrapper.content.querySelectorAll("[id][hx-swap-oob='true']")) {
+        if (!document.getElementById(update.id)) {
+          wrapper.remove();
+          dropped = true;
+          break;
+        }
+      }
+    }
+    return dropped ? parsed.innerHTML : text;
+  },
+});
+
+// --- Sorting ------------------------------------------------------------------------------
+
+// A column header (or "Re-sort") asks the filter form for the table, with the header's sort:
+// the form is never replaced, so its requests queue behind edits in flight and the newest wins.
+// Without JavaScript, or opened in a new tab, the header is a plain link.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-sort], a[data-resort]");
+  if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  const form = document.getElementById("table-filters");
+  const sort = document.getElementById("table-sort");
+  if (!form || !sort || !window.htmx) return;
+  event.preventDefault();
+  if (link.dataset.sort) sort.value = link.dataset.sort;
+  window.htmx.trigger(form, "submit");
+});
+
+// --- Selection for bulk edits ---------------------------------------------------------------
+
+function boxes() {
+  return [...document.querySelectorAll("input[data-row-select]")];
+}
+
+function refreshSelection() {
+  const all = boxes();
+  const ticked = all.filter((box) => box.checked).length;
+  const selectAll = document.querySelector("[data-select-all]");
+  if (selectAll) {
+    selectAll.hidden = all.length === 0;
+    selectAll.checked = ticked > 0 && ticked === all.length;
+    selectAll.indeterminate = ticked > 0 && ticked < all.length;
+  }
+  const count = document.querySelector("[data-selected-count]");
+  if (count) {
+    count.textContent =
+      ticked === 0 ? "Tick rows to edit them together" : `${ticked} selected`;
+  }
+  const apply = document.querySelector("[data-bulk-apply]");
+  if (apply) apply.disabled = ticked === 0;
+}
+
+document.addEventListener("change", (event) => {
+  if (event.target.matches("[data-select-all]")) {
+    for (const box of boxes()) box.checked = event.target.checked;
+  }
+  if (event.target.matches("[data-select-all], input[data-row-select]")) refreshSelection();
+});
+
+// A bulk edit of hundreds of rows would send hundreds of fields: send the ids as one.
+document.addEventListener("htmx:configRequest", (event) => {
+  if (event.detail.elt.id !== "bulk-form") return;
+  const { formData } = event.detail;
+  const ids = formData.getAll("features");
+  formData.delete("features");
+  formData.set("features", ids.join(","));
+});
+
+// "Reload row" (after a conflict) puts the focus back in the cell that could not be saved.
+document.addEventListener("htmx:afterSettle", (event) => {
+  const target = event.detail.requestConfig?.elt?.dataset?.focusAfter;
+  if (target) document.getElementById(target)?.focus();
+});
+
+// New content (a filtered table, a bulk edit's answer) has its own boxes.
+document.addEventListener("htmx:load", refreshSelection);
+refreshSelection();
