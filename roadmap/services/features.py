@@ -340,7 +340,9 @@ def features_bulk_update(
     placed, not_on_roadmap = 0, ()
     if release is not KEEP_RELEASE:
         items = list(
-            RoadmapItem.objects.select_for_update()
+            # Lock the items only: PostgreSQL refuses FOR UPDATE on the nullable side of the
+            # outer joins to lane and release.
+            RoadmapItem.objects.select_for_update(of=("self",))
             .filter(product=product, feature_id__in=ids)
             .select_related("lane", "release")
         )
