@@ -1021,8 +1021,15 @@ def test_the_page_runs_the_same_queries_for_3_or_1000_features(
 
     with django_assert_max_num_queries(small):
         response = editor_client.get(_table(product), {"sort": "-evidence"})
+    with django_assert_max_num_queries(small):
+        everything = editor_client.get(_table(product), {"sort": "-evidence", "all": "1"})
 
-    assert _html(response).count('class="table__title"') == 1000
+    html = _html(response)
+    assert html.count('class="table__title"') == 200  # the first page of the ranking
+    assert "<strong>1000</strong> open features" in html
+    assert "Show all 1000</a>" in html
+    assert _html(everything).count('class="table__title"') == 1000
+    assert "Show all 1000" not in _html(everything)
     assert small <= 14
 
 
