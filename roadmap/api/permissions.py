@@ -1,9 +1,9 @@
 """Who may do what through the API: a token acts with its user's role in its workspace."""
 
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from accounts.models import ApiToken, Membership, Role
+from accounts.models import ApiToken, Membership, Role, Workspace
 
 EDIT_ROLES = (Role.ADMIN, Role.EDITOR)
 
@@ -57,3 +57,20 @@ class IsMemberWithRole(BasePermission):
             request, view.workspace_id_of(obj), admin_only=getattr(view, "admin_only_writes", False)
         )
         return True
+
+
+def admin_workspace(request):
+    """The workspace a workspace-level resource (webhook, launch template) is created in: the
+    token's, or for a session the chosen workspace (else the first one). Admins only."""
+
+    token = request_token(request)
+    if token:
+        workspace_id = token.workspace_id
+    else:
+        roles = request_roles(request)
+        chosen = request.session.get("workspace_id")
+        workspace_id = chosen if chosen in roles else min(roles, default=None)
+    if workspace_id is None:
+        raise ValidationError({"workspace": ["You are not a member of any workspace."]})
+    ensure_can_edit(request, workspace_id, admin_only=True)
+    return Workspace.objects.get(pk=workspace_id)

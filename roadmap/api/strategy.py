@@ -16,7 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from accounts.models import User, Workspace
+from accounts.models import User
 from roadmap.models import (
     Comparison,
     ComparisonStatus,
@@ -43,7 +43,7 @@ from roadmap.services import launch as launch_services
 from roadmap.services import strategy as strategy_services
 
 from . import views
-from .permissions import ensure_can_edit, request_roles, request_token
+from .permissions import admin_workspace, ensure_can_edit
 from .serializers import (
     ModelRulesSerializer,
     ProductChildSerializer,
@@ -699,22 +699,11 @@ class LaunchTemplateTaskViewSet(ScopedViewSet):
     def workspace_id_of(self, obj) -> int:
         return obj.workspace_id
 
-    def _workspace(self) -> Workspace:
-        token = request_token(self.request)
-        if token:
-            workspace_id = token.workspace_id
-        else:
-            roles = request_roles(self.request)
-            chosen = self.request.session.get("workspace_id")
-            workspace_id = chosen if chosen in roles else min(roles, default=None)
-        if workspace_id is None:
-            raise ValidationError({"workspace": ["You are not a member of any workspace."]})
-        ensure_can_edit(self.request, workspace_id, admin_only=True)
-        return Workspace.objects.get(pk=workspace_id)
-
     def perform_create(self, serializer):
         task = launch_services.launch_template_task_save(
-            workspace=self._workspace(), data=serializer.validated_data, actor=self.request.user
+            workspace=admin_workspace(self.request),
+            data=serializer.validated_data,
+            actor=self.request.user,
         )
         serializer.instance = self.get_queryset().get(pk=task.pk)
 

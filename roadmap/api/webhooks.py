@@ -8,15 +8,19 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from accounts.models import Role, Workspace
+from accounts.models import Role
 from roadmap.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from roadmap.services import webhooks as webhook_services
 
-from .permissions import IsMemberWithRole, ensure_can_edit, request_roles, request_token
+from .permissions import (
+    IsMemberWithRole,
+    admin_workspace,
+    request_roles,
+)
 from .serializers import StrictMixin
 from .views import ERRORS, Pagination, scoped
 
@@ -166,22 +170,9 @@ class WebhookEndpointViewSet(
     def workspace_id_of(self, obj) -> int:
         return obj.workspace_id
 
-    def _workspace_for_create(self) -> Workspace:
-        token = request_token(self.request)
-        if token:
-            workspace_id = token.workspace_id
-        else:
-            roles = request_roles(self.request)
-            chosen = self.request.session.get("workspace_id")
-            workspace_id = chosen if chosen in roles else min(roles, default=None)
-        if workspace_id is None:
-            raise ValidationError({"workspace": ["You are not a member of any workspace."]})
-        ensure_can_edit(self.request, workspace_id, admin_only=True)
-        return Workspace.objects.get(pk=workspace_id)
-
     def perform_create(self, serializer):
         endpoint = webhook_services.webhook_endpoint_save(
-            workspace=self._workspace_for_create(),
+            workspace=admin_workspace(self.request),
             data=serializer.validated_data,
             actor=self.request.user,
         )

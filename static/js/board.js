@@ -303,3 +303,6 @@ document.addEventListener("input", (event) => {
   }
   announce(`${shown} feature${shown === 1 ? "" : "s"} match.`);
 });
+
+// Every listener above is in place: say so (browser tests wait for it before dragging).
+document.body.dataset.board = "ready";

@@ -133,3 +133,6 @@ function openForm(bar) {
   details.open = true;
   details.querySelector("input")?.focus();
 }
+
+// Every listener above is in place: say so (browser tests wait for it before dragging).
+document.body.dataset.timeline = "ready";

@@ -19,13 +19,15 @@ PASSWORD = "correct horse battery"  # the factories' password
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     from tests.support import browser_missing_reason, chromium_path
 
     if browser_missing_reason():
         pytest.skip(browser_missing_reason())
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # A loaded CI machine (2 cores, the suite in parallel) answers slower than a desk.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=chromium_path(), args=["--no-sandbox", "--disable-dev-shm-usage"]
@@ -39,7 +41,7 @@ def page(browser, live_server):
     """A fresh browser context (no cookies) with a 1440×900 viewport; ``page.base_url`` is
     the live server's address. Console errors and failed requests fail the test."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(15_000)
     page = context.new_page()
     page.base_url = live_server.url
     errors: list[str] = []

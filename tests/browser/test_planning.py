@@ -60,6 +60,8 @@ def _cell(page, horizon: str, lane):
 def _open(page, pm, plan, view: str) -> None:
     log_in(page, pm)
     page.goto(f"{page.base_url}/products/{plan['product'].slug}/{view}/")
+    # The page's module script binds the drag and key handlers after the page has loaded.
+    page.wait_for_selector(f"body[data-{view}='ready']", state="attached")
 
 
 def test_drag_an_item_from_next_to_now(page, pm, plan):
