@@ -4,6 +4,7 @@ transaction that makes the change. Called by the other services, never by views.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -22,6 +23,9 @@ from roadmap.models import (
 
 # A rank change smaller than this is noise for stakeholders (webhooks get every change).
 PRIORITY_CHANGE_THRESHOLD = getattr(settings, "PRIORITY_CHANGE_THRESHOLD", 3)
+
+
+logger = logging.getLogger(__name__)
 
 
 def item_snapshot(item: RoadmapItem) -> dict[str, Any]:
@@ -176,7 +180,7 @@ def webhooks_emit(*, workspace_id: int, event: str, payload: Mapping[str, Any]) 
             try:
                 deliver_webhook.delay(pk)
             except Exception:  # broker down: the periodic retry sweep sends it later
-                pass
+                logger.warning("webhook delivery %s not enqueued (broker down?)", pk, exc_info=True)
 
     transaction.on_commit(enqueue)
     return len(ids)
@@ -243,7 +247,7 @@ def webhooks_emit_many(
             try:
                 deliver_webhook.delay(pk)
             except Exception:  # broker down: the periodic retry sweep sends it later
-                pass
+                logger.warning("webhook delivery %s not enqueued (broker down?)", pk, exc_info=True)
 
     transaction.on_commit(enqueue)
     return len(ids)
