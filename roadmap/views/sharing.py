@@ -14,21 +14,18 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import OuterRef, Subquery
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Membership, Role
 from roadmap import external
 from roadmap.models import Audience, Frequency, Product, ShareLink, Subscription
 from roadmap.services import digests as digest_services
 from roadmap.services import sharing as services
-
-EDIT_ROLES = (Role.ADMIN, Role.EDITOR)
+from roadmap.views.access import product_for
 
 
 class ShareLinkForm(forms.Form):
@@ -94,25 +91,6 @@ class SubscriberForm(forms.Form):
                 self.add_error(name if name in self.fields else None, message)
 
 
-def _product(request, slug: str) -> Product:
-    """The product if the user is a member of its workspace (404 otherwise), with their role in
-    ``my_role`` (one query)."""
-    role = Membership.objects.filter(workspace_id=OuterRef("workspace_id"), user=request.user)
-    queryset = (
-        Product.objects.for_user(request.user)
-        .select_related("workspace")
-        .annotate(my_role=Subquery(role.values("role")[:1]))
-    )
-    return get_object_or_404(queryset, slug=slug)
-
-
-def _editable_product(request, slug: str) -> Product:
-    product = _product(request, slug)
-    if product.my_role not in EDIT_ROLES:
-        raise PermissionDenied("Viewers cannot create or revoke share links.")
-    return product
-
-
 def share_link_url(link: ShareLink) -> str:
     return settings.SITE_URL + reverse("external:roadmap", kwargs={"token": link.token})
 
@@ -172,7 +150,7 @@ def _list_page(
     context = {
         "product": product,
         "rows": rows,
-        "can_edit": product.my_role in EDIT_ROLES,
+        "can_edit": product.can_edit,
         "form": form or ShareLinkForm(),
         "audiences": external.AUDIENCES.values(),
     }
@@ -183,14 +161,14 @@ def _list_page(
 @require_GET
 def share_links(request, slug: str):
     """A product's share links: who they are for, how often they were opened, whether they work."""
-    return _list_page(request, _product(request, slug))
+    return _list_page(request, product_for(request, slug))
 
 
 @login_required
 @require_POST
 def share_link_create(request, slug: str):
     """Create a link and show its full URL; errors come back next to their fields."""
-    product = _editable_product(request, slug)
+    product = product_for(request, slug, edit=True)
     form = ShareLinkForm(request.POST)
     if form.is_valid():
         try:
@@ -215,7 +193,7 @@ def share_link_create(request, slug: str):
 @require_POST
 def share_link_revoke(request, slug: str, pk: int):
     """Revoke a link: it stops working at once."""
-    product = _editable_product(request, slug)
+    product = product_for(request, slug, edit=True)
     link = _link(request, product, pk)
     services.share_link_revoke(share_link=link)
     messages.success(request, f"Share link “{link.label}” is revoked; its URL no longer works.")
@@ -227,7 +205,7 @@ def share_link_revoke(request, slug: str, pk: int):
 def preview(request, slug: str, audience: str):
     """What an audience would see, rendered by the external template from the same allow-list,
     marked as a preview. Nothing is shared and no view is counted."""
-    product = _product(request, slug)
+    product = product_for(request, slug)
     if audience not in external.AUDIENCES:
         raise Http404("No such audience.")
     context = {
@@ -253,7 +231,7 @@ def preview(request, slug: str, audience: str):
 @require_POST
 def subscriber_add(request, slug: str, pk: int):
     """Add a subscriber to a link's digest; errors come back next to their fields."""
-    product = _editable_product(request, slug)
+    product = product_for(request, slug, edit=True)
     link = _link(request, product, pk)
     form = SubscriberForm(request.POST, auto_id=f"id_sub{link.pk}_%s")
     if form.is_valid():
@@ -283,7 +261,7 @@ def subscriber_add(request, slug: str, pk: int):
 @require_POST
 def subscriber_remove(request, slug: str, pk: int, subscription_pk: int):
     """Remove a subscriber: they get no more digests of this link."""
-    product = _editable_product(request, slug)
+    product = product_for(request, slug, edit=True)
     link = _link(request, product, pk)
     subscription = _subscription(request, link, subscription_pk)
     digest_services.subscription_remove(subscription=subscription)
@@ -295,7 +273,7 @@ def subscriber_remove(request, slug: str, pk: int, subscription_pk: int):
 @require_GET
 def subscriber_preview(request, slug: str, pk: int, subscription_pk: int):
     """The digest this subscriber would get if it were sent now (nothing is sent or recorded)."""
-    product = _product(request, slug)
+    product = product_for(request, slug)
     link = _link(request, product, pk)
     subscription = _subscription(request, link, subscription_pk)
     digest = digest_services.digest_build(
