@@ -58,9 +58,11 @@ STATUS_OPEN = "open"
 STATUS_ALL = "all"
 # The "not set" choice of the release, horizon, MoSCoW and Kano filters.
 NOT_SET = "none"
-# Rows a table page renders at first: a PM works at the top of the ranking, and rendering 1,000
-# rows of inputs costs ~0.4 s. "Show all" renders the rest.
-ROW_LIMIT = 200
+# Rows the table renders at first, and adds per "Show more": a PM works at the top of the ranking,
+# and a row of inputs is ~4 KB of HTML and ~0.5 ms of rendering. "Show all" renders every row.
+PAGE_ROWS = 50
+# The most rows a ``rows=`` parameter asks for; past it, ``all=1`` says "every row".
+ROWS_MAX = 100_000
 SEARCH_MAX_LENGTH = 200
 
 MOSCOW_SHORT = {"must": "Must", "should": "Should", "could": "Could", "wont": "Won't"}
@@ -304,8 +306,8 @@ class TableParams:
     market_position: str = ""
     sort: str = DEFAULT_SORT
     descending: bool = False
-    # Past ROW_LIMIT rows, the page shows the first ones and a link to all of them.
-    show_all: bool = False
+    # How many of the view's rows the page renders, from the top; None for all of them.
+    rows: int | None = PAGE_ROWS
 
     @property
     def filtered(self) -> bool:
@@ -317,11 +319,24 @@ class TableParams:
         return f"-{self.sort}" if self.descending else self.sort
 
     def query_pairs(self, **changes: Any) -> list[tuple[str, str]]:
-        """The non-default parameters, in a fixed order (so equal views have equal URLs)."""
-        values = {**{n: getattr(self, n) for n in FILTER_NAMES}, "sort": self.sort_param}
+        """The non-default parameters, in a fixed order (so equal views have equal URLs); every
+        row is ``all=1``."""
+        values = {
+            **{n: getattr(self, n) for n in FILTER_NAMES},
+            "sort": self.sort_param,
+            "rows": self.rows,
+        }
         values.update(changes)
-        defaults = {**{n: getattr(DEFAULTS, n) for n in FILTER_NAMES}, "sort": DEFAULT_SORT}
-        return [(n, str(v)) for n, v in values.items() if v != defaults[n]]
+        defaults = {
+            **{n: getattr(DEFAULTS, n) for n in FILTER_NAMES},
+            "sort": DEFAULT_SORT,
+            "rows": PAGE_ROWS,
+        }
+        return [
+            ("all", "1") if v is None else (n, str(v))
+            for n, v in values.items()
+            if v != defaults[n]
+        ]
 
     def query_string(self, **changes: Any) -> str:
         """``?a=b`` for this view (with ``changes``), or "" for the default view."""
@@ -376,8 +391,17 @@ def table_params(
         market_position=pick("market_position", [NOT_SET, *MarketPosition.values]),
         sort=sort,
         descending=descending,
-        show_all=str(query.get("all") or "") == "1",
+        rows=_rows(query),
     )
+
+
+def _rows(query: Mapping[str, Any]) -> int | None:
+    """How many rows the query string asks for: None for ``all=1``, else ``rows`` if it is a
+    whole number from 1 to ROWS_MAX, else the first page."""
+    if str(query.get("all") or "") == "1":
+        return None
+    rows = str(query.get("rows") or "")
+    return int(rows) if rows.isdigit() and 1 <= int(rows) <= ROWS_MAX else PAGE_ROWS
 
 
 def _filtered(product: Product, params: TableParams) -> QuerySet[Feature]:
@@ -706,8 +730,17 @@ class TableView:
         return self.matching > len(self.rows)
 
     @property
+    def more_count(self) -> int:
+        """How many rows "Show more" adds."""
+        return min(PAGE_ROWS, self.matching - len(self.rows))
+
+    @property
+    def more_query(self) -> str:
+        return self.params.query_string(rows=len(self.rows) + self.more_count)
+
+    @property
     def show_all_query(self) -> str:
-        return "?" + urlencode([*self.params.query_pairs(), ("all", "1")])
+        return self.params.query_string(rows=None)
 
     def _header(self, key: str, label: str, title: str, numeric: bool) -> Header:
         sort = self.params.sort_toggle(key, self.columns.sort_keys().get(key, False))
@@ -764,9 +797,9 @@ def table_view(
     options = table_options(product=product)
     params = table_params(query=query, options=options, columns=columns)
     features = _sorted(_with_row_data(_filtered(product, params), columns), params, columns)
-    if not params.show_all:
-        # The first ROW_LIMIT rows, and how many the view has, in the same query.
-        features = features.annotate(view_total=Window(Count("pk")))[:ROW_LIMIT]
+    if params.rows is not None:
+        # The first rows, and how many the view has, in the same query.
+        features = features.annotate(view_total=Window(Count("pk")))[: params.rows]
     chosen = set(selected)
     rows = []
     for feature in features:
@@ -774,7 +807,7 @@ def table_view(
         row.selected = feature.pk in chosen
         rows.append(row)
     total = Feature.objects.filter(product=product).count()
-    matching = len(rows) if params.show_all or not rows else rows[0].feature.view_total
+    matching = len(rows) if params.rows is None or not rows else rows[0].feature.view_total
     return TableView(
         product=product,
         columns=columns,

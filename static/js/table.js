@@ -157,6 +157,14 @@ document.addEventListener("htmx:afterSettle", (event) => {
   if (target) document.getElementById(target)?.focus();
 });
 
+// "Show more" and "Show all" put the focus on the first row they added, where reading goes on.
+document.addEventListener("htmx:afterSettle", (event) => {
+  const shown = event.detail.requestConfig?.elt?.dataset?.tableMore;
+  if (shown === undefined) return;
+  const rows = document.querySelectorAll("#feature-rows .prio__row .table__title");
+  rows[Number(shown)]?.focus();
+});
+
 // New content (a filtered table, a bulk edit's answer) has its own boxes.
 document.addEventListener("htmx:load", refreshSelection);
 refreshSelection();

@@ -2,6 +2,7 @@
 page load, an invalid value and Escape, filters and search (with "/"), and a bulk status change."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
@@ -159,3 +160,37 @@ def test_bulk_set_a_status(page, pm, product, backlog):
     page.get_by_label("Select every feature shown").check()
     expect(bulk.get_by_text("3 selected")).to_be_visible()
     _not_reloaded(page)
+
+
+def test_show_more_adds_rows_in_place_and_moves_the_focus_to_them(page, pm, product):
+    Feature.objects.bulk_create(
+        [
+            Feature(
+                product=product,
+                title=f"Feature {i:03}",
+                reach=1000 - i,
+                impact=Decimal("1.00"),
+                confidence=80,
+                effort=Decimal("2.00"),
+            )
+            for i in range(70)
+        ]
+    )
+    product_recompute_scores(product_id=product.pk)
+    _open(page, pm, product)
+    rows = page.locator("#feature-rows .prio__row")
+    expect(rows).to_have_count(50)
+
+    page.get_by_role("link", name="Show 20 more").click()
+
+    expect(rows).to_have_count(70)
+    expect(page.get_by_role("link", name="Feature 050", exact=True)).to_be_focused()
+    expect(page.get_by_role("link", name="Show 20 more")).to_have_count(0)
+    assert page.url.endswith(f"{product.get_absolute_url()}?rows=70")
+    # An edit in an added row re-ranks in place like any other.
+    reach = _row(page, "Feature 069").get_by_role("textbox", name="Reach Feature 069")
+    reach.fill("5000")
+    reach.press("Enter")
+    expect(_row(page, "Feature 069").locator(".prio__rank")).to_have_text("#1")
+    _not_reloaded(page)
+

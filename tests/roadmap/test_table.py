@@ -1025,12 +1025,65 @@ def test_the_page_runs_the_same_queries_for_3_or_1000_features(
         everything = editor_client.get(_table(product), {"sort": "-evidence", "all": "1"})
 
     html = _html(response)
-    assert html.count('class="table__title"') == 200  # the first page of the ranking
+    assert html.count('class="table__title"') == 50  # the first page of the ranking
     assert "<strong>1000</strong> open features" in html
+    assert "Show 50 more</a>" in html
     assert "Show all 1000</a>" in html
     assert _html(everything).count('class="table__title"') == 1000
     assert "Show all 1000" not in _html(everything)
     assert small <= 14
+
+
+def test_show_more_adds_a_page_of_rows_and_keeps_the_view(editor_client, product):
+    _many(product, 120)
+    by_rank = list(Feature.objects.filter(product=product).order_by("rank"))
+
+    first = _html(editor_client.get(_table(product), {"sort": "rank"}))
+    more = _html(editor_client.get(_table(product), {"rows": "100"}))
+    last = _html(editor_client.get(_table(product), {"rows": "100", "sort": "-rank"}))
+    fragment = editor_client.get(_table(product), {"rows": "100"}, headers=HTMX)
+
+    assert first.count('class="table__title"') == 50
+    assert f'href="{_table(product)}?rows=100"' in first
+    assert "Showing the first 50 of 120." in first
+    assert more.count('class="table__title"') == 100
+    assert more.index(f'id="feature-{by_rank[0].pk}"') < more.index(
+        f'id="feature-{by_rank[99].pk}"'
+    )
+    assert f'id="feature-{by_rank[100].pk}"' not in more
+    assert "Show 20 more</a>" in more
+    assert f'href="{_table(product)}?rows=120"' in more
+    # Sorting keeps the rows shown; the rows are the other end of the ranking.
+    assert f'id="feature-{by_rank[-1].pk}"' in last
+    assert f'id="feature-{by_rank[0].pk}"' not in last
+    # htmx gets the table alone, and the address bar says how many rows are shown.
+    assert fragment.headers["HX-Push-Url"] == f"{_table(product)}?rows=100"
+    assert _html(fragment).count('class="table__title"') == 100
+
+
+@pytest.mark.parametrize("rows", ["0", "-5", "abc", "100001", "1e3"])
+def test_a_bad_rows_parameter_shows_the_first_page(editor_client, product, rows):
+    _many(product, 60)
+
+    html = _html(editor_client.get(_table(product), {"rows": rows}))
+
+    assert html.count('class="table__title"') == 50
+    assert "Show 10 more</a>" in html
+
+
+def test_a_row_saved_without_javascript_returns_to_the_rows_shown(editor_client, product):
+    features = _many(product, 60)
+    feature = Feature.objects.get(pk=features[0].pk)
+
+    response = editor_client.post(
+        _edit(product, feature),
+        {"reach": "777", "version": str(feature.version), "next": f"{_table(product)}?rows=60"},
+    )
+
+    assert response.status_code == 302
+    assert response.url == f"{_table(product)}?rows=60#feature-{feature.pk}"
+    feature.refresh_from_db()
+    assert feature.reach == 777
 
 
 def test_an_htmx_edit_runs_the_same_queries_for_3_or_1000_features(
