@@ -1,4 +1,5 @@
-"""Cross-cutting HTTP concerns: request ids with structured access logs, and security headers."""
+"""Cross-cutting HTTP concerns: request ids with structured access logs, a cap on request bodies,
+and security headers."""
 
 import json
 import logging
@@ -6,6 +7,9 @@ import time
 import uuid
 
 from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 from django.utils.functional import empty
 
 access_log = logging.getLogger("waymark.access")
@@ -66,6 +70,32 @@ def _workspace_id(request, token):
     if token is not None and hasattr(token, "workspace_id"):
         return token.workspace_id
     return getattr(_loaded(getattr(request, "workspace", None)), "pk", None)
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request whose declared body is over ``MAX_REQUEST_BYTES`` with 413, before
+    anything (CSRF, the form parser) reads it: Django would otherwise spool a huge upload to disk
+    first. A body without a Content-Length is never read (Django reads at most that length)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.MAX_REQUEST_BYTES
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length <= limit:
+            return self.get_response(request)
+        message = (
+            f"The request is {filesizeformat(length)}; "
+            f"Waymark takes at most {filesizeformat(limit)}."
+        )
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message, "code": "request_too_large"}, status=413)
+        # Rendered without context processors: the request's session and user are not loaded.
+        return HttpResponse(render_to_string("413.html", {"message": message}), status=413)
 
 
 class SecurityHeadersMiddleware:

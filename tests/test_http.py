@@ -4,6 +4,10 @@ import json
 import logging
 
 import pytest
+from rest_framework.test import APIClient
+
+from accounts.tokens import api_token_issue
+from tests import factories as f
 
 
 def test_healthz_is_always_ok(client):
@@ -92,3 +96,29 @@ def test_api_docs_need_no_inline_script(client):
 
     assert response.status_code == 200
     assert b"<script>" not in response.content.replace(b" ", b"")
+
+
+@pytest.mark.django_db
+def test_an_api_body_over_the_cap_is_a_json_413_and_changes_nothing(settings):
+    settings.MAX_REQUEST_BYTES = 1024
+    feature = f.FeatureFactory(title="Before")
+    membership = f.MembershipFactory(workspace=feature.product.workspace, role="editor")
+    _, token = api_token_issue(
+        user=membership.user, workspace=membership.workspace, name="ci", scope="write"
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    response = client.patch(
+        f"/api/v1/features/{feature.pk}/",
+        {"title": "After", "description": "x" * 2000},
+        format="json",
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": "The request is 2.0\xa0KB; Waymark takes at most 1.0\xa0KB.",
+        "code": "request_too_large",
+    }
+    feature.refresh_from_db()
+    assert feature.title == "Before"

@@ -26,3 +26,38 @@ document.addEventListener("submit", (event) => {
   if (message && !window.confirm(message)) event.preventDefault();
 });
 
+
+// An in-page (htmx) request the server refused or could not answer. The pages' own forms answer
+// their errors with 200 and show them in place, so this is the unexpected: say so, instead of
+// nothing happening, and say whether anything was kept.
+const FAILURES = {
+  0: "Waymark could not be reached: check your connection. Nothing was sent.",
+  403: "This cannot be changed with your access here. Nothing was saved.",
+  404: "This is gone: someone may have deleted it. Reload the page.",
+  413: "That was too large to send. Nothing was saved.",
+  429: "Too many attempts: wait a minute, then try again.",
+  503: "Waymark is temporarily unavailable, so this was not saved. Try again in a minute.",
+};
+const OTHER_FAILURE = "Something went wrong on our side, so this was not saved. Try again.";
+
+function showFailure(status) {
+  const box = document.getElementById("request-error");
+  if (!box) return;
+  const text = FAILURES[status] ?? (status >= 500 ? OTHER_FAILURE : FAILURES[403]);
+  box.querySelector("[data-request-error-text]").textContent = text;
+  box.hidden = false;
+}
+
+function hideFailure() {
+  const box = document.getElementById("request-error");
+  if (box) box.hidden = true;
+}
+
+document.addEventListener("htmx:responseError", (event) => showFailure(event.detail.xhr.status));
+document.addEventListener("htmx:sendError", () => showFailure(0));
+document.addEventListener("htmx:afterRequest", (event) => {
+  if (event.detail.successful) hideFailure();
+});
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-request-error-close]")) hideFailure();
+});

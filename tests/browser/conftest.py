@@ -39,16 +39,19 @@ def browser():
 @pytest.fixture
 def page(browser, live_server):
     """A fresh browser context (no cookies) with a 1440×900 viewport; ``page.base_url`` is
-    the live server's address. Console errors and failed requests fail the test."""
+    the live server's address. Console errors and failed requests fail the test, but for those
+    containing one of ``page.expected_errors`` (a test that provokes a refusal lists it)."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.base_url = live_server.url
+    page.expected_errors = []
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     yield page
     context.close()
+    errors = [e for e in errors if not any(x in e for x in page.expected_errors)]
     assert errors == [], f"browser console errors: {errors}"
 
 

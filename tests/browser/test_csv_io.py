@@ -1,5 +1,7 @@
 """A PM imports features from a CSV file in a real browser: upload, preview, confirm."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -52,3 +54,26 @@ def test_pm_imports_the_valid_rows_of_a_file_with_an_error(page, pm, product, tm
     assert not Feature.objects.filter(title="Overconfident idea").exists()
     existing.refresh_from_db()
     assert existing.reach == 250
+
+
+def test_an_upload_over_the_request_cap_says_so_and_keeps_the_form(
+    page, pm, product, tmp_path, settings
+):
+    settings.MAX_REQUEST_BYTES = 64 * 1024
+    page.expected_errors = ["413"]
+    upload = tmp_path / "huge.csv"
+    upload.write_text("title\n" + "A feature\n" * 10_000, encoding="utf-8")  # ~100 KB
+    log_in(page, pm)
+    page.goto(page.base_url + reverse("roadmap:features_import", args=[product.slug]))
+
+    page.get_by_label("CSV file").set_input_files(upload)
+    page.get_by_role("button", name="Preview import").click()
+
+    alert = page.locator("#request-error")
+    expect(alert).to_be_visible()
+    expect(alert).to_have_text(re.compile("That was too large to send. Nothing was saved."))
+    expect(page.get_by_role("button", name="Preview import")).to_be_enabled()
+    assert not Feature.objects.filter(product=product).exists()
+
+    alert.get_by_role("button", name="Dismiss").click()
+    expect(alert).to_be_hidden()

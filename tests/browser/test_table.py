@@ -194,3 +194,17 @@ def test_show_more_adds_rows_in_place_and_moves_the_focus_to_them(page, pm, prod
     expect(_row(page, "Feature 069").locator(".prio__rank")).to_have_text("#1")
     _not_reloaded(page)
 
+
+def test_editing_a_feature_deleted_meanwhile_says_it_is_gone(page, pm, product, backlog):
+    _open(page, pm, product)
+    page.expected_errors = ["404"]
+    backlog["SSO"].delete()  # by someone else, after the page was read
+
+    reach = _row(page, "SSO").get_by_role("textbox", name="Reach SSO")
+    reach.fill("5000")
+    reach.press("Enter")
+
+    expect(page.get_by_role("alert")).to_have_text(
+        re.compile("This is gone: someone may have deleted it. Reload the page.")
+    )
+    _not_reloaded(page)

@@ -856,6 +856,19 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(editor_client, 
     assert not Feature.objects.filter(product=product).exists()
 
 
+def test_a_request_over_the_body_cap_is_refused_unread_with_413(editor_client, product, settings):
+    settings.MAX_REQUEST_BYTES = 3 * 1024 * 1024
+    content = b"title\n" + b"Feature\n" * (400 * 1024)  # 3.1 MiB
+
+    response = _upload(editor_client, product, content)
+
+    assert response.status_code == 413
+    html = response.content.decode()
+    assert "The request is 3.1\xa0MB; Waymark takes at most 3.0\xa0MB." in html
+    assert "Nothing was saved." in html
+    assert not Feature.objects.filter(product=product).exists()
+
+
 def test_a_file_over_the_row_limit_is_refused(editor_client, product):
     content = b"title\n" + b"Feature\n" * 5001
 
