@@ -1,9 +1,9 @@
 """Writes of launch readiness: the workspace's launch checklist template, each release's checklist
 (copied from it), ticking tasks off, and shipping a release.
 
-Shipping goes through the same services as a PM's manual edits (``feature_update`` for features,
-``roadmap_item_save`` for themes), so the change events, webhooks, digests and the external
-roadmap's "shipped recently" tell it exactly as they tell a feature shipped by hand.
+Shipping goes through the same services as a PM's manual edits (``features_bulk_update`` for
+features, ``roadmap_item_save`` for themes), so the change events, webhooks, digests and the
+external roadmap's "shipped recently" tell it exactly as they tell a feature shipped by hand.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from roadmap.models import (
     ReleaseStatus,
     RoadmapItem,
 )
-from roadmap.services.features import feature_update
+from roadmap.services.features import features_bulk_update
 from roadmap.services.records import release_save, roadmap_item_save
 from roadmap.services.strategy import acting_user, apply_fields
 
@@ -202,8 +202,9 @@ class ShipResult:
 @transaction.atomic
 def release_ship(*, release: Release, actor=None, force: bool = False) -> ShipResult:
     """Ship a release: its status becomes "released" and each of its roadmap items that is not
-    shipped or archived yet becomes shipped, through ``feature_update`` (features) and
-    ``roadmap_item_save`` (themes), so the change is recorded and told like a manual ship.
+    shipped or archived yet becomes shipped, through ``features_bulk_update`` (features, in one
+    edit) and ``roadmap_item_save`` (themes), so the change is recorded and told like a manual
+    ship.
 
     Only a release that is ready (see ``roadmap.selectors.launch.release_readiness``: every task
     of its checklist done, none of its features still before "in progress") ships; otherwise a
@@ -227,6 +228,7 @@ def release_ship(*, release: Release, actor=None, force: bool = False) -> ShipRe
         raise PermissionDenied("Only a workspace admin can ship a release that is not ready.")
 
     shipped = []
+    features = []
     items = (
         RoadmapItem.objects.filter(release=release)
         .select_related("feature", "lane", "release", "product")
@@ -235,9 +237,7 @@ def release_ship(*, release: Release, actor=None, force: bool = False) -> ShipRe
     for item in items:
         if item.feature_id:
             if item.feature.status not in _SETTLED:
-                feature_update(
-                    feature=item.feature, data={"status": FeatureStatus.SHIPPED}, actor=actor
-                )
+                features.append(item.feature_id)
                 shipped.append(item.feature.title)
         elif item.theme_status not in _SETTLED:
             roadmap_item_save(
@@ -247,5 +247,13 @@ def release_ship(*, release: Release, actor=None, force: bool = False) -> ShipRe
                 actor=actor,
             )
             shipped.append(item.title)
+    if features:
+        # One edit of them all: the product is re-ranked once, whatever the release's size.
+        features_bulk_update(
+            product=release.product,
+            feature_ids=features,
+            status=FeatureStatus.SHIPPED,
+            actor=actor,
+        )
     release_save(product=release.product, data={"status": ReleaseStatus.RELEASED}, release=release)
     return ShipResult(release=release, shipped=tuple(shipped), forced=forced)

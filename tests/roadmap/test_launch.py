@@ -5,6 +5,8 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -430,6 +432,27 @@ def test_shipping_ships_features_and_themes_like_a_manual_ship(product, release,
     assert Feature.objects.get(title="SSO").rank is None
     with pytest.raises(ValidationError, match="already shipped"):
         services.release_ship(release=release, actor=editor)
+
+
+@pytest.mark.parametrize("framework", ["rice", "weighted"])
+def test_shipping_runs_the_same_queries_for_2_or_20_features(workspace, editor, framework):
+    def ship(count: int) -> int:
+        product = f.ProductFactory(workspace=workspace, scoring_framework=framework)
+        release = f.ReleaseFactory(product=product)
+        for i in range(count):
+            _item(product, release, f"Feature {i}")
+        f.FeatureFactory.create_batch(30, product=product)  # re-ranked, not shipped
+        services.launch_task_complete(task=f.LaunchTaskFactory(release=release), actor=editor)
+        with CaptureQueriesContext(connection) as captured:
+            result = services.release_ship(release=release, actor=editor, force=False)
+        assert len(result.shipped) == count
+        return len(captured)
+
+    small = ship(2)
+    large = ship(20)
+
+    assert large <= small
+    assert Feature.objects.filter(status="shipped").count() == 22
 
 
 def test_shipped_items_show_as_shipped_recently_and_in_the_digest_exactly_once(product, release):
