@@ -9,9 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from roadmap.selectors import pages as selectors
-
-from . import services
+from . import selectors, services
 from .forms import AcceptSignupForm, ApiTokenForm, InviteForm, RoleForm, WorkspaceSwitchForm
 from .middleware import SESSION_KEY
 from .models import ApiToken

@@ -1,7 +1,7 @@
 """Reads for the browser pages: each page runs a fixed number of queries, whatever its size.
 
-Rows are reached through ``for_user`` (roadmap) or the current workspace (members), so a page
-never shows anything of a workspace its reader does not belong to.
+Rows are reached through ``for_user``, so a page never shows anything of a workspace its reader
+does not belong to. Members and invitations are read in ``accounts.selectors``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from accounts.models import Invitation, Membership, User, Workspace, hash_token
+from accounts.models import User, Workspace
 from roadmap import scoring
 from roadmap.models import (
     Feature,
@@ -56,56 +56,6 @@ STATUS_FILTERS = [
     (STATUS_ALL, "All statuses"),
     *FeatureStatus.choices,
 ]
-
-
-# --- Navigation and members --------------------------------------------------------------------
-
-
-def nav_memberships(*, user) -> list[Membership]:
-    """The workspaces the user can switch to, with their names (one query)."""
-    if not getattr(user, "is_authenticated", False):
-        return []
-    return list(
-        Membership.objects.filter(user=user)
-        .select_related("workspace")
-        .order_by("workspace__name", "workspace_id")
-    )
-
-
-@dataclass(frozen=True)
-class MembersOverview:
-    members: list[Membership]
-    invitations: list[Invitation]
-    admin_count: int
-
-
-def members_overview(*, workspace: Workspace) -> MembersOverview:
-    """A workspace's members with their roles, and its pending invitations (two queries)."""
-    members = list(
-        Membership.objects.filter(workspace=workspace)
-        .select_related("user")
-        .order_by("user__display_name", "user__email")
-    )
-    invitations = list(
-        Invitation.objects.pending()
-        .filter(workspace=workspace)
-        .select_related("invited_by")
-        .order_by("email")
-    )
-    admin_count = sum(1 for m in members if m.is_admin)
-    return MembersOverview(members=members, invitations=invitations, admin_count=admin_count)
-
-
-def invitation_by_token(*, raw_token: str) -> Invitation | None:
-    """The invitation a raw token opens, if it can still be used; None otherwise."""
-    invitation = (
-        Invitation.objects.select_related("workspace", "invited_by")
-        .filter(token_hash=hash_token(raw_token))
-        .first()
-    )
-    if invitation is None or not invitation.is_usable:
-        return None
-    return invitation
 
 
 # --- Home ----------------------------------------------------------------------------------------
@@ -292,31 +242,6 @@ def customers_of(insights: Iterable[Insight]) -> list[str]:
     for insight in insights:
         seen.setdefault(insight.customer.lower(), insight.customer)
     return list(seen.values())
-
-
-def membership_of(*, user, workspace_id: int) -> Membership | None:
-    """The user's membership of a workspace given by id; None when they are not a member."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return (
-        Membership.objects.filter(user=user, workspace_id=workspace_id)
-        .select_related("workspace")
-        .first()
-    )
-
-
-def workspace_memberships(*, workspace: Workspace) -> QuerySet[Membership]:
-    """Memberships of one workspace: members of others are not found through it (404)."""
-    return Membership.objects.filter(workspace=workspace).select_related("user", "workspace")
-
-
-def workspace_pending_invitations(*, workspace: Workspace) -> QuerySet[Invitation]:
-    """Invitations of one workspace that can still be used (and so revoked)."""
-    return Invitation.objects.pending().filter(workspace=workspace).select_related("workspace")
-
-
-def account_exists(*, email: str) -> bool:
-    return User.objects.filter(email__iexact=email).exists()
 
 
 # --- Feature history -----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import nh3
 from django import template
 from django.utils.safestring import mark_safe
 
-from roadmap.selectors.pages import nav_memberships
+from accounts.selectors import nav_memberships
 
 register = template.Library()
 
