@@ -24,6 +24,7 @@ from roadmap.models import Feature, Horizon, Lane, Product, RoadmapItem, Visibil
 from roadmap.selectors import planning as selectors
 from roadmap.services import records
 from roadmap.views.access import product_for
+from roadmap.views.page_forms import add_service_errors
 
 BOARD_PAGE = "roadmap/board.html"
 BOARD_FRAGMENT = "roadmap/planning/_board.html"
@@ -48,21 +49,12 @@ class LaneField(forms.ModelChoiceField):
         )
 
 
-class ServiceForm(forms.Form):
-    def add_service_error(self, error: ValidationError) -> None:
-        """Show a service's error next to the field it names, or above the form."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for name, messages_ in error.message_dict.items():
-            self.add_error(name if name in self.fields else None, messages_)
-
-
-class ProductForm(ServiceForm):
+class ProductForm(forms.Form):
     """A form whose lane (and feature) choices are the product's own."""
 
     def __init__(self, *args, product: Product, **kwargs):
         super().__init__(*args, **kwargs)
+        self.product = product
         self.fields["lane"].queryset = Lane.objects.filter(product=product).order_by(
             "position", "name", "pk"
         )
@@ -108,11 +100,11 @@ class ThemeAddForm(ProductForm):
         super().__init__(*args, product=product, auto_id="add-theme-%s", **kwargs)
 
 
-class VisibilityForm(ServiceForm):
+class VisibilityForm(forms.Form):
     visibility = forms.ChoiceField(choices=Visibility.choices)
 
 
-class ItemDatesForm(ServiceForm):
+class ItemDatesForm(forms.Form):
     start_date = forms.DateField(required=False, label="Start")
     end_date = forms.DateField(required=False, label="End")
 
@@ -190,7 +182,7 @@ def board_item_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except ValidationError as error:
-            form.add_service_error(error)
+            add_service_errors(form, error)
     if form.errors:
         return _board_invalid(request, product, move_form=form, failed_item_id=item.pk)
     item = _item(product, pk)
@@ -214,7 +206,7 @@ def board_item_visibility(request: HttpRequest, slug: str, pk: int) -> HttpRespo
                 product=product, item=item, data=dict(form.cleaned_data), actor=request.user
             )
         except ValidationError as error:
-            form.add_service_error(error)
+            add_service_errors(form, error)
     if form.errors:
         # Only a forged request gets here: the buttons send a known visibility.
         text = "; ".join(e for errors in form.errors.values() for e in errors)
@@ -257,40 +249,36 @@ def board_item_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return _board_done(request, product, f"Took “{title}” off the roadmap.")
 
 
-@login_required
-@require_POST
-def board_feature_add(request: HttpRequest, slug: str) -> HttpResponse:
-    """Place one of the product's features on the roadmap, at the end of a column."""
-    product = product_for(request, slug, edit=True)
-    form = FeatureAddForm(request.POST, product=product)
+def _board_add(request: HttpRequest, form: FeatureAddForm | ThemeAddForm, name: str, done: str):
+    """Place a new item from an add form and say ``done`` (formatted with ``item`` and
+    ``where``); a refused form comes back on the board as ``name``, with its errors."""
+    product = form.product
     if form.is_valid():
         try:
             item = records.roadmap_item_save(
                 product=product, data=dict(form.cleaned_data), actor=request.user
             )
         except ValidationError as error:
-            form.add_service_error(error)
+            add_service_errors(form, error)
     if form.errors:
-        return _board_invalid(request, product, feature_form=form)
-    return _board_done(request, product, f"Added “{item.display_title}” to {_where(item)}.")
+        return _board_invalid(request, product, **{name: form})
+    return _board_done(request, product, done.format(item=item, where=_where(item)))
+
+
+@login_required
+@require_POST
+def board_feature_add(request: HttpRequest, slug: str) -> HttpResponse:
+    """Place one of the product's features on the roadmap, at the end of a column."""
+    form = FeatureAddForm(request.POST, product=product_for(request, slug, edit=True))
+    return _board_add(request, form, "feature_form", "Added “{item.display_title}” to {where}.")
 
 
 @login_required
 @require_POST
 def board_theme_add(request: HttpRequest, slug: str) -> HttpResponse:
     """Place a standalone theme (a title, no feature) on the roadmap, at the end of a column."""
-    product = product_for(request, slug, edit=True)
-    form = ThemeAddForm(request.POST, product=product)
-    if form.is_valid():
-        try:
-            item = records.roadmap_item_save(
-                product=product, data=dict(form.cleaned_data), actor=request.user
-            )
-        except ValidationError as error:
-            form.add_service_error(error)
-    if form.errors:
-        return _board_invalid(request, product, theme_form=form)
-    return _board_done(request, product, f"Added the theme “{item.title}” to {_where(item)}.")
+    form = ThemeAddForm(request.POST, product=product_for(request, slug, edit=True))
+    return _board_add(request, form, "theme_form", "Added the theme “{item.title}” to {where}.")
 
 
 # --- Timeline ------------------------------------------------------------------------------------
@@ -329,7 +317,7 @@ def timeline_item_dates(request: HttpRequest, slug: str, pk: int) -> HttpRespons
                 product=product, item=item, data=dict(form.cleaned_data), actor=request.user
             )
         except ValidationError as error:
-            form.add_service_error(error)
+            add_service_errors(form, error)
     if form.errors:
         return _timeline(
             request,
