@@ -852,20 +852,28 @@ def table_rank_updates(
     query: Mapping[str, Any],
     before: Mapping[int, int | None],
     always: Iterable[int] = (),
+    shown: Iterable[int] | None = None,
 ) -> list[RankUpdate]:
     """The rows of the table shown for ``query`` whose rank differs from ``before``, plus the
-    ``always`` ones (one query, plus the options and drivers the query string is checked with)."""
-    drivers = (
-        list(ScoringDriver.objects.filter(product=product))
-        if product.scoring_framework == scoring.WEIGHTED
-        else []
-    )
-    columns = table_columns(product=product, drivers=drivers)
-    params = table_params(query=query, options=table_options(product=product), columns=columns)
+    ``always`` ones. With ``shown`` (the ids of the rows on the page), only those rows: one
+    query; without, every row of the view: one query, plus the options and drivers the query
+    string is checked with. An invalid ``shown`` (None from the parser) counts as absent."""
     keep = set(always)
+    if shown is not None:
+        candidates = Q(pk__in=set(shown))
+    else:
+        drivers = (
+            list(ScoringDriver.objects.filter(product=product))
+            if product.scoring_framework == scoring.WEIGHTED
+            else []
+        )
+        columns = table_columns(product=product, drivers=drivers)
+        options = table_options(product=product)
+        params = table_params(query=query, options=options, columns=columns)
+        candidates = Q(pk__in=_filtered(product, params).values("pk"))
     rows = (
         Feature.objects.filter(product=product)
-        .filter(Q(pk__in=_filtered(product, params).values("pk")) | Q(pk__in=keep))
+        .filter(candidates | Q(pk__in=keep))
         .annotate(rank_week_ago=rank_week_ago_sql())
         .order_by()
         .values_list("pk", "rank", "rank_week_ago")

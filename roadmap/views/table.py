@@ -240,7 +240,13 @@ def feature_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         else:
             query = _table_query(request, product)
             updates = selectors.table_rank_updates(
-                product=product, query=query, before=before, always=[pk]
+                product=product,
+                query=query,
+                before=before,
+                always=[pk],
+                # The rows on the PM's page (table.js sends them): of a thousand that moved, the
+                # fifty shown.
+                shown=_posted_ids(request, "shown") if "shown" in request.POST else None,
             )
             moved = any(before.get(u.pk) != u.rank for u in updates)
             # Rows stay where they are while the PM edits; offer to sort them again when the
@@ -377,13 +383,13 @@ class BulkForm(forms.Form):
         return arguments
 
 
-def _selected_ids(request: HttpRequest) -> list[int] | None:
-    """The ticked features: ``features`` once per box, or comma-separated (table.js sends them
-    so, to stay under the server's limit on the number of fields). None if one is not a number."""
+def _posted_ids(request: HttpRequest, name: str) -> list[int] | None:
+    """Feature ids posted as ``name``, once per field or comma-separated (table.js sends them so,
+    to stay under the server's limit on the number of fields). None if one is not a number."""
     try:
         return [
             int(part)
-            for value in request.POST.getlist("features")
+            for value in request.POST.getlist(name)
             for part in value.split(",")
             if part.strip()
         ]
@@ -428,7 +434,7 @@ def features_bulk(request: HttpRequest, slug: str) -> HttpResponse:
     product = product_for(request, slug, edit=True)
     options = selectors.table_options(product=product)
     form = BulkForm(request.POST, options=options)
-    ids = _selected_ids(request)
+    ids = _posted_ids(request, "features")
     result = None
     arguments: dict[str, Any] = {}
     if ids is None:

@@ -151,6 +151,15 @@ document.addEventListener("htmx:configRequest", (event) => {
   formData.set("features", ids.join(","));
 });
 
+// A saved cell can move a thousand ranks: tell the server which rows are on the page, so that it
+// answers with theirs only.
+document.addEventListener("htmx:configRequest", (event) => {
+  if (!event.detail.elt.matches?.(CELL)) return;
+  const rows = document.querySelectorAll("#feature-rows .prio__row");
+  const ids = Array.from(rows, (row) => row.id.replace("feature-", ""));
+  event.detail.formData.set("shown", ids.join(","));
+});
+
 // "Reload row" (after a conflict) puts the focus back in the cell that could not be saved.
 document.addEventListener("htmx:afterSettle", (event) => {
   const target = event.detail.requestConfig?.elt?.dataset?.focusAfter;

@@ -3,6 +3,7 @@ page load, an invalid value and Escape, filters and search (with "/"), and a bul
 
 import re
 from decimal import Decimal
+from urllib.parse import parse_qs
 
 import pytest
 from playwright.sync_api import expect
@@ -69,10 +70,14 @@ def test_edit_an_input_inline_and_see_the_ranks_change_without_a_reload(page, pm
     product_recompute_scores(product_id=product.pk)
 
     reach.fill("5000")
-    reach.press("Enter")
+    with page.expect_request(lambda r: r.method == "POST" and "/edit/" in r.url) as sent:
+        reach.press("Enter")
 
     expect(sso.locator(".prio__rank")).to_have_text("#1")
     expect(sso.locator(".prio__score")).to_have_text("2,000")
+    # The page told the server which rows it shows, so only their ranks come back.
+    shown = parse_qs(sent.value.post_data)["shown"][0].split(",")
+    assert sorted(map(int, shown)) == sorted(x.pk for x in backlog.values())
     expect(_row(page, "Audit log").locator(".prio__rank")).to_have_text("#2")
     expect(_row(page, "Dark mode").locator(".prio__rank")).to_have_text("#3")
     expect(reach).to_be_focused()

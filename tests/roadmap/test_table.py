@@ -97,16 +97,16 @@ def _scored(product) -> None:
     product_recompute_scores(product_id=product.pk)
 
 
-def _cell_post(client, product, feature, field, value, *, version=None, current=None):
+def _cell_post(client, product, feature, field, value, *, version=None, current=None, shown=None):
     """What htmx sends when a cell changes: the row's form (here just the cell and the version),
-    with the cell's name in HX-Trigger-Name and the page's URL in HX-Current-URL."""
+    with the cell's name in HX-Trigger-Name and the page's URL in HX-Current-URL; and what
+    table.js adds, the ids of the rows on the page (``shown``)."""
     feature.refresh_from_db()
     headers = {**HTMX, "HX-Trigger-Name": field, "HX-Current-URL": current or _table(product)}
-    return client.post(
-        _edit(product, feature),
-        {field: value, "version": feature.version if version is None else version},
-        headers=headers,
-    )
+    data = {field: value, "version": feature.version if version is None else version}
+    if shown is not None:
+        data["shown"] = ",".join(str(x.pk) for x in shown)
+    return client.post(_edit(product, feature), data, headers=headers)
 
 
 def _snapshot(feature) -> dict:
@@ -499,6 +499,36 @@ def test_a_rank_update_only_touches_rows_of_the_current_view(editor_client, prod
 
     assert f'id="f{middle.pk}-rank"' in html
     assert f'id="f{high.pk}-rank"' not in html  # not shown in that view
+
+
+def test_a_rank_update_only_touches_the_rows_on_the_page_when_it_says_which(
+    editor_client, product, ranked
+):
+    high, middle, low = ranked  # all three move when Low jumps to #1
+
+    html = _html(_cell_post(editor_client, product, low, "reach", "5000", shown=[low, high]))
+
+    assert _text(html, f"f{low.pk}-rank") == "#1"
+    assert _text(html, f"f{high.pk}-rank") == "#2"
+    assert f'id="f{middle.pk}-rank"' not in html  # moved, but not on the page
+    assert Feature.objects.get(pk=middle.pk).rank == 3
+
+
+def test_a_malformed_list_of_rows_shown_answers_every_row_of_the_view(
+    editor_client, product, ranked
+):
+    high, middle, low = ranked
+    low.refresh_from_db()
+
+    response = editor_client.post(
+        _edit(product, low),
+        {"reach": "5000", "version": low.version, "shown": "1,two"},
+        headers={**HTMX, "HX-Trigger-Name": "reach", "HX-Current-URL": _table(product)},
+    )
+
+    html = _html(response)
+    assert _text(html, f"f{middle.pk}-rank") == "#3"
+    assert _text(html, f"f{high.pk}-rank") == "#2"
 
 
 @pytest.mark.parametrize(
@@ -1110,6 +1140,20 @@ def test_an_htmx_edit_runs_the_same_queries_for_3_or_1000_features(
 
     assert Feature.objects.get(pk=last.pk).rank == 1
     assert f'id="f{first.pk}-rank"' in _html(response)  # every row below moved down one
+
+
+def test_an_htmx_edit_on_a_page_of_50_rows_answers_their_ranks_only(editor_client, product):
+    features = _many(product, 1000)
+    on_page = list(Feature.objects.filter(product=product).order_by("rank")[:50])
+    last = Feature.objects.filter(product=product).order_by("rank").last()
+
+    response = _cell_post(editor_client, product, last, "reach", "99999", shown=on_page)
+
+    html = _html(response)
+    assert Feature.objects.get(pk=last.pk).rank == 1
+    # Every row moved down one; the answer carries the edited row and the 50 on the page.
+    assert html.count('class="num prio__rank"') == 51
+    assert len(features) == 1000
 
 
 def test_the_page_loads_its_script(editor_client, product):
