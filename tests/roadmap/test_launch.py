@@ -123,6 +123,17 @@ def test_template_page_members_read_admins_edit(client, workspace, admin_user, v
     ]
 
 
+def test_every_member_reaches_the_template_from_the_sidebar(client, viewer, template):
+    url = reverse("roadmap:launch_template")
+    client.force_login(viewer)
+
+    home = client.get(reverse("roadmap:home")).content.decode()
+    page = client.get(url).content.decode()
+
+    assert f'<a class="nav__link" href="{url}">Launch checklist</a>' in home
+    assert f'<a class="nav__link" href="{url}" aria-current="page">Launch checklist</a>' in page
+
+
 def test_template_of_another_workspace_is_not_found(client, admin_user):
     stranger = f.LaunchTemplateTaskFactory()
     client.force_login(admin_user)
