@@ -43,6 +43,7 @@ from .models import (
     ScoringDriver,
     ShareLink,
     Subscription,
+    TableLayout,
     Tag,
     WebhookDelivery,
     WebhookEndpoint,
@@ -407,6 +408,15 @@ class LaunchTaskAdmin(ReadOnlyHistoryAdmin, LargeTableAdmin):
 
 
 # --- Roadmap -------------------------------------------------------------------------------
+
+
+@admin.register(TableLayout)
+class TableLayoutAdmin(LargeTableAdmin):
+    list_display = ("user", "product", "hidden_columns", "updated_at")
+    list_select_related = ("user", "product")
+    search_fields = ("user__email", "product__name")
+    autocomplete_fields = ("user", "product")
+    readonly_fields = TIMESTAMPS
 
 
 @admin.register(Release)

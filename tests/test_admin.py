@@ -21,6 +21,7 @@ from roadmap.models import (
     Objective,
     Product,
     Subscription,
+    TableLayout,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -114,6 +115,7 @@ def rows(superuser, product, editor):
         f.PricePlanFactory(product=product),
         f.LaunchTemplateTaskFactory(workspace=workspace),
         f.LaunchTaskFactory(release=f.ReleaseFactory(product=product)),
+        TableLayout.objects.create(user=editor, product=product, hidden_columns=["kano"]),
     ]
     by_model = {type(obj): obj for obj in made}
     by_model[User] = superuser

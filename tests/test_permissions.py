@@ -251,6 +251,14 @@ ROWS: list[Row] = [
         kwargs=slug,
         data=lambda w: {"features": str(w.feature.pk), "status": "planned"},
     ),
+    # Each member's own layout of the table, viewers too.
+    Row(
+        "roadmap:table_columns",
+        "POST",
+        "302 302 302 302 404 302 302",
+        kwargs=slug,
+        data=lambda w: {"shown": ["status", "kano"]},
+    ),
     Row("roadmap:feature", "GET", PAGE, kwargs=k(pk="feature")),
     # --- Planning app: new products, feature forms, product settings ----------------------
     # Anyone's own current workspace: the outsider creates a product in theirs.

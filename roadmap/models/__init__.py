@@ -20,6 +20,7 @@ from .feature import (
     MoSCoW,
     Tag,
 )
+from .preferences import TableLayout
 from .product import Persona, Product, ReachSource, ScoringDriver, ScoringFramework, TieBreak
 from .roadmap import Horizon, Lane, Release, ReleaseStatus, RoadmapItem, Visibility
 from .sharing import Audience, ShareLink
@@ -41,6 +42,7 @@ from .strategy import (
 from .webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
+    "TableLayout",
     "Comparison",
     "ComparisonStatus",
     "Competitor",

@@ -9,7 +9,7 @@ features: the page is read in one query for the rows plus one per prefetched rel
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -47,6 +47,7 @@ from roadmap.models import (
     Release,
     RoadmapItem,
     ScoringDriver,
+    TableLayout,
     Tag,
 )
 from roadmap.selectors.priorities import feature_filter, rank_week_ago_sql
@@ -176,6 +177,17 @@ CHOICE_COLUMNS = (
     ),
 )
 
+# The columns a member may hide from their own table, with their names in the "Columns" menu. The
+# rank, the title, the framework's inputs and the score are what the table is for: always shown.
+HIDEABLE_COLUMNS = {
+    "status": "Status",
+    "moscow": "MoSCoW",
+    "kano": "Kano",
+    "personas": "Personas",
+    "evidence": "Evidence",
+    "roadmap": "Roadmap",
+}
+
 # Columns that are not inputs, by sort key; the value says whether a first click sorts them
 # high to low.
 FIXED_SORTS = {
@@ -210,6 +222,22 @@ class TableColumns:
 
     def column(self, key: str) -> Column | None:
         return next((c for c in (*self.inputs, *self.choices) if c.key == key), None)
+
+    def without(self, hidden: Iterable[str]) -> TableColumns:
+        """These columns less the hidden choice columns, for rendering a member's table."""
+        hidden = set(hidden)
+        return replace(self, choices=tuple(c for c in self.choices if c.key not in hidden))
+
+
+def table_hidden_columns(*, user, product: Product) -> frozenset[str]:
+    """The columns the user hides from this product's table (one query); unknown keys (of a
+    column since removed) are dropped."""
+    stored = (
+        TableLayout.objects.filter(user=user, product=product)
+        .values_list("hidden_columns", flat=True)
+        .first()
+    )
+    return frozenset(stored or ()) & HIDEABLE_COLUMNS.keys()
 
 
 def table_columns(
@@ -724,6 +752,7 @@ class TableView:
     rows: list[TableRow]
     total: int
     matching: int = 0  # rows of this view, shown or not
+    hidden: frozenset[str] = frozenset()  # the reader's hidden columns (HIDEABLE_COLUMNS)
 
     @property
     def truncated(self) -> bool:
@@ -769,9 +798,15 @@ class TableView:
     @property
     def column_count(self) -> int:
         """Cells in a row: rank, movement, feature, the inputs, score, the choices, personas,
-        evidence, roadmap, and the selection box for editors."""
-        count = 3 + len(self.columns.inputs) + 1 + len(self.columns.choices) + 3
+        evidence and roadmap unless hidden, and the selection box for editors."""
+        shown_fixed = len({"personas", "evidence", "roadmap"} - self.hidden)
+        count = 3 + len(self.columns.inputs) + 1 + len(self.columns.choices) + shown_fixed
         return count + (1 if getattr(self.product, "can_edit", False) else 0)
+
+    @property
+    def column_choices(self) -> list[tuple[str, str, bool]]:
+        """The "Columns" menu: each hideable column's key, name and whether it is shown."""
+        return [(k, name, k not in self.hidden) for k, name in HIDEABLE_COLUMNS.items()]
 
     def row_for(self, pk: int) -> TableRow | None:
         return next((r for r in self.rows if r.feature.pk == pk), None)
@@ -782,8 +817,10 @@ def table_view(
     product: Product,
     query: Mapping[str, Any],
     selected: Iterable[int] = (),
+    hidden: frozenset[str] = frozenset(),
 ) -> TableView:
-    """The product's table for a query string (filters, search, sort).
+    """The product's table for a query string (filters, search, sort), without the ``hidden``
+    columns (``table_hidden_columns``).
 
     Queries: options (3), drivers (weighted scoring only), the rows, their personas and tags
     (and driver scores), and the product's feature count.
@@ -797,6 +834,7 @@ def table_view(
     options = table_options(product=product)
     params = table_params(query=query, options=options, columns=columns)
     features = _sorted(_with_row_data(_filtered(product, params), columns), params, columns)
+    columns = columns.without(hidden)
     if params.rows is not None:
         # The first rows, and how many the view has, in the same query.
         features = features.annotate(view_total=Window(Count("pk")))[: params.rows]
@@ -816,6 +854,7 @@ def table_view(
         rows=rows,
         total=total,
         matching=matching,
+        hidden=hidden,
     )
 
 

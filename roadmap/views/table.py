@@ -28,6 +28,7 @@ from django_htmx.http import push_url, reswap, retarget
 from roadmap.models import Feature, FeatureStatus, Horizon, Kano, MarketPosition, Product
 from roadmap.selectors import table as selectors
 from roadmap.services import features as feature_services
+from roadmap.services import preferences as preference_services
 from roadmap.services.features import ConflictError
 from roadmap.templatetags.waymark import number
 from roadmap.views.access import product_for
@@ -79,12 +80,24 @@ def _linked(product: Product, rows: list[selectors.TableRow]) -> list[selectors.
 
 
 def _view(request: HttpRequest, product: Product, *, selected=()) -> selectors.TableView:
-    """The table the request is about (its filters and sort), its rows linked."""
+    """The table the request is about (its filters and sort) as its reader lays it out, its
+    rows linked."""
     view = selectors.table_view(
-        product=product, query=_table_query(request, product), selected=selected
+        product=product,
+        query=_table_query(request, product),
+        selected=selected,
+        hidden=selectors.table_hidden_columns(user=request.user, product=product),
     )
     _linked(product, view.rows)
     return view
+
+
+def _shown_columns(
+    request: HttpRequest, product: Product
+) -> tuple[selectors.TableColumns, frozenset[str]]:
+    """The columns of the product's table its reader shows, and the ones they hide."""
+    hidden = selectors.table_hidden_columns(user=request.user, product=product)
+    return selectors.table_columns(product=product).without(hidden), hidden
 
 
 def _row(product: Product, pk: int, columns: selectors.TableColumns) -> selectors.TableRow:
@@ -98,6 +111,7 @@ def _context(request: HttpRequest, product: Product, view: selectors.TableView, 
     return {
         "product": product,
         "view": view,
+        "hidden": view.hidden,
         # Forms come back to this view of the table, in its canonical form.
         "next_url": product.get_absolute_url() + view.params.query_string(),
         "statuses": FeatureStatus.choices,
@@ -130,6 +144,31 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
         response = render(request, "roadmap/_feature_table.html", context)
         return push_url(response, product.get_absolute_url() + view.params.query_string())
     return render(request, "roadmap/product.html", context)
+
+
+class ColumnsForm(forms.Form):
+    shown = forms.MultipleChoiceField(
+        choices=list(selectors.HIDEABLE_COLUMNS.items()), required=False
+    )
+
+
+@login_required
+@require_POST
+def table_columns(request: HttpRequest, slug: str) -> HttpResponse:
+    """Save which columns the reader shows (any member: it is their own view, not the data).
+    htmx gets the table again; a plain form goes back to the table it came from."""
+    product = product_for(request, slug)
+    form = ColumnsForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Choose columns from the menu: reload the table.")
+    shown = set(form.cleaned_data["shown"])
+    preference_services.table_layout_save(
+        user=request.user, product=product, hidden=selectors.HIDEABLE_COLUMNS.keys() - shown
+    )
+    if request.htmx:
+        view = _view(request, product)
+        return render(request, "roadmap/_feature_table.html", _context(request, product, view))
+    return redirect(_next_url(request, product))
 
 
 def _page_again(
@@ -269,11 +308,12 @@ def feature_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     row = view.row_for(pk)
     if row is None:
         # Filtered out of the view it was edited in (e.g. a status just changed): shown on top.
-        row = _row(product, pk, columns)
+        row = _row(product, pk, view.columns)
         row.fresh = True
         view.rows.insert(0, row)
     if conflict is not None:
-        changed = [n for n in names if typed[n] != row.cells[n].saved]
+        # A hidden column is not in the row (nor, but for a forged post, among the names).
+        changed = [n for n in names if n in row.cells and typed[n] != row.cells[n].saved]
         first = editable[(changed or names)[0]] if names else columns.choices[0]
         row.conflict = selectors.table_conflict(
             current=conflict, column=first, yours=typed.get(first.name, "")
@@ -292,10 +332,16 @@ def feature_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def feature_row(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """One feature's row as stored now (after a conflict, "Reload row")."""
     product = product_for(request, slug)
-    row = _row(product, pk, selectors.table_columns(product=product))
+    columns, hidden = _shown_columns(request, product)
+    row = _row(product, pk, columns)
     if not request.htmx:
         return redirect(f"{product.get_absolute_url()}#feature-{pk}")
-    context = {"product": product, "row": row, "next_url": _next_url(request, product)}
+    context = {
+        "product": product,
+        "row": row,
+        "hidden": hidden,
+        "next_url": _next_url(request, product),
+    }
     return render(request, "roadmap/table/_row.html", context)
 
 
@@ -327,7 +373,8 @@ def feature_quick_add(request: HttpRequest, slug: str) -> HttpResponse:
             "next_url": _next_url(request, product),
         }
         if feature is not None:
-            row = _row(product, feature.pk, selectors.table_columns(product=product))
+            columns, context["hidden"] = _shown_columns(request, product)
+            row = _row(product, feature.pk, columns)
             row.fresh = True
             counts = selectors.table_counts(product=product, query=_table_query(request, product))
             context.update(

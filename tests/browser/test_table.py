@@ -213,3 +213,30 @@ def test_editing_a_feature_deleted_meanwhile_says_it_is_gone(page, pm, product, 
         re.compile("This is gone: someone may have deleted it. Reload the page.")
     )
     _not_reloaded(page)
+
+
+def test_hide_and_show_columns_from_the_columns_menu(page, pm, product, backlog):
+    _open(page, pm, product)
+    kano = page.get_by_role("columnheader", name="Kano")
+    expect(kano).to_be_visible()
+
+    page.get_by_text("Columns", exact=True).click()
+    menu = page.get_by_role("group", name="Show these columns")
+    menu.get_by_role("checkbox", name="Kano").uncheck()
+    menu.get_by_role("checkbox", name="Personas").uncheck()
+
+    expect(kano).to_have_count(0)
+    expect(page.get_by_role("columnheader", name="Personas")).to_have_count(0)
+    expect(page.get_by_role("columnheader", name="Status")).to_be_visible()
+    _not_reloaded(page)
+    # An edit still works in the narrower table.
+    reach = _row(page, "SSO").get_by_role("textbox", name="Reach SSO")
+    reach.fill("5000")
+    reach.press("Enter")
+    expect(_row(page, "SSO").locator(".prio__rank")).to_have_text("#1")
+
+    page.reload()
+    expect(page.get_by_role("columnheader", name="Kano")).to_have_count(0)
+    page.get_by_text("Columns", exact=True).click()
+    menu.get_by_role("checkbox", name="Kano").check()
+    expect(page.get_by_role("columnheader", name="Kano")).to_be_visible()

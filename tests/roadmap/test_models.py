@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from simple_history.models import HistoricalChanges
 
-from accounts.models import Role
+from accounts.models import Role, User
 from roadmap.models import (
     ChangeEvent,
     Comparison,
@@ -37,6 +37,7 @@ from roadmap.models import (
     ScoringDriver,
     ShareLink,
     Subscription,
+    TableLayout,
     Tag,
     WebhookDelivery,
     WebhookEndpoint,
@@ -365,6 +366,13 @@ def test_every_roadmap_model_reads_well_as_text(product):
         PricePlan: str(PricePlan(product=product, name="Team", yearly_price=Decimal("1200.00"))),
         LaunchTemplateTask: str(LaunchTemplateTask(team="marketing", title="Write the blog post")),
         LaunchTask: str(LaunchTask(release=Release(product=product, name="2026.1"), title="Demo")),
+        TableLayout: str(
+            TableLayout(
+                user=User(email="pat@example.com"),
+                product=product,
+                hidden_columns=["kano", "personas"],
+            )
+        ),
         WebhookEndpoint: str(endpoint),
         WebhookDelivery: str(
             WebhookDelivery(endpoint=endpoint, event="feature.created", status="failed")
@@ -397,6 +405,7 @@ def test_every_roadmap_model_reads_well_as_text(product):
         PricePlan: "Team (1200.00/year)",
         LaunchTemplateTask: "Marketing: Write the blog post",
         LaunchTask: "2026.1: Demo",
+        TableLayout: "pat on Planner: hides kano, personas",
         WebhookEndpoint: "https://hooks.example.com/w",
         WebhookDelivery: "feature.created → https://hooks.example.com/w (failed)",
     }

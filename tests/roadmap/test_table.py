@@ -7,6 +7,7 @@ from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -20,9 +21,12 @@ from roadmap.models import (
     Insight,
     Persona,
     RoadmapItem,
+    TableLayout,
     Tag,
 )
+from roadmap.selectors.table import HIDEABLE_COLUMNS as HIDEABLE
 from roadmap.services.features import feature_update
+from roadmap.services.preferences import table_layout_save
 from roadmap.services.scoring import product_recompute_scores
 from tests import factories as f
 
@@ -910,7 +914,7 @@ def test_viewers_see_the_same_table_without_any_control(viewer_client, product, 
     assert _text(html, f"f{high.pk}-reach-cell") == "1,000"
     assert _text(html, f"f{high.pk}-rank") == "#1"
     assert 'class="prio__input' not in html
-    assert 'type="checkbox"' not in html
+    assert "data-row-select" not in html and "data-select-all" not in html
     assert "quick-add" not in html and "bulk-form" not in html
     assert f"f{high.pk}-form" not in html
     assert "Import CSV" not in html
@@ -1061,7 +1065,7 @@ def test_the_page_runs_the_same_queries_for_3_or_1000_features(
     assert "Show all 1000</a>" in html
     assert _html(everything).count('class="table__title"') == 1000
     assert "Show all 1000" not in _html(everything)
-    assert small <= 14
+    assert small <= 15  # 14, and the reader's column layout
 
 
 def test_show_more_adds_a_page_of_rows_and_keeps_the_view(editor_client, product):
@@ -1184,3 +1188,129 @@ def test_re_sorting_is_offered_only_when_the_edit_changed_the_sort(editor_client
     assert "Re-sort" not in kept
     assert "Re-sort by the new ranks" in moved
     assert _attrs(moved, "table-resort")["href"] == _table(product)
+
+
+# --- Each member's columns ------------------------------------------------------------------------
+
+
+def _columns(client, product, shown, *, htmx=False, next_url=None):
+    headers = {**HTMX, "HX-Current-URL": f"http://testserver{_table(product)}"} if htmx else {}
+    data = {"shown": shown, **({"next": next_url} if next_url else {})}
+    return client.post(reverse("roadmap:table_columns", args=[product.slug]), data, headers=headers)
+
+
+def test_a_member_hides_columns_from_their_own_table(client, editor, viewer, product, ranked):
+    high, _, _ = ranked
+    f.PersonaFactory(product=product, name="Admin").features.add(high)
+    client.force_login(editor)
+
+    response = _columns(client, product, ["status", "moscow", "roadmap"])
+    html = _html(client.get(_table(product)))
+    client.force_login(viewer)
+    theirs = _html(client.get(_table(product)))
+
+    assert response.status_code == 302
+    assert response.url == _table(product)
+    for hidden in ("kano", "personas", "evidence"):
+        assert f'id="col-{hidden}"' not in html
+    assert f'id="f{high.pk}-kano-cell"' not in html
+    assert 'class="prio__personas"' not in html
+    for shown in ("rank", "reach", "score", "status", "moscow", "roadmap"):
+        assert f'id="col-{shown}"' in html
+    row = html[html.index(f'id="feature-{high.pk}"') :]
+    row = row[: row.index("</tr>")]
+    header = html[html.index("<thead>") : html.index("</thead>")]
+    cells = len(re.findall(r"<t[dh][ >]", row))
+    assert cells == len(re.findall(r"<th[ >]", header)) == 12
+    # The menu says what is shown; the viewer's table still has every column.
+    assert 'value="kano">' in html and 'value="status" checked>' in html
+    assert 'id="col-kano"' in theirs and 'class="prio__personas"' in theirs
+    assert TableLayout.objects.get(user=editor, product=product).hidden_columns == [
+        "kano",
+        "personas",
+        "evidence",
+    ]
+
+
+def test_htmx_gets_the_table_with_the_new_columns(editor_client, product, ranked):
+    high, _, _ = ranked
+
+    first = _html(_columns(editor_client, product, ["status"], htmx=True))
+    again = _html(_columns(editor_client, product, list(HIDEABLE), htmx=True))
+
+    assert 'id="col-status"' in first and 'id="col-kano"' not in first
+    assert f'id="f{high.pk}-status-cell"' in first
+    assert 'id="col-kano"' in again and 'id="col-personas"' in again
+    assert TableLayout.objects.get(product=product).hidden_columns == []
+
+
+def test_the_layout_survives_filters_reloads_and_the_rows_htmx_adds(editor_client, product, ranked):
+    high, _, _ = ranked
+    _columns(editor_client, product, [])
+
+    filtered = _html(editor_client.get(_table(product), {"sort": "-score"}))
+    row = _html(
+        editor_client.get(reverse("roadmap:table_row", args=[product.slug, high.pk]), headers=HTMX)
+    )
+    added = _html(
+        editor_client.post(
+            reverse("roadmap:table_quick_add", args=[product.slug]),
+            {"title": "Offline mode"},
+            headers={**HTMX, "HX-Current-URL": f"http://testserver{_table(product)}"},
+        )
+    )
+
+    for html in (filtered, row, added):
+        assert "-status-cell" not in html
+        assert "prio__personas" not in html and "prio__roadmap" not in html
+    assert f'id="f{high.pk}-reach-cell"' in row
+
+
+def test_a_plain_form_goes_back_to_the_view_it_came_from(viewer_client, viewer, product):
+    back = f"{_table(product)}?sort=-score&moscow=must"
+
+    response = _columns(viewer_client, product, ["status"], next_url=back)
+
+    assert response.status_code == 302
+    assert response.url == back
+    assert TableLayout.objects.get(user=viewer).hidden_columns == [
+        "moscow",
+        "kano",
+        "personas",
+        "evidence",
+        "roadmap",
+    ]
+
+
+@pytest.mark.parametrize("shown", [["title"], ["score"], ["<script>"]])
+def test_a_column_outside_the_menu_is_refused_and_nothing_changes(
+    editor_client, editor, product, shown
+):
+    _columns(editor_client, product, ["status"])
+
+    response = _columns(editor_client, product, shown)
+
+    assert response.status_code == 400
+    assert TableLayout.objects.get(user=editor).hidden_columns == [
+        "moscow",
+        "kano",
+        "personas",
+        "evidence",
+        "roadmap",
+    ]
+
+
+def test_the_service_refuses_a_column_that_cannot_be_hidden(editor, product):
+    with pytest.raises(ValidationError) as refused:
+        table_layout_save(user=editor, product=product, hidden=["score", "kano"])
+
+    assert refused.value.message_dict == {"columns": ["These columns cannot be hidden: score."]}
+    assert not TableLayout.objects.exists()
+
+
+def test_a_stored_key_of_a_column_since_removed_is_ignored(editor_client, editor, product, ranked):
+    TableLayout.objects.create(user=editor, product=product, hidden_columns=["gone", "kano"])
+
+    html = _html(editor_client.get(_table(product)))
+
+    assert 'id="col-kano"' not in html and 'id="col-status"' in html
