@@ -340,6 +340,7 @@ ROWS: list[Row] = [
         kwargs=slug,
         data=lambda w: {"title": "Onboarding", "horizon": "now"},
     ),
+    Row("roadmap:board_item_move", "GET", edit(200), kwargs=slug_and(pk="item")),
     Row(
         "roadmap:board_item_move",
         "POST",

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
@@ -28,6 +28,8 @@ from roadmap.views.page_forms import add_service_errors
 
 BOARD_PAGE = "roadmap/board.html"
 BOARD_FRAGMENT = "roadmap/planning/_board.html"
+MOVE_FORM = "roadmap/planning/_move_form.html"
+MOVE_PAGE = "roadmap/planning/move.html"
 CARD_FRAGMENT = "roadmap/planning/_card.html"
 TIMELINE_PAGE = "roadmap/timeline.html"
 TIMELINE_FRAGMENT = "roadmap/planning/_timeline.html"
@@ -165,11 +167,27 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def board_item_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    """Move an item into a column and lane at a position within that lane (1 = top)."""
+    """Move an item into a column and lane at a position within that lane (1 = top).
+
+    GET is the form: for a card's "Move to" menu (htmx), or a page of its own without JavaScript.
+    """
     product = product_for(request, slug, edit=True)
     item = _item(product, pk)
+    if request.method == "GET":
+        context = {
+            "product": product,
+            "item": item,
+            "title": item.display_title,
+            "lanes": selectors.product_lanes(product=product),
+            "index": selectors.item_cell_index(item=item) + 1,
+            "move_url": request.path,
+        }
+        if request.htmx:
+            return render(request, MOVE_FORM, context)
+        return render(request, MOVE_PAGE, {**context, "standalone": True})
     form = ItemMoveForm(request.POST, product=product)
     if form.is_valid():
         data = form.cleaned_data
@@ -221,12 +239,7 @@ def board_item_visibility(request: HttpRequest, slug: str, pk: int) -> HttpRespo
         else f"“{item.display_title}” is now internal: only members see it."
     )
     if request.htmx:
-        context = {
-            "product": product,
-            "item": item,
-            "lanes": selectors.product_lanes(product=product),
-            "index": selectors.item_cell_index(item=item) + 1,
-        }
+        context = {"product": product, "item": item}
         return _notice(render(request, CARD_FRAGMENT, context), text)
     messages.success(request, text)
     return redirect(reverse("roadmap:board", kwargs={"slug": product.slug}) + f"#item-{item.pk}")

@@ -70,10 +70,14 @@ def test_drag_an_item_from_next_to_now(page, pm, plan):
 
     # when Audit log is dragged (by its card's edge) to the bottom of Platform's "now" cell
     target = _cell(page, "now", plan["platform"])
-    height = target.bounding_box()["height"]
-    audit.drag_to(
-        target, source_position={"x": 4, "y": 4}, target_position={"x": 30, "y": height - 6}
-    )
+    start, box = audit.bounding_box(), target.bounding_box()
+    # The pointer's own steps (not one jump): each fires the dragover the drop needs, even on a
+    # loaded machine.
+    page.mouse.move(start["x"] + 4, start["y"] + 4)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 30, box["y"] + box["height"] / 2, steps=6)
+    page.mouse.move(box["x"] + 30, box["y"] + box["height"] - 6, steps=4)
+    page.mouse.up()
 
     # then the board, redrawn by the server, shows it there, without a reload
     expect(_titles(page, "now", plan["platform"])).to_have_text(["Single sign-on", "Audit log"])
@@ -82,6 +86,20 @@ def test_drag_an_item_from_next_to_now(page, pm, plan):
     page.reload()
     expect(_titles(page, "now", plan["platform"])).to_have_text(["Single sign-on", "Audit log"])
     item = RoadmapItem.objects.get(pk=plan["audit"].pk)
+    assert (item.horizon, item.lane_id) == ("now", plan["platform"].pk)
+
+
+def test_move_an_item_with_its_move_to_menu(page, pm, plan):
+    _open(page, pm, plan, "board")
+    card = page.locator(f"#item-{plan['export'].pk}")
+
+    card.get_by_text("Move to…").click()
+    card.get_by_label("Horizon").select_option("now")
+    card.get_by_label("Position").fill("1")
+    card.get_by_role("button", name="Move “CSV export”", exact=True).click()
+
+    expect(_titles(page, "now", plan["platform"])).to_have_text(["CSV export", "Single sign-on"])
+    item = RoadmapItem.objects.get(pk=plan["export"].pk)
     assert (item.horizon, item.lane_id) == ("now", plan["platform"].pk)
 
 

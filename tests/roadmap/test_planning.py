@@ -420,9 +420,44 @@ def test_an_item_of_another_product_is_not_found(editor_client, roadmap, workspa
 def test_change_endpoints_only_take_posts(editor_client, roadmap):
     product = roadmap["sso"].product
 
-    response = editor_client.get(_url("board_item_move", product, roadmap["sso"]))
+    responses = [
+        editor_client.get(_url(name, product, roadmap["sso"]))
+        for name in ("board_item_visibility", "board_item_remove")
+    ]
 
-    assert response.status_code == 405
+    assert [r.status_code for r in responses] == [405, 405]
+
+
+def test_a_cards_move_form_comes_when_its_menu_opens(editor_client, roadmap):
+    product = roadmap["sso"].product
+    item = roadmap["export"]  # alone in its cell: Next, no lane
+    url = _url("board_item_move", product, item)
+
+    board = _html(editor_client.get(_url("board", product)))
+    fragment = _html(editor_client.get(url, **HTMX))
+    page = _html(editor_client.get(url))
+
+    card = board[board.index(f'id="item-{item.pk}"') :]
+    card = card[: card.index("</li>")]
+    assert f'hx-get="{url}" hx-trigger="toggle once"' in card
+    assert f'<a href="{url}">Choose where</a>' in card
+    assert 'class="plan-move"' not in board  # no card carries its form
+    assert f'hx-post="{url}" hx-target="#board"' in fragment
+    assert f'id="move-{item.pk}-position" name="position"' in fragment
+    assert 'inputmode="numeric" value="1"' in fragment
+    assert "<html" not in fragment
+    # Without JavaScript: a page whose plain form posts back to the board.
+    assert "<html" in page
+    assert f'<form class="plan-move" method="post" action="{url}" novalidate>' in page
+    assert "Now in Next, position 1." in page
+
+
+def test_viewers_get_no_move_form(viewer_client, roadmap):
+    product = roadmap["sso"].product
+
+    response = viewer_client.get(_url("board_item_move", product, roadmap["sso"]))
+
+    assert response.status_code == 403
 
 
 # --- Board: visibility, adding, removing ---------------------------------------------------------
@@ -440,7 +475,7 @@ def test_toggling_visibility_through_htmx_returns_the_card(editor_client, roadma
     assert html.lstrip().startswith(f'<li class="plan-card" id="item-{item.pk}"')
     assert ">External<" in html
     assert 'name="visibility" value="internal"' in html  # the next click makes it internal
-    assert 'inputmode="numeric" value="1"' in html  # its place in its cell, for the move form
+    assert f'hx-get="{_url("board_item_move", product, item)}"' in html  # its move menu
     assert _notice(response) == "“Single sign-on” is now external: share links may show it."
     item.refresh_from_db()
     assert item.visibility == "external"
