@@ -812,6 +812,21 @@ class TableView:
         return next((r for r in self.rows if r.feature.pk == pk), None)
 
 
+def _query_view(
+    product: Product, query: Mapping[str, Any]
+) -> tuple[TableColumns, TableOptions, TableParams]:
+    """The columns, filter options and checked parameters of the view a query string asks for
+    (the drivers, with weighted scoring, and the options: 1 to 4 queries)."""
+    drivers = (
+        list(ScoringDriver.objects.filter(product=product))
+        if product.scoring_framework == scoring.WEIGHTED
+        else []
+    )
+    columns = table_columns(product=product, drivers=drivers)
+    options = table_options(product=product)
+    return columns, options, table_params(query=query, options=options, columns=columns)
+
+
 def table_view(
     *,
     product: Product,
@@ -825,14 +840,7 @@ def table_view(
     Queries: options (3), drivers (weighted scoring only), the rows, their personas and tags
     (and driver scores), and the product's feature count.
     """
-    drivers = (
-        list(ScoringDriver.objects.filter(product=product))
-        if product.scoring_framework == scoring.WEIGHTED
-        else []
-    )
-    columns = table_columns(product=product, drivers=drivers)
-    options = table_options(product=product)
-    params = table_params(query=query, options=options, columns=columns)
+    columns, options, params = _query_view(product, query)
     features = _sorted(_with_row_data(_filtered(product, params), columns), params, columns)
     columns = columns.without(hidden)
     if params.rows is not None:
@@ -901,14 +909,7 @@ def table_rank_updates(
     if shown is not None:
         candidates = Q(pk__in=set(shown))
     else:
-        drivers = (
-            list(ScoringDriver.objects.filter(product=product))
-            if product.scoring_framework == scoring.WEIGHTED
-            else []
-        )
-        columns = table_columns(product=product, drivers=drivers)
-        options = table_options(product=product)
-        params = table_params(query=query, options=options, columns=columns)
+        _columns, _options, params = _query_view(product, query)
         candidates = Q(pk__in=_filtered(product, params).values("pk"))
     rows = (
         Feature.objects.filter(product=product)
