@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from roadmap.models import Feature, Insight, Persona, Product, RoadmapItem, Tag
 from roadmap.services import events
+from roadmap.services.fields import same_product
 from roadmap.services.scoring import (
     SCORING_INPUT_FIELDS,
     feature_score,
@@ -48,12 +49,6 @@ class ConflictError(Exception):
             f"“{current.title}” was changed by someone else while you were editing "
             f"(now at version {current.version})."
         )
-
-
-def _check_same_product(product: Product, objects: Iterable, field: str) -> None:
-    for obj in objects:
-        if obj.product_id != product.pk:
-            raise ValidationError({field: f"“{obj}” belongs to another product."})
 
 
 def _checked_tag_names(names: Iterable[str]) -> list[str]:
@@ -92,7 +87,7 @@ def feature_create(
     feature.full_clean()
     feature.save()
     personas = list(personas)
-    _check_same_product(product, personas, "personas")
+    same_product(product.pk, personas, "personas")
     feature.personas.set(personas)
     _set_tags(feature, tags)
     feature_score(feature=feature)
@@ -150,7 +145,7 @@ def feature_update(
         current.save(update_fields=[*changed, "updated_at"])
     if personas is not None:
         personas = list(personas)
-        _check_same_product(current.product, personas, "personas")
+        same_product(current.product_id, personas, "personas")
         if {p.pk for p in personas} != set(current.personas.values_list("pk", flat=True)):
             current.personas.set(personas)
             changed.add("personas")
@@ -183,7 +178,7 @@ def feature_update(
 def insight_link_features(*, insight: Insight, features: Iterable[Feature]) -> None:
     """Set the features an insight is evidence for; evidence-driven scores follow."""
     features = list(features)
-    _check_same_product(insight.product, features, "features")
+    same_product(insight.product_id, features, "features")
     before = set(insight.features.values_list("pk", flat=True))
     if before == {f.pk for f in features}:
         return
@@ -455,7 +450,7 @@ def features_write_many(
                 setattr(feature, name, w.fields[name])
         # The product is ours, not input: excluding it spares a query checking that it exists.
         feature.full_clean(exclude=["product"], validate_constraints=False)
-        _check_same_product(product, w.personas or (), "personas")
+        same_product(product.pk, w.personas or (), "personas")
         pairs.append((w, feature))
     drivers = set(ScoringDriver.objects.filter(product=product).values_list("pk", flat=True))
     score_field = FeatureDriverScore._meta.get_field("score")

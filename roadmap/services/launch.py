@@ -28,8 +28,9 @@ from roadmap.models import (
     RoadmapItem,
 )
 from roadmap.services.features import features_bulk_update
+from roadmap.services.fields import apply_fields
 from roadmap.services.records import release_save, roadmap_item_save
-from roadmap.services.strategy import acting_user, apply_fields
+from roadmap.services.strategy import acting_user
 
 # Items already in one of these states are left alone when their release ships.
 _SETTLED = (FeatureStatus.SHIPPED, FeatureStatus.ARCHIVED)

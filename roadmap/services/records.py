@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -26,26 +26,8 @@ from roadmap.models import (
     RoadmapItem,
 )
 from roadmap.services import events
+from roadmap.services.fields import apply_fields, same_product
 from roadmap.services.scoring import product_lock, product_request_recompute, product_rerank
-
-
-def _apply(instance: models.Model, data: Mapping[str, Any], allowed: Iterable[str]) -> set[str]:
-    unknown = set(data) - set(allowed)
-    if unknown:
-        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
-    changed = {name for name, value in data.items() if getattr(instance, name) != value}
-    for name, value in data.items():
-        setattr(instance, name, value)
-    instance.full_clean()
-    return changed
-
-
-def _same_product(product_id: int, objects: Iterable, field: str) -> list:
-    objects = list(objects)
-    for obj in objects:
-        if obj.product_id != product_id:
-            raise ValidationError({field: f"“{obj}” belongs to another product."})
-    return objects
 
 
 def _reach_depends_on(product: Product, source: str) -> bool:
@@ -63,7 +45,7 @@ def persona_save(
 ) -> Persona:
     """Create or edit a persona. Its segment size may feed reach: scores follow."""
     persona = persona or Persona(product=product)
-    changed = _apply(persona, data, PERSONA_FIELDS)
+    changed = apply_fields(persona, data, PERSONA_FIELDS)
     creating = persona.pk is None
     persona.save()
     if (
@@ -99,12 +81,12 @@ def insight_save(
 ) -> Insight:
     """Record or edit a piece of customer evidence and the features it supports."""
     insight = insight or Insight(product=product, created_by=created_by)
-    changed = _apply(insight, data, INSIGHT_FIELDS)
+    changed = apply_fields(insight, data, INSIGHT_FIELDS)
     creating = insight.pk is None
     insight.save()
     evidence_moved = not creating and "customer" in changed
     if features is not None:
-        features = _same_product(product.pk, features, "features")
+        features = same_product(product.pk, features, "features")
         if {f.pk for f in features} != set(insight.features.values_list("pk", flat=True)):
             insight.features.set(features)
             evidence_moved = True
@@ -137,10 +119,10 @@ def objective_save(
 ) -> Objective:
     """Create or edit a success metric and the features that serve it."""
     objective = objective or Objective(product=product)
-    _apply(objective, data, OBJECTIVE_FIELDS)
+    apply_fields(objective, data, OBJECTIVE_FIELDS)
     objective.save()
     if features is not None:
-        objective.features.set(_same_product(product.pk, features, "features"))
+        objective.features.set(same_product(product.pk, features, "features"))
     return objective
 
 
@@ -154,7 +136,7 @@ def release_save(
     *, product: Product, data: Mapping[str, Any], release: Release | None = None
 ) -> Release:
     release = release or Release(product=product)
-    _apply(release, data, RELEASE_FIELDS)
+    apply_fields(release, data, RELEASE_FIELDS)
     release.save()
     return release
 
@@ -165,7 +147,7 @@ LANE_FIELDS = ("name", "position")
 @transaction.atomic
 def lane_save(*, product: Product, data: Mapping[str, Any], lane: Lane | None = None) -> Lane:
     lane = lane or Lane(product=product)
-    _apply(lane, data, LANE_FIELDS)
+    apply_fields(lane, data, LANE_FIELDS)
     lane.save()
     return lane
 
@@ -205,7 +187,7 @@ def roadmap_item_save(
             m=Max("position")
         )["m"]
         data = {**data, "position": 0 if last is None else last + 1}
-    _apply(item, data, ROADMAP_ITEM_FIELDS)
+    apply_fields(item, data, ROADMAP_ITEM_FIELDS)
     item.save()
     if creating:
         events.change_record(
@@ -262,7 +244,7 @@ def roadmap_item_move(
     changes: dict[str, Any] = {"horizon": horizon}
     if lane is not KEEP_LANE:
         changes["lane"] = lane
-    _apply(item, changes, ("horizon", "lane"))
+    apply_fields(item, changes, ("horizon", "lane"))
     rows = list(
         RoadmapItem.objects.select_for_update()
         .filter(product_id=item.product_id, horizon__in={origin, horizon})

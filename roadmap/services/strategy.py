@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import models, transaction
+from django.db import transaction
 
 from roadmap.models import (
     Comparison,
@@ -29,29 +29,7 @@ from roadmap.models import (
     Product,
     RevenueModel,
 )
-
-
-def apply_fields(
-    instance: models.Model, data: Mapping[str, Any], allowed: Iterable[str]
-) -> set[str]:
-    """Set the allowed fields and validate the whole row (``full_clean``); the names whose value
-    changed. Unknown fields are refused. Shared by the strategy and launch services."""
-    unknown = set(data) - set(allowed)
-    if unknown:
-        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
-    changed = {name for name, value in data.items() if getattr(instance, name) != value}
-    for name, value in data.items():
-        setattr(instance, name, value)
-    instance.full_clean()
-    return changed
-
-
-def _same_product(product_id: int, objects: Iterable, field: str) -> list:
-    objects = list(objects)
-    for obj in objects:
-        if obj.product_id != product_id:
-            raise ValidationError({field: f"“{obj}” belongs to another product."})
-    return objects
+from roadmap.services.fields import apply_fields, same_product
 
 
 def acting_user(actor):
@@ -86,8 +64,8 @@ def positioning_answer_save(
     """
     if question not in PositioningQuestion.values:
         raise ValidationError({"question": f"“{question}” is not a positioning question."})
-    insights = _same_product(product.pk, insights, "insights")
-    personas = _same_product(product.pk, personas, "personas")
+    insights = same_product(product.pk, insights, "insights")
+    personas = same_product(product.pk, personas, "personas")
     positioning = positioning_of(product=product)
     # Two first answers to the same question at once: the second waits, then finds the first.
     list(Positioning.objects.select_for_update().filter(pk=positioning.pk).values_list("pk"))
@@ -181,7 +159,7 @@ def comparison_set(
     if status and status not in ComparisonStatus.values:
         raise ValidationError({"status": f"“{status}” is not a comparison status."})
     target = {"feature": feature} if feature is not None else {"lane": lane}
-    _same_product(competitor.product_id, target.values(), next(iter(target)))
+    same_product(competitor.product_id, target.values(), next(iter(target)))
     cell = (
         Comparison.objects.select_for_update()
         .filter(competitor=competitor, **{f"{k}_id": v.pk for k, v in target.items()})

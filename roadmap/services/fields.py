@@ -1,0 +1,35 @@
+"""What every write service does to the fields it is given: set the allowed ones and validate the
+row, and refuse linked records of another product."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def apply_fields(
+    instance: models.Model, data: Mapping[str, Any], allowed: Iterable[str]
+) -> set[str]:
+    """Set the allowed fields and validate the whole row (``full_clean``); the names whose value
+    changed. Unknown fields are refused."""
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+    changed = {name for name, value in data.items() if getattr(instance, name) != value}
+    for name, value in data.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    return changed
+
+
+def same_product(product_id: int, objects: Iterable, field: str) -> list:
+    """The objects, as a list, if each belongs to the product; else a ValidationError on
+    ``field`` naming the first that does not."""
+    objects = list(objects)
+    for obj in objects:
+        if obj.product_id != product_id:
+            raise ValidationError({field: f"“{obj}” belongs to another product."})
+    return objects
