@@ -27,6 +27,7 @@ from accounts.throttle import client_address
 from roadmap import external
 from roadmap.models import Frequency, ShareLink
 from roadmap.services import digests, sharing
+from roadmap.views.page_forms import ServiceErrors
 
 SESSION_KEY = "external_unlocked"
 FEED_ENTRIES = 50
@@ -95,7 +96,7 @@ def _urls(link: ShareLink) -> dict[str, str]:
     }
 
 
-class SubscribeForm(forms.Form):
+class SubscribeForm(ServiceErrors, forms.Form):
     """An outsider asks for digests of the roadmap: confirmed by email before anything is sent."""
 
     email = forms.EmailField(
@@ -110,11 +111,6 @@ class SubscribeForm(forms.Form):
         initial=Frequency.WEEKLY,
         widget=forms.RadioSelect,
     )
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        for name, errors in error.message_dict.items():
-            for message in errors:
-                self.add_error(name if name in self.fields else None, message)
 
 
 def _password_page(request, link: ShareLink, *, error: str = "", status: int = 200):

@@ -26,7 +26,8 @@ from roadmap.models import LaunchTask, LaunchTemplateTask, Product, Release
 from roadmap.selectors import launch as selectors
 from roadmap.services import launch as services
 from roadmap.views.access import product_for
-from roadmap.views.strategy import DATE, ServiceModelForm, submit
+from roadmap.views.page_forms import submit
+from roadmap.views.strategy import DATE, ServiceModelForm
 
 # --- Forms ----------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ a view calls the service and hangs its ValidationError on the fields with ``add_
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -30,17 +30,25 @@ MARKDOWN_HELP = (
 
 
 def add_service_errors(
-    form: forms.BaseForm, error: ValidationError, *, unique_field: str = "", unique_message=""
+    form: forms.BaseForm,
+    error: ValidationError,
+    *,
+    field_of: Mapping[str, str] | None = None,
+    unique_field: str = "",
+    unique_message="",
 ) -> None:
     """Put a service's ValidationError next to the fields it names (others above the form).
 
-    A uniqueness error (of one field, or of a name within a product) goes on ``unique_field``,
-    worded as ``unique_message`` when given: that is the field a person can change.
+    ``field_of`` maps the service's names to the form's where they differ (``expires_at`` typed
+    as ``expires_on``). A uniqueness error (of one field, or of a name within a product) goes on
+    ``unique_field``, worded as ``unique_message`` when given: that is the field a person can
+    change.
     """
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return
     for name, errors in error.error_dict.items():
+        name = (field_of or {}).get(name, name)
         for item in errors:
             if (
                 unique_field
@@ -50,6 +58,28 @@ def add_service_errors(
                 form.add_error(unique_field, unique_message or item)
             else:
                 form.add_error(name if name in form.fields else None, item)
+
+
+class ServiceErrors:
+    """For forms whose service owns the rules: ``submit`` puts its errors next to the fields
+    they concern (``service_field_names`` renames the service's names where the form's differ)."""
+
+    service_field_names: Mapping[str, str] = {}
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        add_service_errors(self, error, field_of=self.service_field_names)
+
+
+def submit(form: forms.Form, save: Callable[[], Any]):
+    """Validate the form and call the service: what it returns, or None with the errors on the
+    form (its ``add_service_errors``; nothing saved: services are atomic)."""
+    if not form.is_valid():
+        return None
+    try:
+        return save()
+    except ValidationError as error:
+        form.add_service_errors(error)
+        return None
 
 
 class TextAreaField(forms.CharField):

@@ -9,7 +9,6 @@ partial the full page includes.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -25,6 +24,7 @@ from roadmap.models import Feature, Insight, InsightSource, Objective, Persona, 
 from roadmap.selectors import records as selectors
 from roadmap.services import records as services
 from roadmap.views.access import product_for
+from roadmap.views.page_forms import submit
 
 # --- Forms ----------------------------------------------------------------------------------------
 
@@ -77,18 +77,6 @@ class RecordForm(forms.ModelForm):
             f"There is already a {noun} with the {label} “{value}” in {self.product.name}.",
             code="unique",
         )
-
-
-def _submit(form: RecordForm, save: Callable[[dict[str, Any]], Any]):
-    """Validate the form and call the service; the saved record, or None with the errors on the
-    form (nothing saved: services are atomic)."""
-    if not form.is_valid():
-        return None
-    try:
-        return save(form.service_data())
-    except ValidationError as error:
-        form.add_service_errors(error)
-        return None
 
 
 class FeatureChecklist(forms.ModelMultipleChoiceField):
@@ -181,7 +169,9 @@ def personas(request, slug: str):
     status = 200
     if request.method == "POST":
         form = PersonaForm(request.POST, product=product)
-        persona = _submit(form, lambda data: services.persona_save(product=product, data=data))
+        persona = submit(
+            form, lambda: services.persona_save(product=product, data=form.service_data())
+        )
         if persona is not None:
             messages.success(request, f"Persona “{persona.name}” added.")
             return redirect("roadmap:personas", slug=product.slug)
@@ -204,10 +194,10 @@ def persona_edit(request, slug: str, pk: int):
     status = 200
     if request.method == "POST":
         form = PersonaForm(request.POST, instance=copy.copy(persona), product=product)
-        saved = _submit(
+        saved = submit(
             form,
-            lambda data: services.persona_save(
-                product=product, data=data, persona=copy.copy(persona)
+            lambda: services.persona_save(
+                product=product, data=form.service_data(), persona=copy.copy(persona)
             ),
         )
         if saved is not None:
@@ -247,11 +237,11 @@ def insights(request, slug: str):
     status = 200
     if request.method == "POST":
         form = InsightForm(request.POST, product=product)
-        added = _submit(
+        added = submit(
             form,
-            lambda data: services.insight_save(
+            lambda: services.insight_save(
                 product=product,
-                data=data,
+                data=form.service_data(),
                 features=form.cleaned_data["features"],
                 created_by=request.user,
             ),
@@ -320,11 +310,11 @@ def insight_edit(request, slug: str, pk: int):
         form = InsightForm(
             request.POST, instance=copy.copy(insight), product=product, auto_id=auto_id
         )
-        saved = _submit(
+        saved = submit(
             form,
-            lambda data: services.insight_save(
+            lambda: services.insight_save(
                 product=product,
-                data=data,
+                data=form.service_data(),
                 insight=copy.copy(insight),
                 features=form.cleaned_data["features"],
             ),
@@ -369,10 +359,10 @@ def objectives(request, slug: str):
     status = 200
     if request.method == "POST":
         form = ObjectiveForm(request.POST, product=product)
-        objective = _submit(
+        objective = submit(
             form,
-            lambda data: services.objective_save(
-                product=product, data=data, features=form.cleaned_data["features"]
+            lambda: services.objective_save(
+                product=product, data=form.service_data(), features=form.cleaned_data["features"]
             ),
         )
         if objective is not None:
@@ -397,11 +387,11 @@ def objective_edit(request, slug: str, pk: int):
     status = 200
     if request.method == "POST":
         form = ObjectiveForm(request.POST, instance=copy.copy(objective), product=product)
-        saved = _submit(
+        saved = submit(
             form,
-            lambda data: services.objective_save(
+            lambda: services.objective_save(
                 product=product,
-                data=data,
+                data=form.service_data(),
                 objective=copy.copy(objective),
                 features=form.cleaned_data["features"],
             ),

@@ -26,9 +26,10 @@ from roadmap.models import Audience, Frequency, Product, ShareLink, Subscription
 from roadmap.services import digests as digest_services
 from roadmap.services import sharing as services
 from roadmap.views.access import product_for
+from roadmap.views.page_forms import ServiceErrors
 
 
-class ShareLinkForm(forms.Form):
+class ShareLinkForm(ServiceErrors, forms.Form):
     label = forms.CharField(
         max_length=120,
         help_text="Who it is for, e.g. “Acme QBR”. Only your team sees the label.",
@@ -60,7 +61,7 @@ class ShareLinkForm(forms.Form):
     )
 
     # Service field -> form field, for errors.
-    FIELD_OF = {"expires_at": "expires_on", "password_hash": "password"}
+    service_field_names = {"expires_at": "expires_on", "password_hash": "password"}
 
     def expires_at(self) -> datetime.datetime | None:
         """The end of the chosen day in the site's time zone."""
@@ -71,24 +72,13 @@ class ShareLinkForm(forms.Form):
             datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min)
         )
 
-    def add_service_errors(self, error: ValidationError) -> None:
-        for name, errors in error.message_dict.items():
-            field = self.FIELD_OF.get(name, name)
-            for message in errors:
-                self.add_error(field if field in self.fields else None, message)
 
-
-class SubscriberForm(forms.Form):
+class SubscriberForm(ServiceErrors, forms.Form):
     """A PM adds someone to a link's digest: confirmed at once, since a member vouches for them."""
 
     email = forms.EmailField(max_length=254)
     name = forms.CharField(max_length=120, required=False)
     frequency = forms.ChoiceField(choices=Frequency.choices, initial=Frequency.WEEKLY)
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        for name, errors in error.message_dict.items():
-            for message in errors:
-                self.add_error(name if name in self.fields else None, message)
 
 
 def share_link_url(link: ShareLink) -> str:

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -43,21 +42,12 @@ from roadmap.selectors import strategy as selectors
 from roadmap.services import strategy as services
 from roadmap.services.features import feature_update
 from roadmap.views.access import product_for
+from roadmap.views.page_forms import ServiceErrors, submit
 
 # --- Forms ----------------------------------------------------------------------------------------
 
 SHORT_TEXT = forms.Textarea(attrs={"rows": 3})
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-class ServiceErrors:
-    """For forms whose service owns the rules: its errors go next to the fields they concern."""
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        errors = getattr(error, "error_dict", None) or {NON_FIELD_ERRORS: error.error_list}
-        for name, field_errors in errors.items():
-            for field_error in field_errors:
-                self.add_error(name if name in self.fields else None, field_error)
 
 
 class ServiceModelForm(ServiceErrors, forms.ModelForm):
@@ -73,18 +63,6 @@ class ServiceModelForm(ServiceErrors, forms.ModelForm):
 
     def service_data(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self._meta.fields}
-
-
-def submit(form: forms.Form, save: Callable[[], Any]):
-    """Validate the form and call the service: what it returns, or None with the errors on the
-    form (nothing saved: services are atomic)."""
-    if not form.is_valid():
-        return None
-    try:
-        return save()
-    except ValidationError as error:
-        form.add_service_errors(error)
-        return None
 
 
 class CitationChecklist(forms.ModelMultipleChoiceField):
