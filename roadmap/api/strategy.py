@@ -50,7 +50,15 @@ from .serializers import (
     ReleaseSerializer,
     StrictMixin,
 )
-from .views import ERRORS, ProductChildFilter, ScopedViewSet, UpdatedSinceFilter, _data, scoped
+from .views import (
+    ERRORS,
+    ProductChildFilter,
+    ScopedViewSet,
+    UpdatedSinceFilter,
+    _data,
+    product_record_viewset,
+    scoped,
+)
 
 # --- Serializers ---------------------------------------------------------------------------------
 
@@ -406,56 +414,14 @@ class BusinessCaseSerializer(serializers.Serializer):
 # --- Product records -----------------------------------------------------------------------------
 
 
-def _product_viewset(model_class, serializer, *, save, delete, argument, filter_fields=()):
-    """A CRUD viewset for a product's strategy record; writes go through ``save``/``delete``
-    (services), which take the record as ``argument``."""
-
-    class Filter(ProductChildFilter):
-        class Meta:
-            model = model_class
-            fields = list(filter_fields)
-
-    class ViewSet(ScopedViewSet):
-        queryset = model_class.objects.select_related("product")
-        serializer_class = serializer
-        filterset_class = Filter
-
-        def perform_create(self, serializer):
-            obj = save(
-                product=self.product_for_create(serializer), data=_data(serializer, "product")
-            )
-            serializer.instance = self.get_queryset().get(pk=obj.pk)
-
-        def perform_update(self, serializer):
-            obj = save(
-                product=serializer.instance.product,
-                data=_data(serializer, "product"),
-                **{argument: serializer.instance},
-            )
-            serializer.instance = self.get_queryset().get(pk=obj.pk)
-
-        def perform_destroy(self, instance):
-            delete(**{argument: instance})
-
-    ViewSet.__name__ = ViewSet.__qualname__ = f"{model_class.__name__}ViewSet"
-    name = model_class._meta.verbose_name_plural
-    return extend_schema_view(
-        list=extend_schema(summary=f"List {name}"),
-        retrieve=extend_schema(summary=f"Get one of the {name}"),
-        create=extend_schema(summary=f"Create one of the {name}"),
-        partial_update=extend_schema(summary=f"Edit one of the {name}"),
-        destroy=extend_schema(summary=f"Delete one of the {name}"),
-    )(ViewSet)
-
-
-CompetitorViewSet = _product_viewset(
+CompetitorViewSet = product_record_viewset(
     Competitor,
     CompetitorSerializer,
     save=strategy_services.competitor_save,
     delete=strategy_services.competitor_delete,
     argument="competitor",
 )
-MarketSizeViewSet = _product_viewset(
+MarketSizeViewSet = product_record_viewset(
     MarketSize,
     MarketSizeSerializer,
     save=strategy_services.market_size_save,
@@ -463,7 +429,7 @@ MarketSizeViewSet = _product_viewset(
     argument="market_size",
     filter_fields=("kind",),
 )
-PricePlanViewSet = _product_viewset(
+PricePlanViewSet = product_record_viewset(
     PricePlan,
     PricePlanSerializer,
     save=strategy_services.price_plan_save,

@@ -365,8 +365,22 @@ class FeatureViewSet(ScopedViewSet):
 # --- Supporting records --------------------------------------------------------------------------
 
 
-def _child_viewset(model_class, serializer, save, *, filter_fields=(), m2m=(), extra=None):
-    """A CRUD viewset for a product's record whose writes go through ``save`` (a service)."""
+def product_record_viewset(
+    model_class,
+    serializer,
+    save,
+    *,
+    delete=None,
+    argument="",
+    filter_fields=(),
+    m2m=(),
+    extra=None,
+):
+    """A CRUD viewset for a product's record whose writes go through services: ``save`` (and
+    ``delete``, else the row is deleted as is), which take the record as ``argument`` (the
+    model's name by default). ``m2m`` names the relations ``save`` takes on their own;
+    ``extra(request)`` adds arguments to a create."""
+    argument = argument or model_class._meta.model_name
 
     class Filter(ProductChildFilter):
         class Meta:
@@ -384,7 +398,7 @@ def _child_viewset(model_class, serializer, save, *, filter_fields=(), m2m=(), e
                 for name in m2m
                 if name in serializer.validated_data
             }
-            kwargs = {model_class._meta.model_name: instance} if instance else {}
+            kwargs = {argument: instance} if instance else {}
             obj = save(
                 product=product,
                 data=_data(serializer, "product", *m2m),
@@ -400,8 +414,12 @@ def _child_viewset(model_class, serializer, save, *, filter_fields=(), m2m=(), e
         def perform_update(self, serializer):
             self._save(serializer, serializer.instance.product, serializer.instance)
 
-    ViewSet.__name__ = f"{model_class.__name__}ViewSet"
-    ViewSet.__qualname__ = ViewSet.__name__
+        if delete is not None:
+
+            def perform_destroy(self, instance):
+                delete(**{argument: instance})
+
+    ViewSet.__name__ = ViewSet.__qualname__ = f"{model_class.__name__}ViewSet"
     name = model_class._meta.verbose_name_plural
     return extend_schema_view(
         list=extend_schema(summary=f"List {name}"),
@@ -412,33 +430,25 @@ def _child_viewset(model_class, serializer, save, *, filter_fields=(), m2m=(), e
     )(ViewSet)
 
 
-def _delete_with(service, argument):
-    def perform_destroy(self, instance):
-        service(**{argument: instance})
-
-    return perform_destroy
-
-
-PersonaViewSet = _child_viewset(Persona, s.PersonaSerializer, records.persona_save)
-PersonaViewSet.perform_destroy = _delete_with(records.persona_delete, "persona")
-
-InsightViewSet = _child_viewset(
+PersonaViewSet = product_record_viewset(
+    Persona, s.PersonaSerializer, records.persona_save, delete=records.persona_delete
+)
+InsightViewSet = product_record_viewset(
     Insight,
     s.InsightSerializer,
     records.insight_save,
+    delete=records.insight_delete,
     filter_fields=("source", "persona", "customer"),
     m2m=("features",),
     extra=lambda request: {"created_by": request.user},
 )
-InsightViewSet.perform_destroy = _delete_with(records.insight_delete, "insight")
-
-ObjectiveViewSet = _child_viewset(
+ObjectiveViewSet = product_record_viewset(
     Objective, s.ObjectiveSerializer, records.objective_save, m2m=("features",)
 )
-ReleaseViewSet = _child_viewset(
+ReleaseViewSet = product_record_viewset(
     Release, s.ReleaseSerializer, records.release_save, filter_fields=("status",)
 )
-LaneViewSet = _child_viewset(Lane, s.LaneSerializer, records.lane_save)
+LaneViewSet = product_record_viewset(Lane, s.LaneSerializer, records.lane_save)
 
 
 class RoadmapItemFilter(ProductChildFilter):
