@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 
 from roadmap.models import (
@@ -91,16 +91,19 @@ def pending_recomputes(*, now: datetime | None = None) -> Backlog:
     )
 
 
-def unsent_digests() -> Backlog:
-    """Digest deliveries not sent yet (pending) or whose last attempt failed (two queries)."""
-    unsent = DigestDelivery.objects.filter(status__in=(DigestStatus.PENDING, DigestStatus.FAILED))
-    totals = unsent.aggregate(
-        pending=Count("pk", filter=Q(status=DigestStatus.PENDING)),
-        failed=Count("pk", filter=Q(status=DigestStatus.FAILED)),
+def _delivery_backlog(
+    deliveries: QuerySet, *, pending: str, failed: str, related: str, max_attempts: int
+) -> Backlog:
+    """Deliveries waiting for an attempt (``pending``) or whose last one failed (``failed``),
+    failed first, then oldest first (two queries)."""
+    backlog = deliveries.filter(status__in=(pending, failed))
+    totals = backlog.aggregate(
+        pending=Count("pk", filter=Q(status=pending)),
+        failed=Count("pk", filter=Q(status=failed)),
         oldest=Min("created_at"),
     )
     rows = list(
-        unsent.select_related("subscription__product").order_by(
+        backlog.select_related(related).order_by(
             F("status").asc(),  # "failed" sorts before "pending"
             "created_at",
             "pk",
@@ -111,32 +114,28 @@ def unsent_digests() -> Backlog:
         failed=totals["failed"],
         oldest=totals["oldest"],
         rows=rows,
+        max_attempts=max_attempts,
+    )
+
+
+def unsent_digests() -> Backlog:
+    """Digest deliveries not sent yet (pending) or whose last attempt failed (two queries)."""
+    return _delivery_backlog(
+        DigestDelivery.objects.all(),
+        pending=DigestStatus.PENDING,
+        failed=DigestStatus.FAILED,
+        related="subscription__product",
         max_attempts=digest_services.MAX_ATTEMPTS,
     )
 
 
 def undelivered_webhooks() -> Backlog:
     """Webhook deliveries waiting for a first attempt or a retry, or given up (two queries)."""
-    undelivered = WebhookDelivery.objects.filter(
-        status__in=(DeliveryStatus.PENDING, DeliveryStatus.FAILED)
-    )
-    totals = undelivered.aggregate(
-        pending=Count("pk", filter=Q(status=DeliveryStatus.PENDING)),
-        failed=Count("pk", filter=Q(status=DeliveryStatus.FAILED)),
-        oldest=Min("created_at"),
-    )
-    rows = list(
-        undelivered.select_related("endpoint__workspace").order_by(
-            F("status").asc(),  # "failed" sorts before "pending"
-            "created_at",
-            "pk",
-        )[:LIST_LIMIT]
-    )
-    return Backlog(
-        pending=totals["pending"],
-        failed=totals["failed"],
-        oldest=totals["oldest"],
-        rows=rows,
+    return _delivery_backlog(
+        WebhookDelivery.objects.all(),
+        pending=DeliveryStatus.PENDING,
+        failed=DeliveryStatus.FAILED,
+        related="endpoint__workspace",
         max_attempts=webhook_services.MAX_ATTEMPTS,
     )
 
