@@ -227,8 +227,25 @@ def _section_response(request, product, section: Section, *, notice="", status=2
     return _page(request, product, status=status, **{section.key: context})
 
 
-def _unique_message(section: Section, form) -> str:
-    return f"A {section.noun} named “{form.cleaned_data.get('name', '')}” already exists."
+def _section_save(request, product: Product, section: Section, form, *, instance, verb: str):
+    """Save a section's row (``instance``, None to add one) through its service: the section's
+    answer with a notice, or None with the errors on the form."""
+    if not form.is_valid():
+        return None
+    try:
+        obj = section.save(
+            product=product, data=form.cleaned_data, instance=instance, actor=request.user
+        )
+    except ValidationError as error:
+        name = form.cleaned_data.get("name", "")
+        add_service_errors(
+            form,
+            error,
+            unique_field="name",
+            unique_message=f"A {section.noun} named “{name}” already exists.",
+        )
+        return None
+    return _section_response(request, product, section, notice=section.notice(obj.name, verb))
 
 
 @login_required
@@ -238,23 +255,8 @@ def section_add(request, slug: str, section: str):
     section_ = SECTIONS[section]
     product = product_for(request, slug, edit=True)
     form = section_.add_form(request.POST)
-    if form.is_valid():
-        try:
-            obj = section_.save(
-                product=product, data=form.cleaned_data, instance=None, actor=request.user
-            )
-        except ValidationError as error:
-            add_service_errors(
-                form, error, unique_field="name", unique_message=_unique_message(section_, form)
-            )
-        else:
-            return _section_response(
-                request,
-                product,
-                section_,
-                notice=section_.notice(obj.name, "added"),
-            )
-    return _section_response(request, product, section_, add_form=form, status=400)
+    saved = _section_save(request, product, section_, form, instance=None, verb="added")
+    return saved or _section_response(request, product, section_, add_form=form, status=400)
 
 
 @login_required
@@ -265,23 +267,8 @@ def section_edit(request, slug: str, section: str, pk: str):
     product = product_for(request, slug, edit=True)
     obj = get_object_or_404(section_.model.objects.filter(product=product), pk=pk)
     form = section_.row_form(obj, request.POST)
-    if form.is_valid():
-        try:
-            obj = section_.save(
-                product=product, data=form.cleaned_data, instance=obj, actor=request.user
-            )
-        except ValidationError as error:
-            add_service_errors(
-                form, error, unique_field="name", unique_message=_unique_message(section_, form)
-            )
-        else:
-            return _section_response(
-                request,
-                product,
-                section_,
-                notice=section_.notice(obj.name, "saved"),
-            )
-    return _section_response(request, product, section_, bound=(pk, form), status=400)
+    saved = _section_save(request, product, section_, form, instance=obj, verb="saved")
+    return saved or _section_response(request, product, section_, bound=(pk, form), status=400)
 
 
 @login_required
