@@ -12,10 +12,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.forms.models import ModelChoiceIterator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
@@ -24,7 +26,7 @@ from roadmap.models import Feature, Horizon, Lane, Product, RoadmapItem, Visibil
 from roadmap.selectors import planning as selectors
 from roadmap.services import records
 from roadmap.views.access import product_for
-from roadmap.views.page_forms import add_service_errors
+from roadmap.views.page_forms import LongSelect, add_service_errors
 
 BOARD_PAGE = "roadmap/board.html"
 BOARD_FRAGMENT = "roadmap/planning/_board.html"
@@ -68,8 +70,23 @@ class ItemMoveForm(ProductForm):
     position = forms.IntegerField(min_value=1, label="Position", help_text="1 is the top.")
 
 
+class _RankedTitles(ModelChoiceIterator):
+    """The picker's options from (pk, rank, title) rows: one query, no model instances."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for pk, rank, title in self.queryset.values_list("pk", "rank", "title"):
+            yield (pk, f"#{rank} · {title}" if rank else title)
+
+
+class FeaturePickerField(forms.ModelChoiceField):
+    iterator = _RankedTitles
+    widget = LongSelect
+
+
 class FeatureAddForm(ProductForm):
-    feature = forms.ModelChoiceField(
+    feature = FeaturePickerField(
         queryset=Feature.objects.none(),
         empty_label="Pick a feature…",
         error_messages={
@@ -84,9 +101,11 @@ class FeatureAddForm(ProductForm):
         # Both add forms share a page: their fields need ids of their own.
         super().__init__(*args, product=product, auto_id="add-feature-%s", **kwargs)
         self.fields["feature"].queryset = selectors.unplaced_features(product=product)
-        self.fields["feature"].label_from_instance = lambda f: (
-            f"#{f.rank} · {f.title}" if f.rank else f.title
-        )
+
+    @cached_property
+    def has_features(self) -> bool:
+        """Whether any feature is left to add (one query, not the whole list)."""
+        return self.fields["feature"].queryset.exists()
 
 
 class ThemeAddForm(ProductForm):

@@ -169,6 +169,61 @@ def test_editor_gets_drag_handles_forms_and_toggles(editor_client, roadmap):
     assert "Single sign-on" not in offered
 
 
+def _picker(html: str) -> str:
+    start = html.index('<select name="feature"')
+    return html[start : html.index("</select>", start)]
+
+
+def test_the_feature_picker_lists_unplaced_features_by_rank_escaped(editor_client, roadmap):
+    product = roadmap["sso"].product
+    risky = f.FeatureFactory(product=product, title='<img src=x onerror=alert(1)> & "Co"')
+    Feature.objects.filter(pk=risky.pk).update(rank=1)
+
+    picker = _picker(_html(editor_client.get(_url("board", product))))
+
+    # ranked first, labelled with its rank, its title escaped; features on the board not offered
+    assert picker.index(f'value="{risky.pk}"') < picker.index("Dark mode")
+    assert "#1 · &lt;img src=x onerror=alert(1)&gt; &amp; &quot;Co&quot;" in picker
+    assert "<img" not in picker
+    assert "Single sign-on" not in picker
+
+
+def test_a_refused_add_keeps_the_feature_picked(editor_client, roadmap, workspace):
+    product = roadmap["sso"].product
+    dark = Feature.objects.get(product=product, title="Dark mode")
+    foreign_lane = f.LaneFactory(product=f.ProductFactory(workspace=workspace))
+
+    html = _html(
+        editor_client.post(
+            _url("board_feature_add", product),
+            {"feature": dark.pk, "horizon": "now", "lane": foreign_lane.pk},
+            **HTMX,
+        )
+    )
+
+    assert "Pick a lane of this product." in html
+    assert f'<option value="{dark.pk}" selected>' in _picker(html)
+    assert not RoadmapItem.objects.filter(feature=dark).exists()
+
+
+def test_the_picker_of_a_thousand_features_takes_no_more_queries(
+    editor_client, product, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    f.FeatureFactory(product=product)
+    with CaptureQueriesContext(connection) as few:
+        _html(editor_client.get(_url("board", product)))
+    Feature.objects.bulk_create(
+        Feature(product=product, title=f"Unplaced {i}", rank=i + 2) for i in range(1000)
+    )
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = _html(editor_client.get(_url("board", product)))
+    assert _picker(html).count("<option value=") == 1 + 1001  # "Pick a feature…" and each
+
+
 def test_viewer_sees_the_same_board_without_any_edit_control(viewer_client, roadmap):
     product = roadmap["sso"].product
 
