@@ -11,7 +11,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,7 +25,7 @@ from roadmap.models import Feature, Horizon, Lane, Product, RoadmapItem, Visibil
 from roadmap.selectors import planning as selectors
 from roadmap.services import records
 from roadmap.views.access import product_for
-from roadmap.views.page_forms import LongSelect, add_service_errors
+from roadmap.views.page_forms import LongSelect, ServiceErrors, submit
 
 BOARD_PAGE = "roadmap/board.html"
 BOARD_FRAGMENT = "roadmap/planning/_board.html"
@@ -53,7 +52,7 @@ class LaneField(forms.ModelChoiceField):
         )
 
 
-class ProductForm(forms.Form):
+class ProductForm(ServiceErrors, forms.Form):
     """A form whose lane (and feature) choices are the product's own."""
 
     def __init__(self, *args, product: Product, **kwargs):
@@ -121,11 +120,11 @@ class ThemeAddForm(ProductForm):
         super().__init__(*args, product=product, auto_id="add-theme-%s", **kwargs)
 
 
-class VisibilityForm(forms.Form):
+class VisibilityForm(ServiceErrors, forms.Form):
     visibility = forms.ChoiceField(choices=Visibility.choices)
 
 
-class ItemDatesForm(forms.Form):
+class ItemDatesForm(ServiceErrors, forms.Form):
     start_date = forms.DateField(required=False, label="Start")
     end_date = forms.DateField(required=False, label="End")
 
@@ -208,25 +207,22 @@ def board_item_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             return render(request, MOVE_FORM, context)
         return render(request, MOVE_PAGE, {**context, "standalone": True})
     form = ItemMoveForm(request.POST, product=product)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            records.roadmap_item_place(
-                item=item,
-                horizon=data["horizon"],
-                lane=data["lane"],
-                index=data["position"] - 1,
-                actor=request.user,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-    if form.errors:
+    moved = submit(
+        form,
+        lambda: records.roadmap_item_place(
+            item=item,
+            horizon=form.cleaned_data["horizon"],
+            lane=form.cleaned_data["lane"],
+            index=form.cleaned_data["position"] - 1,
+            actor=request.user,
+        ),
+    )
+    if moved is None:
         return _board_invalid(request, product, move_form=form, failed_item_id=item.pk)
     item = _item(product, pk)
+    position = form.cleaned_data["position"]
     return _board_done(
-        request,
-        product,
-        f"Moved “{item.display_title}” to {_where(item)}, position {data['position']}.",
+        request, product, f"Moved “{item.display_title}” to {_where(item)}, position {position}."
     )
 
 
@@ -237,14 +233,13 @@ def board_item_visibility(request: HttpRequest, slug: str, pk: int) -> HttpRespo
     product = product_for(request, slug, edit=True)
     item = _item(product, pk)
     form = VisibilityForm(request.POST)
-    if form.is_valid():
-        try:
-            records.roadmap_item_save(
-                product=product, item=item, data=dict(form.cleaned_data), actor=request.user
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-    if form.errors:
+    saved = submit(
+        form,
+        lambda: records.roadmap_item_save(
+            product=product, item=item, data=dict(form.cleaned_data), actor=request.user
+        ),
+    )
+    if saved is None:
         # Only a forged request gets here: the buttons send a known visibility.
         text = "; ".join(e for errors in form.errors.values() for e in errors)
         if request.htmx:
@@ -285,14 +280,13 @@ def _board_add(request: HttpRequest, form: FeatureAddForm | ThemeAddForm, name: 
     """Place a new item from an add form and say ``done`` (formatted with ``item`` and
     ``where``); a refused form comes back on the board as ``name``, with its errors."""
     product = form.product
-    if form.is_valid():
-        try:
-            item = records.roadmap_item_save(
-                product=product, data=dict(form.cleaned_data), actor=request.user
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-    if form.errors:
+    item = submit(
+        form,
+        lambda: records.roadmap_item_save(
+            product=product, data=dict(form.cleaned_data), actor=request.user
+        ),
+    )
+    if item is None:
         return _board_invalid(request, product, **{name: form})
     return _board_done(request, product, done.format(item=item, where=_where(item)))
 
@@ -343,14 +337,13 @@ def timeline_item_dates(request: HttpRequest, slug: str, pk: int) -> HttpRespons
     product = product_for(request, slug, edit=True)
     item = _item(product, pk)
     form = ItemDatesForm(request.POST)
-    if form.is_valid():
-        try:
-            records.roadmap_item_save(
-                product=product, item=item, data=dict(form.cleaned_data), actor=request.user
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-    if form.errors:
+    saved = submit(
+        form,
+        lambda: records.roadmap_item_save(
+            product=product, item=item, data=dict(form.cleaned_data), actor=request.user
+        ),
+    )
+    if saved is None:
         return _timeline(
             request,
             product,

@@ -26,7 +26,7 @@ from roadmap.models import Audience, Frequency, Product, ShareLink, Subscription
 from roadmap.services import digests as digest_services
 from roadmap.services import sharing as services
 from roadmap.views.access import product_for
-from roadmap.views.page_forms import ServiceErrors
+from roadmap.views.page_forms import ServiceErrors, submit
 
 
 class ShareLinkForm(ServiceErrors, forms.Form):
@@ -160,23 +160,22 @@ def share_link_create(request, slug: str):
     """Create a link and show its full URL; errors come back next to their fields."""
     product = product_for(request, slug, edit=True)
     form = ShareLinkForm(request.POST)
-    if form.is_valid():
-        try:
-            link = services.share_link_create(
-                product=product,
-                label=form.cleaned_data["label"],
-                audience=form.cleaned_data["audience"],
-                expires_at=form.expires_at(),
-                password=form.cleaned_data["password"],
-                embed_origins=form.cleaned_data["allowed_embed_origins"],
-                created_by=request.user,
-            )
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"Share link “{link.label}” created: {share_link_url(link)}")
-            return redirect("sharing:list", slug=product.slug)
-    return _list_page(request, product, form=form, status=400)
+    link = submit(
+        form,
+        lambda: services.share_link_create(
+            product=product,
+            label=form.cleaned_data["label"],
+            audience=form.cleaned_data["audience"],
+            expires_at=form.expires_at(),
+            password=form.cleaned_data["password"],
+            embed_origins=form.cleaned_data["allowed_embed_origins"],
+            created_by=request.user,
+        ),
+    )
+    if link is None:
+        return _list_page(request, product, form=form, status=400)
+    messages.success(request, f"Share link “{link.label}” created: {share_link_url(link)}")
+    return redirect("sharing:list", slug=product.slug)
 
 
 @login_required
