@@ -42,7 +42,6 @@ from .strategy import (
 from .webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
-    "TableLayout",
     "Comparison",
     "ComparisonStatus",
     "Competitor",
@@ -92,6 +91,7 @@ __all__ = [
     "RoadmapItem",
     "ScoringDriver",
     "ScoringFramework",
+    "TableLayout",
     "Tag",
     "TieBreak",
     "Visibility",

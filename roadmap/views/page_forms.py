@@ -99,8 +99,8 @@ class LongSelect(forms.Select):
             "",
             '<option value="{}"{}>{}</option>',
             (
-                (key, mark_safe(" selected") if key in selected else "", label)
-                for key, label in ((str(v), label) for v, label in self.choices)
+                (str(v), mark_safe(" selected") if str(v) in selected else "", label)
+                for v, label in self.choices
             ),
         )
         attrs = self.build_attrs(self.attrs, attrs)
