@@ -25,7 +25,9 @@ PORT = 8765
 PY = sys.executable
 # The goal for reads (issue 8): p95 under this, with no errors, on this 2-core machine.
 READ_P95_GOAL_MS = 200
-# Requests that are not reads (or only happen once per user, while it starts).
+# Left out of the goal: the writes (the edits, the login POST), the total, and the login page, a
+# read, but one each user makes once, during the ramp-up, while the logins' password hashing
+# holds the cores. The table printed for each step still shows all of them.
 NOT_READS = {"login", "login page", "edit effort", "Aggregated"}
 
 
