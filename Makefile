@@ -37,6 +37,7 @@ bench: $(VENV)/.installed-dev
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_scores --features $${BENCH_FEATURES:-100000}
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_api --features 1000
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_pages --features 1000
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_digests --subscribers $${BENCH_SUBSCRIBERS:-10000}
 
 $(VENV)/.installed-load: requirements-load.txt requirements.txt $(VENV)/.installed

@@ -43,3 +43,14 @@ def test_bench_scores_and_bench_api_run(db):
     assert "product has 40 features" in scores and "ratio recompute / lower bound" in scores
     assert Feature.objects.filter(product__slug="bench-scores").exclude(rank=None).exists()
     assert "20 features" in api and "ratio endpoint / lower bound" in api
+    assert int(re.search(r"(\d+) queries per request", api).group(1)) > 0
+
+
+def test_bench_pages_times_each_page_against_its_own_queries(db):
+    output = _run("bench_pages", "--features", "60", "--repeat", "1")
+
+    for page in ("table (first 50 rows)", "table (every row)", "board (every feature"):
+        line = next(x for x in output.splitlines() if page in x)
+        queries = int(re.search(r"(\d+) queries", line).group(1))
+        assert queries > 0 and "its queries as raw SQL" in line
+    assert output.count("ratio page / lower bound") == 3

@@ -1,0 +1,77 @@
+"""Benchmark: a PM's pages for a product of N features against the database work they need.
+
+The lower bound of a page is its own queries, captured from one request and run again as raw SQL
+(fetching every row): no page can answer faster than the database answers it. The ratio is what
+the rest (Django, the selectors, the templates) costs on top.
+"""
+
+import re
+
+from django.core.management.base import BaseCommand
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+
+from .bench_api import _bench_product, _median
+
+PAGES = {
+    "prioritization table (first 50 rows)": "/products/{slug}/",
+    "prioritization table (every row)": "/products/{slug}/?all=1",
+    "board (every feature in its picker)": "/products/{slug}/board/",
+}
+# PostgreSQL runs a queryset's .iterator() through a server-side cursor; its SELECT is the work.
+_CURSOR = re.compile(r'^DECLARE "[^"]+" NO SCROLL CURSOR WITH(?:OUT)? HOLD FOR ', re.IGNORECASE)
+
+
+def _reads(captured: list[dict]) -> list[str]:
+    """The SELECTs a request ran, as SQL that runs again on its own."""
+    statements = [_CURSOR.sub("", q["sql"]) for q in captured]
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+
+
+class Command(BaseCommand):
+    help = (
+        "Time the PM's prioritization table and board for a product of N features against "
+        "their own queries run as raw SQL, and print the ratios."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--features", type=int, default=1000)
+        parser.add_argument("--repeat", type=int, default=20)
+
+    def handle(self, *args, features, repeat, **options):
+        product, _ = _bench_product(features)
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(User.objects.get(email="bench-api@waymark.example"))
+        self.stdout.write(f"Database: {connection.vendor}; {features} features")
+        for name, path in PAGES.items():
+            url = path.format(slug=product.slug)
+
+            def page(url=url):
+                response = client.get(url)
+                assert response.status_code == 200, (url, response.status_code)
+                return response
+
+            page()  # warm up
+            with CaptureQueriesContext(connection) as captured:
+                size = len(page().content)
+            # Read now: the next request clears the connection's query log.
+            queries = captured.captured_queries
+            statements = _reads(queries)
+
+            def lower_bound(statements=statements):
+                with connection.cursor() as cursor:
+                    for sql in statements:
+                        cursor.execute(sql)
+                        cursor.fetchall()
+
+            lower_bound()  # warm up
+            ours = _median(page, repeat)
+            floor = _median(lower_bound, repeat)
+            self.stdout.write(
+                f"{name}: {len(queries)} queries, {size // 1024} KB; its queries as raw SQL: "
+                f"{floor * 1000:.1f} ms; the page: {ours * 1000:.1f} ms (medians of {repeat})"
+            )
+            self.stdout.write(self.style.SUCCESS(f"  ratio page / lower bound: {ours / floor:.2f}"))
