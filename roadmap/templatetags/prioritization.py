@@ -41,7 +41,7 @@ def cell_html(*, cell: Cell, pk: int, can_edit: bool, edit_url: str, oob: bool =
     classes = "prio__cell num" if column.numeric else "prio__cell"
     if cell.errors:
         classes += " is-invalid"
-    swap = ' hx-swap-oob="true"' if oob else ""
+    swap = ' data-hx-swap-oob="true"' if oob else ""
     opening = f'<td id="f{pk}-{key}-cell" class="{classes}"{swap}>'
     if not (can_edit and column.editable):
         display = escape(str(cell.display))
@@ -55,7 +55,7 @@ def cell_html(*, cell: Cell, pk: int, can_edit: bool, edit_url: str, oob: bool =
     common = (
         f'id="f{pk}-{key}" name="{escape(column.name)}" form="f{pk}-form" '
         f'aria-labelledby="col-{key} f{pk}-t" data-saved="{escape(str(cell.saved))}" '
-        f'hx-post="{escape(edit_url)}"'
+        f'data-hx-post="{escape(edit_url)}"'
     )
     error = ""
     if cell.errors:
@@ -76,7 +76,7 @@ def cell_html(*, cell: Cell, pk: int, can_edit: bool, edit_url: str, oob: bool =
 
 
 def _swap(oob: bool) -> str:
-    return ' hx-swap-oob="true"' if oob else ""
+    return ' data-hx-swap-oob="true"' if oob else ""
 
 
 @register.simple_tag(takes_context=True)

@@ -265,7 +265,7 @@ def board_item_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Take an item off the roadmap (its feature stays), once confirmed.
 
     Without JavaScript, the first POST shows the question on the board page; htmx asks in a
-    dialog (hx-confirm) and sends the confirmation with the request.
+    dialog (data-hx-confirm) and sends the confirmation with the request.
     """
     product = product_for(request, slug, edit=True)
     item = _item(product, pk)

@@ -83,7 +83,7 @@ window.htmx?.defineExtension("table-edits", {
     parsed.innerHTML = text;
     let dropped = false;
     for (const wrapper of parsed.content.querySelectorAll("template")) {
-      for (const update of wrapper.content.querySelectorAll("[id][hx-swap-oob='true']")) {
+      for (const update of wrapper.content.querySelectorAll("[id][data-hx-swap-oob='true']")) {
         if (!document.getElementById(update.id)) {
           wrapper.remove();
           dropped = true;

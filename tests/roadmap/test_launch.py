@@ -249,7 +249,7 @@ def test_ticking_a_task_off_and_reopening_it(editor_client, product, release, ed
     body = done.content.decode()
     assert done.status_code == 200
     assert f'id="task-{task.pk}"' in body and "checked" in body
-    assert 'id="readiness"' in body and 'hx-swap-oob="true"' in body
+    assert 'id="readiness"' in body and 'data-hx-swap-oob="true"' in body
     assert "Ready to ship" in body
     assert again.status_code == 302
     assert reopened.status_code == 302 and task.done_at is None and task.done_by is None

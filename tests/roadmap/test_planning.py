@@ -494,10 +494,10 @@ def test_a_cards_move_form_comes_when_its_menu_opens(editor_client, roadmap):
 
     card = board[board.index(f'id="item-{item.pk}"') :]
     card = card[: card.index("</li>")]
-    assert f'hx-get="{url}" hx-trigger="toggle once"' in card
+    assert f'data-hx-get="{url}" data-hx-trigger="toggle once"' in card
     assert f'<a href="{url}">Choose where</a>' in card
     assert 'class="plan-move"' not in board  # no card carries its form
-    assert f'hx-post="{url}" hx-target="#board"' in fragment
+    assert f'data-hx-post="{url}" data-hx-target="#board"' in fragment
     assert f'id="move-{item.pk}-position" name="position"' in fragment
     assert 'inputmode="numeric" value="1"' in fragment
     assert "<html" not in fragment
@@ -530,7 +530,7 @@ def test_toggling_visibility_through_htmx_returns_the_card(editor_client, roadma
     assert html.lstrip().startswith(f'<li class="plan-card" id="item-{item.pk}"')
     assert ">External<" in html
     assert 'name="visibility" value="internal"' in html  # the next click makes it internal
-    assert f'hx-get="{_url("board_item_move", product, item)}"' in html  # its move menu
+    assert f'data-hx-get="{_url("board_item_move", product, item)}"' in html  # its move menu
     assert _notice(response) == "“Single sign-on” is now external: share links may show it."
     item.refresh_from_db()
     assert item.visibility == "external"

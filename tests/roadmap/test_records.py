@@ -298,11 +298,11 @@ def test_htmx_add_returns_a_fresh_form_and_the_new_insight_for_the_top(editor_cl
 
     html = _html(response)
     insight = Insight.objects.get(product=product)
-    assert '<ul hx-swap-oob="afterbegin:#insight-items">' in html
+    assert '<ul data-hx-swap-oob="afterbegin:#insight-items">' in html
     new_row = html[html.index(f'id="insight-{insight.pk}"') :]
     assert "We lose a day a week to exports." in new_row
     assert "CSV export" in new_row
-    form = html[: html.index("hx-swap-oob")]
+    form = html[: html.index("data-hx-swap-oob")]
     assert 'id="insight-add"' in form
     assert "Added the insight from Acme Corp." in form
     # The next insight is often from the same conversation: where it came from stays filled in.
@@ -328,7 +328,7 @@ def test_an_invalid_insight_shows_the_error_and_saves_nothing(
 
     for page in (html, htmx):
         assert message in page[page.index(f'for="id_{field}"') :]
-    assert "hx-swap-oob" not in htmx
+    assert "data-hx-swap-oob" not in htmx
     assert not Insight.objects.exists()
 
 

@@ -455,7 +455,7 @@ def test_htmx_filter_gets_the_table_alone_with_a_bookmarkable_url(
         "id": "table-sort",
         "name": "sort",
         "value": "rank",
-        "hx-swap-oob": "true",
+        "data-hx-swap-oob": "true",
     }
     export = reverse("roadmap:features_export", args=[product.slug])
     assert _attrs(html, "table-export")["href"] == f"{export}?status=all"
@@ -485,7 +485,7 @@ def test_editing_an_input_saves_it_and_updates_score_and_ranks_in_place(
     assert _text(html, f"f{low.pk}-rank") == "#1"
     assert _text(html, f"f{high.pk}-rank") == "#2"
     assert _text(html, f"f{middle.pk}-rank") == "#3"
-    assert 'hx-swap-oob="true"' in html
+    assert 'data-hx-swap-oob="true"' in html
     assert "Saved Reach of “Low”: score 2,000, rank #1 (was #3)." in html
     assert "Re-sort by the new ranks" in html
     # Cells of the same row the PM may be typing in are left alone.
@@ -581,8 +581,8 @@ def test_a_concurrent_save_is_refused_with_the_other_value_and_a_reload(
     assert "Not saved." in alert
     assert "Reach is now 77 (you typed 5000)" in alert
     reload_link = _attrs(html, f"f{low.pk}-reload")
-    assert reload_link["hx-get"] == reverse("roadmap:table_row", args=[product.slug, low.pk])
-    assert reload_link["hx-target"] == f"#feature-{low.pk}"
+    assert reload_link["data-hx-get"] == reverse("roadmap:table_row", args=[product.slug, low.pk])
+    assert reload_link["data-hx-target"] == f"#feature-{low.pk}"
     assert _attrs(html, f"f{low.pk}-reach")["value"] == "5000"
     assert _attrs(html, f"f{low.pk}-reach")["aria-invalid"] == "true"
 
@@ -709,7 +709,7 @@ def test_quick_add_creates_the_feature_and_shows_its_row_at_once(editor_client, 
     html = _html(response)
     feature = Feature.objects.get(product=product, title="Offline mode")
     assert feature.rank == 4  # unscored: after the scored ones
-    assert 'hx-swap-oob="afterbegin:#feature-rows"' in html
+    assert 'data-hx-swap-oob="afterbegin:#feature-rows"' in html
     assert _text(html, f"f{feature.pk}-t") == "Offline mode"
     assert 'class="prio__row is-fresh"' in html
     assert _attrs(html, "quick-add-title")["value"] == ""  # ready for the next one
