@@ -107,7 +107,6 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "status",
             "attempts",
             "response_code",
-            "response_body",
             "last_error",
             "next_attempt_at",
             "delivered_at",

@@ -81,8 +81,8 @@ class WebhookDelivery(TimeStamped):
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True
     )
     attempts = models.PositiveIntegerField(default=0)
+    # Only the status code of the answer: its body is never stored (it could be an internal page).
     response_code = models.PositiveIntegerField(null=True, blank=True)
-    response_body = models.TextField(blank=True)
     last_error = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)

@@ -6,6 +6,10 @@ not send it at the same time), sends the signed POST with no transaction open, t
 answer in another short transaction. Failures are retried with backoff: the task retries with the
 ``retry_in`` it is given, and ``webhooks_requeue_due`` (a periodic sweep) picks up any delivery
 whose task was lost. Delivery is at least once: receivers deduplicate by ``X-Waymark-Delivery``.
+
+URLs go only to public addresses (``roadmap.outbound`` has the policy): checked when an endpoint
+is saved, and again on each delivery, which connects to the address it checked. The reply's body
+is never stored; its status code and a short reason are.
 """
 
 from __future__ import annotations
@@ -13,11 +17,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-import http.client
 import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,15 +29,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from roadmap import outbound
 from roadmap.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from roadmap.models.webhooks import new_webhook_secret
+from roadmap.services.fields import save_if_changed
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "Waymark-Webhooks/1"
-ALLOWED_SCHEMES = ("http", "https")
+# For the whole exchange: connecting, sending, and the answer's status line and headers.
 TIMEOUT_SECONDS = 10
-RESPONSE_BODY_CHARS = 2000
 # Seconds to wait after the 1st, 2nd, … failed attempt; after the last one we stop.
 BACKOFF_SECONDS = (30, 2 * 60, 10 * 60, 60 * 60, 6 * 60 * 60)
 MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
@@ -75,7 +77,7 @@ def webhook_signature(*, secret: str, body: bytes) -> str:
 
 
 def url_scheme_allowed(url: str) -> bool:
-    return urlsplit(url).scheme.lower() in ALLOWED_SCHEMES
+    return urlsplit(url).scheme.lower() in outbound.ALLOWED_SCHEMES
 
 
 # --- Endpoints ------------------------------------------------------------------------------
@@ -100,7 +102,8 @@ def webhook_endpoint_save(
 ) -> WebhookEndpoint:
     """Create an endpoint in a workspace (with a new secret) or edit one of its endpoints.
 
-    Only http and https URLs are accepted. Nothing is stored unless all of it is valid.
+    Only http and https URLs whose host is public are accepted (the host is resolved when the
+    URL is new or changed). Nothing is stored unless all of it is valid.
     """
     unknown = set(data) - set(ENDPOINT_FIELDS)
     if unknown:
@@ -112,8 +115,12 @@ def webhook_endpoint_save(
         )
     elif endpoint.workspace_id != workspace.pk:
         raise ValidationError("This endpoint belongs to another workspace.")
+    url_before = endpoint.url
+    changed = False
     for name, value in data.items():
-        setattr(endpoint, name, _normalise_events(value) if name == "events" else value)
+        value = _normalise_events(value) if name == "events" else value
+        changed = changed or getattr(endpoint, name) != value
+        setattr(endpoint, name, value)
     errors: dict[str, list] = {}
     try:
         # The model's clean() says what is wrong with the events better than "cannot be blank".
@@ -122,10 +129,26 @@ def webhook_endpoint_save(
         errors = exc.update_error_dict(errors)
     if "url" not in errors and not url_scheme_allowed(endpoint.url):
         errors["url"] = ["Only http:// and https:// URLs can receive webhooks."]
+    if "url" not in errors and (endpoint.pk is None or endpoint.url != url_before):
+        # Not on every save: an admin must be able to switch off an endpoint whose name no longer
+        # resolves. Each delivery checks again anyway.
+        try:
+            outbound.check_url(endpoint.url)
+        except outbound.OutboundRefused as exc:
+            errors["url"] = [_refusal_message(exc)]
     if errors:
         raise ValidationError(errors)
-    endpoint.save()
+    save_if_changed(endpoint, changed)
     return endpoint
+
+
+def _refusal_message(exc: outbound.OutboundRefused) -> str:
+    if isinstance(exc, outbound.AddressRefused):
+        return f"Webhooks go to public addresses only: {exc.message}."
+    message = exc.message[0].upper() + exc.message[1:]
+    if isinstance(exc, outbound.HostUnresolved):
+        return f"{message}: check the host name."
+    return f"{message}."
 
 
 @transaction.atomic
@@ -161,7 +184,6 @@ def webhook_resend(*, delivery: WebhookDelivery) -> WebhookDelivery:
     delivery.status = DeliveryStatus.PENDING
     delivery.attempts = 0
     delivery.response_code = None
-    delivery.response_body = ""
     delivery.last_error = ""
     delivery.next_attempt_at = None
     delivery.delivered_at = None
@@ -170,7 +192,6 @@ def webhook_resend(*, delivery: WebhookDelivery) -> WebhookDelivery:
             "status",
             "attempts",
             "response_code",
-            "response_body",
             "last_error",
             "next_attempt_at",
             "delivered_at",
@@ -216,7 +237,6 @@ class _Claim:
 @dataclass(frozen=True)
 class _Answer:
     code: int | None
-    body: str
     error: str
 
 
@@ -271,54 +291,31 @@ def _claim(delivery_id: int, now: datetime.datetime) -> _Claim | Outcome:
     )
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, not an instruction: the body is never re-sent elsewhere."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
-def _read(response) -> str:
-    # Four bytes per character at most in UTF-8: enough for the characters kept.
-    raw = response.read(RESPONSE_BODY_CHARS * 4) if response is not None else b""
-    return raw.decode("utf-8", errors="replace")[:RESPONSE_BODY_CHARS]
-
-
 def _post(claim: _Claim) -> _Answer:
-    """POST the signed body; never raises for what the network or the receiver does."""
+    """POST the signed body; never raises for what the network or the receiver does.
+
+    Only the status code is kept: a reply's body could be an internal page."""
     body = webhook_body(claim.payload)
-    request = urllib.request.Request(
-        claim.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "X-Waymark-Event": claim.event,
-            "X-Waymark-Delivery": claim.event_id,
-            "X-Waymark-Signature": webhook_signature(secret=claim.secret, body=body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Waymark-Event": claim.event,
+        "X-Waymark-Delivery": claim.event_id,
+        "X-Waymark-Signature": webhook_signature(secret=claim.secret, body=body),
+    }
     try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            code, text = response.status, _read(response)
-    except urllib.error.HTTPError as exc:
-        try:
-            text = _read(exc)
-        except (OSError, http.client.HTTPException):
-            text = ""
-        finally:
-            exc.close()
-        return _Answer(code=exc.code, body=text, error=f"The endpoint answered HTTP {exc.code}.")
-    except (OSError, http.client.HTTPException, ValueError) as exc:
-        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        return _Answer(code=None, body="", error=f"Could not send: {reason!s}"[:1000])
+        code = outbound.post(claim.url, body=body, headers=headers, timeout=TIMEOUT_SECONDS)
+    except outbound.OutboundRefused as exc:
+        return _Answer(code=None, error=f"Not sent: {exc.message}.")
+    except outbound.OutboundFailed as exc:
+        return _Answer(code=None, error=f"Could not send: {exc.message}.")
     if 200 <= code < 300:
-        return _Answer(code=code, body=text, error="")
-    return _Answer(code=code, body=text, error=f"The endpoint answered HTTP {code}.")
+        return _Answer(code=code, error="")
+    if 300 <= code < 400:
+        return _Answer(
+            code=code, error=f"The endpoint answered HTTP {code}; redirects are not followed."
+        )
+    return _Answer(code=code, error=f"The endpoint answered HTTP {code}.")
 
 
 @transaction.atomic
@@ -326,7 +323,6 @@ def _record(delivery_id: int, claim: _Claim, answer: _Answer) -> Outcome:
     now = timezone.now()
     fields: dict[str, Any] = {
         "response_code": answer.code,
-        "response_body": answer.body,
         "last_error": answer.error,
         "updated_at": now,
     }

@@ -29,6 +29,7 @@ class EndpointForm(forms.Form):
         label="Payload URL",
         max_length=500,
         assume_scheme="https",
+        help_text="A public address: private, loopback and link-local networks are refused.",
         # A text input styled like the others, with the URL keyboard on phones.
         widget=forms.TextInput(
             attrs={"inputmode": "url", "placeholder": "https://example.com/hooks/waymark"}
@@ -187,7 +188,7 @@ def delivery_log(request, pk: int):
     """An endpoint's deliveries, newest first, a page at a time."""
     endpoint = _endpoint(request, pk)
     page = Paginator(
-        endpoint.deliveries.order_by("-created_at", "-pk").defer("payload", "response_body"),
+        endpoint.deliveries.order_by("-created_at", "-pk").defer("payload"),
         DELIVERIES_PER_PAGE,
     ).get_page(request.GET.get("page"))
     return render(

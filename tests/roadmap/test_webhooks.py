@@ -1,24 +1,38 @@
 """Outbound webhooks end to end: a real HTTP receiver on 127.0.0.1 gets signed events; retries,
-resends and idempotence; the settings pages and the API, with who may use them."""
+resends and idempotence; only public addresses are sent to (SSRF); the settings pages and the
+API, with who may use them.
+
+The machine running the tests has no DNS: a resolver of our own answers host names (``dns``), and
+the receivers on 127.0.0.1 are reachable because ``receiver`` allows 127.0.0.0/8, as a self-hosted
+install would with ``WEBHOOK_ALLOWED_NETWORKS``."""
 
 import datetime
 import hashlib
 import hmac
+import ipaddress
 import json
+import os
 import socket
+import ssl
+import subprocess
+import sys
 import threading
+import time
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, Resolver404, include, path, resolve, reverse
 from django.utils import timezone
+from django.utils.html import escape
 from rest_framework.routers import SimpleRouter
 from rest_framework.test import APIClient
 
 from accounts.models import Role
 from accounts.tokens import api_token_issue
+from roadmap import outbound
 from roadmap.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from roadmap.services import features as feature_services
 from roadmap.services import records
@@ -65,7 +79,7 @@ class Receiver:
     """An HTTP server on 127.0.0.1 that records each request and answers from a script
     (then 200 once the script is used up)."""
 
-    def __init__(self):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None):
         self.requests: list[dict] = []
         self.answers: list[tuple[int, str, dict]] = []
         self._lock = threading.Lock()
@@ -93,8 +107,11 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/waymark"
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self.url = f"http://{host}:{self.port}/hooks/waymark"
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -104,13 +121,70 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
-    r = Receiver()
-    r.thread.start()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
-    r.thread.join(5)
+def listen():
+    """Start receivers (``listen()``, or ``listen("127.0.0.2", port)``); all stop after the test.
+    Nothing allows them: a delivery reaches them only if 127.0.0.0/8 is allowed."""
+    started = []
+
+    def start(host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None):
+        r = Receiver(host, port, tls)
+        r.thread.start()
+        started.append(r)
+        return r
+
+    yield start
+    for r in started:
+        r.server.shutdown()
+        r.server.server_close()
+        r.thread.join(5)
+
+
+@pytest.fixture
+def receiver(listen, settings):
+    """A receiver on 127.0.0.1, allowed like a self-hosted install's own network."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    return listen()
+
+
+PUBLIC_ADDRESS = "93.184.215.14"
+
+
+class Resolver:
+    """Our DNS: ``answers`` maps a name to its addresses; other names do not resolve. Names under
+    example.com and .example answer a public address unless told otherwise. Once a name in
+    ``then`` was answered, it answers that instead. ``asked`` lists the names looked up."""
+
+    def __init__(self):
+        self.answers: dict[str, list[str]] = {}
+        self.then: dict[str, list[str]] = {}
+        self.asked: list[str] = []
+
+    def getaddrinfo(self, host, port, family=0, type=0, proto=0, flags=0):
+        self.asked.append(host)
+        addresses = self.answers.get(host)
+        if host in self.then:
+            self.answers[host] = self.then.pop(host)
+        if addresses is None and (host.endswith((".example", "example.com"))):
+            addresses = [PUBLIC_ADDRESS]
+        if not addresses:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [
+            (
+                socket.AF_INET6 if ":" in a else socket.AF_INET,
+                socket.SOCK_STREAM,
+                socket.IPPROTO_TCP,
+                "",
+                (a, port, 0, 0) if ":" in a else (a, port),
+            )
+            for a in addresses
+        ]
+
+
+@pytest.fixture(autouse=True)
+def dns(monkeypatch):
+    resolver = Resolver()
+    monkeypatch.setattr(outbound, "getaddrinfo", resolver.getaddrinfo)
+    return resolver
 
 
 def _endpoint(workspace, url, events, **data):
@@ -168,7 +242,6 @@ def test_creating_a_feature_delivers_a_signed_feature_created(
     assert delivery.status == DeliveryStatus.SUCCEEDED
     assert delivery.attempts == 1
     assert delivery.response_code == 200
-    assert delivery.response_body == "ok"
     assert delivery.last_error == ""
     assert delivery.next_attempt_at is None
     assert delivery.delivered_at is not None
@@ -298,7 +371,6 @@ def test_a_500_leaves_the_delivery_failed_and_a_retry_after_the_backoff_succeeds
     pending_delivery.refresh_from_db()
     assert pending_delivery.status == DeliveryStatus.FAILED
     assert pending_delivery.response_code == 500
-    assert pending_delivery.response_body == "database down"
     assert pending_delivery.attempts == 1
     assert pending_delivery.last_error == "The endpoint answered HTTP 500."
     assert pending_delivery.delivered_at is None
@@ -472,47 +544,110 @@ def test_only_http_and_https_urls_are_sent_to(pending_delivery, url):
     )
 
 
-def test_an_unreachable_endpoint_fails_and_is_retried(pending_delivery):
-    # given an endpoint on a port nobody listens on
+def _raw_listener(behaviour) -> tuple[socket.socket, threading.Thread]:
+    """A TCP listener on 127.0.0.1 that does ``behaviour(connection)`` with each connection."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            with connection:
+                try:
+                    behaviour(connection)
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return server, thread
+
+
+def _send_to(delivery, url) -> str:
+    """The delivery's last error after one attempt to ``url`` (stored bypassing the service)."""
+    WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(url=url)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=None
+    )
+    outcome = services.webhook_deliver(delivery_id=delivery.pk)
+    assert outcome == services.Outcome(status="failed", retry_in=30)
+    delivery.refresh_from_db()
+    assert delivery.response_code is None
+    return delivery.last_error
+
+
+def test_failures_to_connect_do_not_tell_closed_ports_from_open_ones(receiver, pending_delivery):
+    # given a closed port, a port that answers something else than HTTP, and one that hangs up
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    WebhookEndpoint.objects.filter(pk=pending_delivery.endpoint_id).update(
-        url=f"http://127.0.0.1:{port}/"
+        closed = sock.getsockname()[1]
+    not_http, _ = _raw_listener(lambda c: c.sendall(b"SSH-2.0-OpenSSH_9.6\r\n"))
+    hangs_up, _ = _raw_listener(lambda c: c.shutdown(socket.SHUT_RDWR))
+
+    # when the delivery is sent to each
+    errors = [
+        _send_to(pending_delivery, f"http://127.0.0.1:{port}/")
+        for port in (closed, not_http.getsockname()[1], hangs_up.getsockname()[1])
+    ]
+    not_http.close()
+    hangs_up.close()
+
+    # then each failed with the same words, which name no port state and no reply
+    expected = (
+        "Could not send: no HTTP answer from the endpoint (connection failed, TLS failed or "
+        "timed out)."
     )
-
-    # when the delivery runs
-    outcome = services.webhook_deliver(delivery_id=pending_delivery.pk)
-
-    # then it failed without a response code, and will be retried
-    assert outcome == services.Outcome(status="failed", retry_in=30)
-    pending_delivery.refresh_from_db()
-    assert pending_delivery.response_code is None
-    assert pending_delivery.attempts == 1
-    assert pending_delivery.last_error.startswith("Could not send: ")
-    assert "refused" in pending_delivery.last_error.lower()
+    assert errors == [expected] * 3
 
 
-def test_redirects_are_not_followed_and_long_answers_are_cut(receiver, pending_delivery):
-    # given a receiver that redirects, then answers a long body
-    receiver.answer(302, "moved", {"Location": "/elsewhere"})
-    receiver.answer(200, "é" * 5000)
+def test_a_receiver_that_drips_its_answer_is_cut_off_at_the_deadline(
+    receiver, pending_delivery, monkeypatch
+):
+    # given a receiver that sends its status line a byte every 0.2 seconds, and a 1-second budget
+    def drip(connection):
+        connection.recv(65536)
+        for byte in b"HTTP/1.1 200 OK\r\n" * 100:
+            connection.sendall(bytes([byte]))
+            time.sleep(0.2)
+
+    dripping, _ = _raw_listener(drip)
+    monkeypatch.setattr(services, "TIMEOUT_SECONDS", 1)
+
+    # when the delivery is sent to it
+    started = time.monotonic()
+    error = _send_to(pending_delivery, f"http://127.0.0.1:{dripping.getsockname()[1]}/")
+    elapsed = time.monotonic() - started
+    dripping.close()
+
+    # then it gave up after the budget, not after each byte's own timeout
+    assert 1 <= elapsed < 2.5
+    assert error.startswith("Could not send: no HTTP answer")
+
+
+def test_redirects_are_not_followed(listen, receiver, pending_delivery):
+    # given a receiver that redirects to another one (both allowed)
+    target = listen()
+    receiver.answer(302, "moved", {"Location": target.url})
+    receiver.answer(307, "moved", {"Location": target.url})
 
     # when the delivery is sent and retried
     first = services.webhook_deliver(delivery_id=pending_delivery.pk)
     pending_delivery.refresh_from_db()
     later = pending_delivery.next_attempt_at + datetime.timedelta(seconds=1)
-    code_after_redirect = pending_delivery.response_code
     second = services.webhook_deliver(delivery_id=pending_delivery.pk, now=later)
 
-    # then the redirect was an answer (a failure), not followed
+    # then each redirect was an answer (a failure, retried), and its target got nothing
     assert first == services.Outcome(status="failed", retry_in=30)
-    assert code_after_redirect == 302
+    assert second == services.Outcome(status="failed", retry_in=120)
     assert [r["path"] for r in receiver.requests] == ["/hooks/waymark", "/hooks/waymark"]
-    # and the stored answer is the first 2,000 characters
-    assert second.status == "succeeded"
+    assert target.requests == []
     pending_delivery.refresh_from_db()
-    assert pending_delivery.response_body == "é" * 2000
+    assert pending_delivery.response_code == 307
+    assert pending_delivery.last_error == (
+        "The endpoint answered HTTP 307; redirects are not followed."
+    )
 
 
 def test_the_sweep_enqueues_overdue_retries_and_lost_pending_deliveries(
@@ -966,3 +1101,431 @@ def test_api_deliveries_list_filters_and_resends(
     assert len(receiver.requests) == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("succeeded", 1)
+
+
+# --- Only public addresses (SSRF) ----------------------------------------------------------------
+
+LINK_LOCAL = "a link-local address (169.254.0.0/16, where cloud metadata answers)"
+LOOPBACK = "a loopback address"
+RFC1918 = "a private address (RFC 1918)"
+
+# (URL, what our DNS answers for its name, why it is refused)
+NON_PUBLIC_URLS = [
+    ("http://169.254.169.254/latest/meta-data/", {}, f"169.254.169.254 is {LINK_LOCAL}"),
+    ("http://10.0.0.5/hook", {}, f"10.0.0.5 is {RFC1918}"),
+    ("http://192.168.1.10/", {}, f"192.168.1.10 is {RFC1918}"),
+    ("http://172.16.0.1/", {}, f"172.16.0.1 is {RFC1918}"),
+    ("http://172.31.255.254:8443/", {}, f"172.31.255.254 is {RFC1918}"),
+    ("http://100.64.0.1/", {}, "100.64.0.1 is a shared carrier-grade NAT address (100.64.0.0/10)"),
+    ("http://[fd00::1]/", {}, "fd00::1 is a unique local address (fc00::/7)"),
+    ("http://[::ffff:127.0.0.1]/", {}, f"::ffff:127.0.0.1 is {LOOPBACK}, IPv4-mapped"),
+    ("http://[::ffff:a9fe:a9fe]/", {}, f"::ffff:a9fe:a9fe is {LINK_LOCAL}, IPv4-mapped"),
+    ("http://[::1]:8080/", {}, f"::1 is {LOOPBACK}"),
+    ("http://0.0.0.0/", {}, "0.0.0.0 is the unspecified address"),
+    ("http://[::]/", {}, ":: is the unspecified address"),
+    ("http://0.1.2.3/", {}, "0.1.2.3 is a “this network” address (0.0.0.0/8)"),
+    ("http://127.0.0.1:5432/", {}, f"127.0.0.1 is {LOOPBACK}"),
+    ("http://[::127.0.0.1]/", {}, "::127.0.0.1 is a reserved address"),
+    ("http://[2002:a9fe:a9fe::1]/", {}, f"2002:a9fe:a9fe::1 is {LINK_LOCAL}, 6to4"),
+    ("http://[64:ff9b::a00:5]/", {}, f"64:ff9b::a00:5 is {RFC1918}, NAT64"),
+    ("http://[64:ff9b:1::a00:5]/", {}, "64:ff9b:1::a00:5 is a reserved address"),
+    (
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+        {},
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2 is a Teredo tunnel address (2001::/32)",
+    ),
+    ("http://224.0.0.1/", {}, "224.0.0.1 is a multicast address"),
+    ("http://[ff02::1]/", {}, "ff02::1 is a multicast address"),
+    ("http://198.18.0.1/", {}, "198.18.0.1 is a benchmarking address (198.18.0.0/15)"),
+    ("http://240.0.0.1/", {}, "240.0.0.1 is a reserved address"),
+    ("http://255.255.255.255/", {}, "255.255.255.255 is the broadcast address"),
+    ("http://[fe80::1]/", {}, "fe80::1 is a link-local address (fe80::/10)"),
+    ("http://[fec0::1]/", {}, "fec0::1 is a site-local address (fec0::/10)"),
+    ("http://192.0.2.10/", {}, "192.0.2.10 is a special-purpose address, not a public one"),
+    (
+        "http://localhost:6379/",
+        {"localhost": ["127.0.0.1", "::1"]},
+        f"localhost resolves to {LOOPBACK}",
+    ),
+    (
+        "http://metadata.google.internal/computeMetadata/v1/",
+        {"metadata.google.internal": ["169.254.169.254"]},
+        f"metadata.google.internal resolves to {LINK_LOCAL}",
+    ),
+    (
+        "https://mixed.example/hook",
+        {"mixed.example": [PUBLIC_ADDRESS, "10.0.0.5"]},
+        f"mixed.example resolves to {RFC1918}",
+    ),
+    (
+        "https://mapped.example/hook",
+        {"mapped.example": ["::ffff:169.254.169.254"]},
+        f"mapped.example resolves to {LINK_LOCAL}, IPv4-mapped",
+    ),
+    (
+        "https://ula.example/hook",
+        {"ula.example": ["2606:4700::1", "fd12:3456::1"]},
+        "ula.example resolves to a unique local address (fc00::/7)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("url", "answers", "why"), NON_PUBLIC_URLS)
+def test_a_non_public_url_is_refused_when_saved_in_the_form_and_the_api(
+    request, client, admin_user, dns, url, answers, why
+):
+    # given a name that resolves to a non-public address (or an address typed as such)
+    dns.answers.update(answers)
+    message = f"Webhooks go to public addresses only: {why}."
+    client.force_login(admin_user)
+
+    # when an admin saves it in the settings form and over the API
+    form = client.post(
+        reverse("webhooks:create"),
+        {"url": url, "events": ["feature.created"], "description": "Keep me"},
+    )
+    api = _api(request, "admin_user").post(
+        "/api/v1/webhooks/", {"url": url, "events": ["feature.created"]}, format="json"
+    )
+
+    # then both refuse it with the reason next to the URL, and nothing is stored
+    assert form.status_code == 400
+    html = form.content.decode()
+    assert f'<ul class="field__error" id="id_url_error"><li>{escape(message)}</li></ul>' in html
+    assert 'value="Keep me"' in html
+    assert (api.status_code, api.json()) == (400, {"url": [message]})
+    assert WebhookEndpoint.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "answers", "why"),
+    [(u, a, w) for u, a, w in NON_PUBLIC_URLS if a],
+)
+def test_a_name_is_refused_whatever_the_resolver_answers_first(workspace, dns, url, answers, why):
+    # the same names, saved through the service: the answer order does not matter
+    dns.answers.update({name: list(reversed(a)) for name, a in answers.items()})
+
+    with pytest.raises(ValidationError) as error:
+        _endpoint(workspace, url, ["feature.created"])
+
+    assert error.value.message_dict == {"url": [f"Webhooks go to public addresses only: {why}."]}
+
+
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("127.0.0.1", LOOPBACK),
+        ("::1", LOOPBACK),
+        ("::ffff:127.0.0.1", f"{LOOPBACK}, IPv4-mapped"),
+        ("0.0.0.0", "the unspecified address"),
+        ("169.254.169.254", LINK_LOCAL),
+        ("10.1.2.3", RFC1918),
+        ("172.16.5.4", RFC1918),
+        ("192.168.0.1", RFC1918),
+        ("100.100.100.200", "a shared carrier-grade NAT address (100.64.0.0/10)"),
+        ("fd00::1", "a unique local address (fc00::/7)"),
+        ("64:ff9b::7f00:1", f"{LOOPBACK}, NAT64"),
+        ("2002:7f00:1::1", f"{LOOPBACK}, 6to4"),
+        ("224.0.0.251", "a multicast address"),
+    ],
+)
+def test_a_name_that_turns_non_public_after_saving_is_not_sent_to(
+    listen, workspace, dns, address, why
+):
+    # given an endpoint saved while its name resolved to a public address, and a listener on
+    # loopback at its port (which a loopback answer would reach)
+    listener = listen()
+    endpoint = _endpoint(
+        workspace, f"http://hooks.example.com:{listener.port}/in", ["feature.created"]
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event="feature.created", payload={"event": "feature.created"}
+    )
+
+    # when the name answers a non-public address by the time the delivery runs (DNS rebinding)
+    dns.answers["hooks.example.com"] = [address]
+    outcome = services.webhook_deliver(delivery_id=delivery.pk)
+
+    # then nothing was sent; the refusal is recorded, and retried later like any failure
+    assert outcome == services.Outcome(status="failed", retry_in=30)
+    assert listener.requests == []
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.response_code) == ("failed", 1, None)
+    assert delivery.last_error == f"Not sent: hooks.example.com resolves to {why}."
+
+
+def test_the_delivery_connects_to_the_address_it_checked(listen, settings, workspace, dns):
+    # given two listeners on the same port, at 127.0.0.1 and 127.0.0.2, a network that allows both,
+    # and a name that answers 127.0.0.1 once, then 127.0.0.2
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    checked = listen("127.0.0.1")
+    other = listen("127.0.0.2", checked.port)
+    endpoint = _endpoint(workspace, f"http://flip.example:{checked.port}/in", ["feature.created"])
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event="feature.created", payload={"event": "feature.created"}
+    )
+    dns.answers["flip.example"] = ["127.0.0.1"]
+    dns.then["flip.example"] = ["127.0.0.2"]
+    dns.asked.clear()
+
+    # when the delivery runs
+    outcome = services.webhook_deliver(delivery_id=delivery.pk)
+
+    # then it looked the name up once and sent to that answer, naming the host in Host
+    assert outcome.status == "succeeded"
+    assert dns.asked == ["flip.example"]
+    assert len(checked.requests) == 1
+    assert other.requests == []
+    request = checked.requests[0]
+    assert request["headers"]["Host"] == f"flip.example:{checked.port}"
+    _assert_signed_by(request, endpoint)
+
+
+def test_a_loopback_receiver_gets_deliveries_only_while_its_network_is_allowed(
+    listen, settings, workspace
+):
+    # given a listener on loopback, and no allowed network
+    listener = listen()
+
+    # when its URL is saved: refused
+    with pytest.raises(ValidationError) as error:
+        _endpoint(workspace, listener.url, ["feature.created"])
+    assert error.value.message_dict == {
+        "url": [f"Webhooks go to public addresses only: 127.0.0.1 is {LOOPBACK}."]
+    }
+
+    # when the install allows 127.0.0.0/8 (WEBHOOK_ALLOWED_NETWORKS): saved and sent, signed
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    endpoint = _endpoint(workspace, listener.url, ["feature.created"])
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event="feature.created", payload={"event": "feature.created"}
+    )
+    assert services.webhook_deliver(delivery_id=delivery.pk).status == "succeeded"
+    assert len(listener.requests) == 1
+    _assert_signed_by(listener.requests[0], endpoint)
+
+    # when the setting is removed again, a resend is not sent
+    settings.WEBHOOK_ALLOWED_NETWORKS = []
+    services.webhook_resend(delivery=delivery)
+    outcome = services.webhook_deliver(delivery_id=delivery.pk)
+    assert outcome == services.Outcome(status="failed", retry_in=30)
+    assert len(listener.requests) == 1
+    delivery.refresh_from_db()
+    assert delivery.last_error == f"Not sent: 127.0.0.1 is {LOOPBACK}."
+
+
+def test_a_name_that_does_not_resolve_is_refused_on_save_and_not_sent_to(workspace, dns):
+    with pytest.raises(ValidationError) as error:
+        _endpoint(workspace, "https://hooks.nowhere.test/in", ["feature.created"])
+    assert error.value.message_dict == {
+        "url": ["Cannot resolve hooks.nowhere.test: check the host name."]
+    }
+    assert WebhookEndpoint.objects.count() == 0
+
+    endpoint = _endpoint(workspace, "https://hooks.example.com/in", ["feature.created"])
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event="feature.created", payload={}
+    )
+    dns.answers["hooks.example.com"] = []
+    assert services.webhook_deliver(delivery_id=delivery.pk).status == "failed"
+    delivery.refresh_from_db()
+    assert delivery.last_error == "Not sent: cannot resolve hooks.example.com."
+
+
+def test_an_endpoint_whose_name_stopped_resolving_can_still_be_switched_off(
+    client, admin_user, workspace, dns
+):
+    # given an endpoint whose name no longer resolves
+    endpoint = _endpoint(workspace, "https://gone.example/in", ["feature.created"])
+    dns.answers["gone.example"] = []
+    client.force_login(admin_user)
+
+    # when the admin switches it off, leaving the URL as it is
+    response = client.post(
+        reverse("webhooks:edit", args=[endpoint.pk]),
+        {"url": "https://gone.example/in", "events": ["feature.created"]},
+    )
+
+    # then it is saved (only a new or changed URL is looked up)
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.is_active is False
+
+
+@pytest.mark.parametrize(
+    "url", ["https://hooks.example.com:99999/in", "https://hooks.example.com:0/in"]
+)
+def test_a_url_with_an_impossible_port_is_refused(workspace, url):
+    with pytest.raises(ValidationError) as error:
+        _endpoint(workspace, url, ["feature.created"])
+
+    assert error.value.message_dict == {"url": ["The port is not a number from 1 to 65535."]}
+
+
+def test_reply_bodies_are_never_stored_nor_shown(
+    request, client, receiver, admin_user, pending_delivery
+):
+    # given a receiver that answers bodies (an internal service's page, say)
+    receiver.answer(500, "MARKER-500 root:x:0:0:root:/root:/bin/bash")
+    receiver.answer(200, 'MARKER-200 {"AccessKeyId": "AKIA"}')
+
+    # when the delivery fails, then succeeds
+    services.webhook_deliver(delivery_id=pending_delivery.pk)
+    pending_delivery.refresh_from_db()
+    later = pending_delivery.next_attempt_at + datetime.timedelta(seconds=1)
+    services.webhook_deliver(delivery_id=pending_delivery.pk, now=later)
+
+    # then the status code is kept and the bodies are nowhere: row, API, delivery log
+    row = WebhookDelivery.objects.filter(pk=pending_delivery.pk).values().get()
+    assert (row["status"], row["response_code"]) == ("succeeded", 200)
+    assert "MARKER" not in repr(row)
+    client.force_login(admin_user)
+    log = client.get(reverse("webhooks:deliveries", args=[pending_delivery.endpoint_id]))
+    api = _api(request, "admin_user").get(f"/api/v1/webhook-deliveries/{pending_delivery.pk}/")
+    assert log.status_code == api.status_code == 200
+    assert "MARKER" not in log.content.decode()
+    assert "MARKER" not in api.content.decode()
+    assert "response_body" not in api.json()
+
+
+def _tls_material(tmp_path, name: str) -> tuple[str, ssl.SSLContext]:
+    """A throwaway CA (its file's path) and a server context whose certificate is for ``name``."""
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    openssl(
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=Test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
+        "-keyout", "ca.key", "-out", "ca.pem",
+    )  # fmt: skip
+    openssl(
+        "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}",
+        "-keyout", "server.key", "-out", "server.csr",
+    )  # fmt: skip
+    (tmp_path / "san.cnf").write_text(f"subjectAltName=DNS:{name}\n")
+    openssl(
+        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-days", "1", "-extfile", "san.cnf", "-out", "server.pem",
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key")
+    return str(tmp_path / "ca.pem"), context
+
+
+def test_https_checks_the_certificate_of_the_name_while_connecting_to_the_address(
+    tmp_path, monkeypatch, listen, settings, workspace, dns
+):
+    # given a TLS receiver on 127.0.0.1 with a certificate for hooks.test (from a CA we trust)
+    ca, tls = _tls_material(tmp_path, "hooks.test")
+    server_names = []
+    tls.sni_callback = lambda sock, name, context: server_names.append(name)
+    monkeypatch.setenv("SSL_CERT_FILE", ca)
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    listener = listen(tls=tls)
+    dns.answers.update({"hooks.test": ["127.0.0.1"], "other.test": ["127.0.0.1"]})
+    good = _endpoint(workspace, f"https://hooks.test:{listener.port}/in", ["feature.created"])
+    bad = _endpoint(workspace, f"https://other.test:{listener.port}/in", ["feature.created"])
+    to_good, to_bad = (
+        WebhookDelivery.objects.create(endpoint=e, event="feature.created", payload={})
+        for e in (good, bad)
+    )
+
+    # when both are delivered
+    delivered = services.webhook_deliver(delivery_id=to_good.pk)
+    refused = services.webhook_deliver(delivery_id=to_bad.pk)
+
+    # then the name went in SNI and Host and its certificate was accepted; the other name's
+    # check failed (the certificate is not for it), so nothing reached the receiver
+    assert delivered.status == "succeeded"
+    assert server_names == ["hooks.test", "other.test"]
+    assert [r["headers"]["Host"] for r in listener.requests] == [f"hooks.test:{listener.port}"]
+    assert refused == services.Outcome(status="failed", retry_in=30)
+    to_bad.refresh_from_db()
+    assert to_bad.last_error.startswith("Could not send: no HTTP answer")
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"],
+)
+def test_public_addresses_are_allowed(settings, address):
+    settings.WEBHOOK_ALLOWED_NETWORKS = []
+
+    assert outbound.address_refusal(ipaddress.ip_address(address)) is None
+
+
+def test_allowed_networks_open_what_they_name_and_no_more(settings):
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["10.0.0.0/8", "fd00::/8", "0.0.0.0/0", "ff00::/8"]
+    refusal = {
+        a: outbound.address_refusal(ipaddress.ip_address(a))
+        for a in ("10.1.2.3", "::ffff:10.1.2.3", "fd00::5", "192.168.0.1", "0.0.0.0", "ff02::1")
+    }
+
+    # 0.0.0.0/0 opens every IPv4 address except the unspecified and multicast ones
+    assert refusal == {
+        "10.1.2.3": None,
+        "::ffff:10.1.2.3": None,
+        "fd00::5": None,
+        "192.168.0.1": None,
+        "0.0.0.0": "the unspecified address",
+        "ff02::1": "a multicast address",
+    }
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["10.0.0.0/8"]
+    assert outbound.address_refusal(ipaddress.ip_address("192.168.0.1")) == RFC1918
+    assert outbound.address_refusal(ipaddress.ip_address("fd00::5")) == (
+        "a unique local address (fc00::/7)"
+    )
+
+
+def test_the_system_resolver_answers_by_default(monkeypatch, workspace):
+    # the real resolver (no DNS needed: localhost is in /etc/hosts)
+    monkeypatch.setattr(outbound, "getaddrinfo", socket.getaddrinfo)
+
+    with pytest.raises(ValidationError) as error:
+        _endpoint(workspace, "http://localhost:8000/", ["feature.created"])
+
+    assert error.value.message_dict == {
+        "url": [f"Webhooks go to public addresses only: localhost resolves to {LOOPBACK}."]
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("", []), ("10.0.0.0/8, fd00::/8", ["10.0.0.0/8", "fd00::/8"])],
+)
+def test_allowed_networks_come_from_the_environment(value, expected):
+    result = _django_settings("settings.WEBHOOK_ALLOWED_NETWORKS", WEBHOOK_ALLOWED_NETWORKS=value)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == expected
+
+
+def test_a_mistyped_allowed_network_stops_the_start():
+    result = _django_settings("1", WEBHOOK_ALLOWED_NETWORKS="10.0.0.0/8,10.0.0.300/24")
+
+    assert result.returncode != 0
+    assert (
+        "ImproperlyConfigured: WEBHOOK_ALLOWED_NETWORKS: '10.0.0.300/24' does not appear to be "
+        "an IPv4 or IPv6 network"
+    ) in result.stderr
+
+
+def _django_settings(code: str, **environment: str) -> subprocess.CompletedProcess:
+    """Evaluate ``code`` with the settings loaded in a fresh process from ``environment``."""
+    env = {
+        name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TMPDIR") if name in os.environ
+    }
+    env.update(SECRET_KEY="k" * 60, DJANGO_SETTINGS_MODULE="config.settings", **environment)
+    program = (
+        "import django, json\nfrom django.conf import settings\n"
+        f"django.setup()\nprint(json.dumps({code}))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
