@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from roadmap import bounds
+
 from .base import ScopedQuerySet, TimeStamped
 from .feature import Feature
 from .product import Persona, Product
@@ -41,7 +43,7 @@ class Insight(TimeStamped):
         Persona, on_delete=models.SET_NULL, null=True, blank=True, related_name="insights"
     )
     text = models.TextField("quote or note")
-    observed_on = models.DateField("date", default=timezone.localdate)
+    observed_on = models.DateField("date", default=timezone.localdate, validators=bounds.date_range)
     importance = models.PositiveSmallIntegerField(
         choices=Importance.choices, default=Importance.MEDIUM
     )
@@ -96,7 +98,7 @@ class Objective(TimeStamped):
     baseline = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     target = models.DecimalField(max_digits=14, decimal_places=2)
     current = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    due = models.DateField(null=True, blank=True)
+    due = models.DateField(null=True, blank=True, validators=bounds.date_range)
     features = models.ManyToManyField(Feature, blank=True, related_name="objectives")
 
     objects = ObjectiveQuerySet.as_manager()

@@ -9,6 +9,8 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from roadmap import bounds
+
 from .base import ScopedQuerySet, TimeStamped
 from .product import Persona, Product, ScoringDriver
 
@@ -88,7 +90,9 @@ class Feature(TimeStamped):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="features")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    requirements = models.TextField(blank=True, help_text="Markdown.")
+    requirements = models.TextField(
+        blank=True, help_text="Markdown.", validators=[bounds.markdown_length]
+    )
     status = models.CharField(
         max_length=20, choices=FeatureStatus.choices, default=FeatureStatus.IDEA, db_index=True
     )

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from roadmap import bounds
+
 from .base import ScopedQuerySet, TimeStamped
 from .feature import Feature, FeatureStatus
 from .product import Product
@@ -24,7 +26,7 @@ class Release(TimeStamped):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="releases")
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
-    target_date = models.DateField(null=True, blank=True)
+    target_date = models.DateField(null=True, blank=True, validators=bounds.date_range)
     status = models.CharField(
         max_length=12, choices=ReleaseStatus.choices, default=ReleaseStatus.PLANNED
     )
@@ -112,8 +114,8 @@ class RoadmapItem(TimeStamped):
     lane = models.ForeignKey(
         Lane, on_delete=models.SET_NULL, null=True, blank=True, related_name="items"
     )
-    start_date = models.DateField(null=True, blank=True)
-    end_date = models.DateField(null=True, blank=True)
+    start_date = models.DateField(null=True, blank=True, validators=bounds.date_range)
+    end_date = models.DateField(null=True, blank=True, validators=bounds.date_range)
     release = models.ForeignKey(
         Release, on_delete=models.SET_NULL, null=True, blank=True, related_name="items"
     )

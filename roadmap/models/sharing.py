@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from roadmap import bounds
+
 from .base import ScopedQuerySet, TimeStamped
 
 
@@ -35,7 +37,7 @@ class ShareLink(TimeStamped):
     label = models.CharField(max_length=120, help_text="Who it is for, e.g. “Acme QBR”.")
     audience = models.CharField(max_length=12, choices=Audience.choices, default=Audience.CUSTOMERS)
     token = models.CharField(max_length=64, unique=True, default=new_share_token, editable=False)
-    expires_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, validators=bounds.datetime_range)
     password_hash = models.CharField(max_length=200, blank=True, editable=False)
     allowed_embed_origins = models.TextField(
         blank=True,

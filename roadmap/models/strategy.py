@@ -9,6 +9,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from roadmap import bounds
+
 from .base import ScopedQuerySet, TimeStamped
 from .evidence import Insight
 from .feature import Feature
@@ -63,7 +65,7 @@ class PositioningAnswer(TimeStamped):
 
     positioning = models.ForeignKey(Positioning, on_delete=models.CASCADE, related_name="answers")
     question = models.CharField(max_length=24, choices=PositioningQuestion.choices)
-    text = models.TextField(blank=True, help_text="Markdown.")
+    text = models.TextField(blank=True, help_text="Markdown.", validators=[bounds.markdown_length])
     insights = models.ManyToManyField(Insight, blank=True, related_name="positioning_answers")
     personas = models.ManyToManyField(Persona, blank=True, related_name="positioning_answers")
     updated_by = models.ForeignKey(
@@ -208,7 +210,7 @@ class MarketSize(TimeStamped):
     )
     source = models.CharField(max_length=200, help_text="Where the figure comes from.")
     source_url = models.URLField(blank=True)
-    as_of = models.DateField(help_text="When the estimate was made.")
+    as_of = models.DateField(help_text="When the estimate was made.", validators=bounds.date_range)
     notes = models.TextField(blank=True)
 
     objects = MarketSizeQuerySet.as_manager()
@@ -383,7 +385,7 @@ class LaunchTask(TimeStamped):
         blank=True,
         related_name="launch_tasks",
     )
-    due_on = models.DateField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True, validators=bounds.date_range)
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

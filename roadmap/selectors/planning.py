@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 
+from roadmap import bounds
 from roadmap.models import Feature, Horizon, Lane, Product, Release, RoadmapItem
 
 NO_LANE = "No lane"
@@ -206,7 +207,11 @@ def timeline_range(
     dates: list[datetime.date], *, today: datetime.date
 ) -> tuple[datetime.date, datetime.date]:
     """The first and last day (inclusive) the timeline shows: whole quarters from the earliest
-    of ``dates`` and today's quarter to the latest of them, at least three quarters."""
+    of ``dates`` and today's quarter to the latest of them, at least three quarters and at most
+    ``bounds.DRAWN_YEARS`` either side of today's quarter (dates further out are drawn at the
+    edge: rows saved before dates were bounded may lie in year 1 or 9999)."""
+    first, last = bounds.drawn_window(today)
+    dates = [min(max(day, first), last) for day in dates]
     start = quarter_start(min([*dates, today]))
     end = _add_months(quarter_start(max([*dates, today])), 3)
     end = max(end, _add_months(start, 3 * MIN_QUARTERS))
@@ -231,8 +236,12 @@ def product_timeline(*, product: Product, today: datetime.date) -> Timeline:
     def left(day: datetime.date) -> float:
         return (day - start).days / days * 100
 
+    def clip(day: datetime.date) -> datetime.date:
+        return min(max(day, start), end)
+
     def span(first: datetime.date, last: datetime.date) -> tuple[str, str]:
-        """Left and width of the days ``first`` to ``last`` inclusive."""
+        """Left and width of the days ``first`` to ``last`` inclusive, as far as they are shown."""
+        first, last = clip(first), clip(last)
         return _pct(left(first)), _pct(((last - first).days + 1) / days * 100)
 
     months, quarters = [], []
@@ -256,7 +265,7 @@ def product_timeline(*, product: Product, today: datetime.date) -> Timeline:
         if item.start_date and item.end_date:
             bar = TimelineBar(item, "range", *span(item.start_date, item.end_date))
         elif item.start_date:
-            open_end = min(item.start_date + datetime.timedelta(days=OPEN_END_DAYS - 1), end)
+            open_end = clip(item.start_date) + datetime.timedelta(days=OPEN_END_DAYS - 1)
             bar = TimelineBar(item, "open", *span(item.start_date, open_end))
         elif item.end_date:
             bar = TimelineBar(item, "milestone", *span(item.end_date, item.end_date))
@@ -274,7 +283,9 @@ def product_timeline(*, product: Product, today: datetime.date) -> Timeline:
         today=today,
         today_left=_pct(left(today)) if start <= today <= end else None,
         releases=[
-            ReleaseMarker(r, _pct(left(r.target_date)), left(r.target_date) > FLIP_AFTER)
+            ReleaseMarker(
+                r, _pct(left(clip(r.target_date))), left(clip(r.target_date)) > FLIP_AFTER
+            )
             for r in releases
         ],
         lanes=[row for row in rows.values() if row.bars],

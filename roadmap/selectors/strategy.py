@@ -14,8 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import F, Prefetch, QuerySet
+from django.utils import timezone
 
-from roadmap import charts
+from roadmap import bounds, charts
 from roadmap.external import quarter_label
 from roadmap.models import (
     Comparison,
@@ -367,6 +368,7 @@ UNSCHEDULED = "Unscheduled"
 NO_RELEASE = "No release"
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
+_DAY = datetime.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -514,14 +516,19 @@ def plan_forecast(*, plan: PricePlan, model: RevenueModel, personas: list[Person
     )
 
 
-def business_case(*, product: Product) -> BusinessCase:
+def business_case(*, product: Product, today: datetime.date | None = None) -> BusinessCase:
     """The product's business case: its features' expected revenue and cost rolled up by release
     and by quarter, the revenue model's plans with every assumption, and the two charts.
 
     A feature lands in the quarter of its roadmap item's end date, else of its release's target
     date; without either it is unscheduled. Archived features and features with neither figure
-    are left out (the latter are counted, so the PM knows the case is incomplete). Five queries.
+    are left out (the latter are counted, so the PM knows the case is incomplete). Quarters more
+    than ``bounds.DRAWN_YEARS`` from ``today``'s (default: the local date) are summed in one
+    bucket before and one after, so that rows dated in year 1 or 9999 (saved before dates were
+    bounded) cost two rows, not forty thousand. Five queries.
     """
+    first, last = bounds.drawn_window(today or timezone.localdate())
+    before = after = None
     features = list(
         Feature.objects.filter(product=product)
         .exclude(status=FeatureStatus.ARCHIVED)
@@ -574,6 +581,19 @@ def business_case(*, product: Product) -> BusinessCase:
                 date=release.target_date if release else None,
             )
         by_release[release_key].add(feature)
+        if day is not None and day < first:
+            start = _quarter_start(_quarter_key(day))
+            if before is None:
+                before = Bucket(key="before", label=f"Before {quarter_label(first)}", date=start)
+            before.date = min(before.date, start)
+            before.add(feature)
+            continue
+        if day is not None and day > last:
+            after = after or Bucket(
+                key="after", label=f"After {quarter_label(last)}", date=last + _DAY
+            )
+            after.add(feature)
+            continue
         quarter_key = _quarter_key(day) if day else None
         if quarter_key not in by_quarter:
             by_quarter[quarter_key] = Bucket(
@@ -593,6 +613,7 @@ def business_case(*, product: Product) -> BusinessCase:
                 start = _quarter_start(key)
                 by_quarter[key] = Bucket(key=key, label=quarter_label(start), date=start)
     quarters = [by_quarter[k] for k in sorted(k for k in by_quarter if k is not None)]
+    quarters = [b for b in (before, *quarters, after) if b is not None]
     release_buckets = sorted(
         by_release.values(),
         key=lambda b: (b.key is None, b.date is None, b.date or datetime.date.max, b.label),

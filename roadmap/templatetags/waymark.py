@@ -1,38 +1,18 @@
 """Template helpers of the Waymark pages: Markdown, numbers, the navigation's workspaces."""
 
-import markdown as markdown_lib
-import nh3
 from django import template
-from django.utils.safestring import mark_safe
+from django.utils import timezone
 
 from accounts.selectors import nav_memberships
+from roadmap.markdown import render as render_markdown
 
 register = template.Library()
-
-# What requirements may contain once rendered: text structure, code, tables and links. No images
-# (they would call outside servers from a member's browser), no styles, no scripts.
-ALLOWED_TAGS = {
-    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code",
-    "em", "strong", "del", "sup", "sub", "abbr", "ul", "ol", "li", "dl", "dt", "dd",
-    "table", "thead", "tbody", "tr", "th", "td", "a",
-}  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
 
 
 @register.filter(is_safe=True)
 def markdown(text: str | None) -> str:
     """Markdown to HTML, then sanitised with an allow-list: safe to show any member's input."""
-    if not text:
-        return ""
-    html = markdown_lib.markdown(text, extensions=["extra", "sane_lists"])
-    cleaned = nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-    )
-    return mark_safe(cleaned)  # noqa: S308 — sanitised by nh3 just above
+    return render_markdown(text)
 
 
 @register.filter
@@ -49,6 +29,16 @@ def percent(value) -> str:
     if value is None:
         return "—"
     return f"{round(float(value) * 100)}%"
+
+
+@register.filter
+def iso_datetime(value) -> str:
+    """An instant for a ``<time datetime>`` attribute: ISO 8601 to the second in the current time
+    zone. Django's ``date:"c"`` adds microseconds, which HTML does not allow (three digits at most).
+    """
+    if not value:
+        return ""
+    return timezone.localtime(value).isoformat(timespec="seconds")
 
 
 @register.simple_tag

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from roadmap import external
+from roadmap import bounds, external
 from roadmap.models import Audience, Frequency, Product, ShareLink, Subscription
 from roadmap.services import digests as digest_services
 from roadmap.services import sharing as services
@@ -45,6 +45,8 @@ class ShareLinkForm(ServiceErrors, forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="The last day the link works. Empty: until you revoke it.",
+        # Checked on the day too: the end of 31 December 9999 is not a datetime.
+        validators=bounds.date_range,
     )
     password = forms.CharField(
         required=False,
