@@ -12,6 +12,7 @@ pure: frozen dataclasses in, numbers out, no database.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -384,6 +385,39 @@ def _fmt(value) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
+# --- Output -------------------------------------------------------------------------------------
+
+
+def round_for_output(value: float | None) -> float | None:
+    """A score as the API shows it: two decimals, and three significant digits below 1, so a
+    small score never reads as 0. Binary noise (``1.9200000000000004``) goes; every input a person
+    enters (integers, or at most two decimals) comes out exactly. The database keeps the exact
+    value, and ranks on it: rounding there would tie scores that differ.
+    """
+    if value is None or value == 0 or not math.isfinite(value):
+        return value
+    return round(value, max(2, 2 - math.floor(math.log10(abs(value)))))
+
+
+def breakdown_for_output(breakdown: Mapping[str, Any]) -> dict[str, Any]:
+    """A breakdown with its input values and score rounded like ``round_for_output``."""
+    if not breakdown:
+        return dict(breakdown or {})
+    result = dict(breakdown)
+    if "inputs" in breakdown:
+        result["inputs"] = {
+            name: {**term, "value": _round_number(term.get("value"))}
+            for name, term in (breakdown["inputs"] or {}).items()
+        }
+    if "score" in breakdown:
+        result["score"] = _round_number(breakdown["score"])
+    return result
+
+
+def _round_number(value):
+    return round_for_output(float(value)) if isinstance(value, int | float) else value
+
+
 # --- SQL side ----------------------------------------------------------------------------------
 
 
@@ -590,8 +624,10 @@ def median(numbers: list[float]) -> float | None:
 
 
 def quadrant(*, value: float, effort: float, value_split: float, effort_split: float) -> str:
-    """Where a point falls: above a split is high, on or below it low."""
-    high_value, high_effort = value > value_split, effort > effort_split
+    """Where a point falls. On a split, a point gets the better side: high value, low effort.
+    The splits are medians, so a feature alone (or each of several alike) is on both of them:
+    compared with the features shown it is as valuable and as cheap as any, a quick win."""
+    high_value, high_effort = value >= value_split, effort > effort_split
     if high_value:
         return BIG_BETS if high_effort else QUICK_WINS
     return MONEY_PITS if high_effort else FILL_INS

@@ -2,12 +2,17 @@
 only shape input and output. Unknown input fields are rejected, never silently dropped.
 """
 
+import json
+from decimal import Decimal, InvalidOperation
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils.encoders import JSONEncoder
 
 from accounts.models import User
 from roadmap import scoring
 from roadmap.models import (
+    IMPACT_CHOICES,
     Feature,
     Insight,
     Lane,
@@ -18,19 +23,60 @@ from roadmap.models import (
     RoadmapItem,
     ScoringDriver,
 )
+from roadmap.services.features import feature_version_check
 from roadmap.services.scoring import SCORING_INPUT_FIELDS
+
+READ_ONLY_CHANGED = "Read-only: leave it out, or send it back as it was read."
 
 
 class StrictMixin:
-    """400 on fields the endpoint does not know (typos must not be silently ignored)."""
+    """400 on fields the endpoint does not know (typos must not be silently ignored).
+
+    What a GET answers can be sent back as is: a read-only field (or one fixed after create, like
+    ``product``) is accepted, and ignored, when it holds the value a GET gives now. Any other
+    value is refused with a 400 naming it, never silently dropped.
+    """
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = sorted(set(data) - writable)
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+            errors = {name: ["Unknown field."] for name in set(data) - set(self.fields)}
+            echoed = [name for name in data if name in self.fields and self.fields[name].read_only]
+            errors.update({name: [READ_ONLY_CHANGED] for name in self._changed(data, echoed)})
+            if errors:
+                raise serializers.ValidationError(dict(sorted(errors.items())))
         return super().to_internal_value(data)
+
+    def _changed(self, data, names) -> list[str]:
+        """The read-only fields among ``names`` whose value in ``data`` is not the current one."""
+        if not names:
+            return []
+        if self.instance is None or isinstance(self.instance, list | tuple):
+            return list(names)
+        current = _as_json(self.to_representation(self.instance))
+        return [
+            name
+            for name in names
+            if not _same(self.fields[name], _as_json(data[name]), current.get(name))
+        ]
+
+
+def _as_json(value):
+    """The value as it travels (decimals, dates and nested objects as their JSON)."""
+    return json.loads(json.dumps(value, cls=JSONEncoder))
+
+
+def _same(field, sent, current) -> bool:
+    if sent == current:
+        return True
+    # The same instant or number written another way (``+00:00`` for ``Z``, ``2.0`` for ``2``).
+    if isinstance(
+        field, serializers.DateTimeField | serializers.DecimalField | serializers.FloatField
+    ):
+        try:
+            return field.to_internal_value(sent) == field.to_internal_value(current)
+        except (serializers.ValidationError, TypeError):
+            return False
+    return False
 
 
 class ModelRulesSerializer(serializers.ModelSerializer):
@@ -43,6 +89,57 @@ class ModelRulesSerializer(serializers.ModelSerializer):
         for key in ("min_value", "max_value", "validators"):
             kwargs.pop(key, None)
         return field_class, kwargs
+
+
+IMPACT_SCALE = tuple(value for value, _ in IMPACT_CHOICES)
+
+
+@extend_schema_field({"type": "number", "format": "double", "minimum": 0.25, "maximum": 3})
+class ImpactField(serializers.Field):
+    """RICE impact, read and written as a JSON number on the scale 0.25, 0.5, 1, 2, 3.
+
+    The schema says ``number`` and names the scale in words, not as a number ``enum``: generated
+    clients (openapi-python-client) take only string and integer enums and drop every model that
+    uses another. Off-scale numbers are the model's to refuse, with its message.
+    """
+
+    default_error_messages = {"invalid": "Impact must be a number: 0.25, 0.5, 1, 2 or 3."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float | str):
+            self.fail("invalid")
+        try:
+            value = Decimal(str(data).strip())
+        except InvalidOperation:
+            self.fail("invalid")
+        if not value.is_finite():
+            self.fail("invalid")
+        return next((step for step in IMPACT_SCALE if step == value), value)
+
+    def to_representation(self, value):
+        return float(value)
+
+
+class ScoreField(serializers.FloatField):
+    """A computed score, rounded for reading (``scoring.round_for_output``)."""
+
+    def to_representation(self, value):
+        return scoring.round_for_output(super().to_representation(value))
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {},
+        "description": "framework, formula, inputs (each with value and source) and score; "
+        "numbers rounded like the score.",
+    }
+)
+class BreakdownField(serializers.JSONField):
+    """A score breakdown, its numbers rounded like the score."""
+
+    def to_representation(self, value):
+        return scoring.breakdown_for_output(value or {})
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -125,6 +222,18 @@ class FeatureSerializer(StrictMixin, ModelRulesSerializer):
     missing_inputs = serializers.SerializerMethodField()
     placement = serializers.SerializerMethodField()
     insight_count = serializers.IntegerField(read_only=True)
+    impact = ImpactField(
+        allow_null=True,
+        required=False,
+        help_text="RICE impact: 0.25 (minimal), 0.5 (low), 1 (medium), 2 (high) or 3 (massive).",
+    )
+    score = ScoreField(
+        read_only=True,
+        allow_null=True,
+        help_text="Rounded to two decimals (three significant digits below 1); ranks use the "
+        "exact value.",
+    )
+    score_breakdown = BreakdownField(read_only=True)
     version = serializers.IntegerField(
         required=False,
         help_text="On PATCH: the version you last read. If someone saved since, you get a 409.",
@@ -173,6 +282,17 @@ class FeatureSerializer(StrictMixin, ModelRulesSerializer):
             self.fields["personas"].child_relation.queryset = scoped(Persona.objects.all(), request)
         if self.instance is not None and not isinstance(self.instance, list | tuple):
             self.fields["product"].read_only = True
+
+    def to_internal_value(self, data):
+        # A stale body sent back whole also differs in its read-only fields (updated_at, score):
+        # the version is compared first, so the answer is the 409 that says what happened.
+        if self.instance is not None and isinstance(data, dict) and "version" in data:
+            try:
+                expected = self.fields["version"].to_internal_value(data["version"])
+            except serializers.ValidationError:
+                expected = None  # reported with the other fields below
+            feature_version_check(feature=self.instance, expected_version=expected)
+        return super().to_internal_value(data)
 
     def get_missing_inputs(self, obj) -> list[str]:
         return scoring.missing_inputs(obj.score_breakdown or {})
@@ -354,9 +474,11 @@ class PrioritySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     status = serializers.CharField()
-    score = serializers.FloatField(allow_null=True)
+    score = ScoreField(
+        allow_null=True, help_text="Rounded like a feature's score; ranks use the exact value."
+    )
     framework = serializers.CharField()
-    score_breakdown = serializers.DictField()
+    score_breakdown = BreakdownField()
     missing_inputs = serializers.ListField(child=serializers.CharField())
     moscow = serializers.CharField()
     kano = serializers.CharField()

@@ -250,14 +250,16 @@ class ProductViewSet(ScopedViewSet):
             product=product, filters=params, limit=int(limit) if limit else None
         )
         return Response(
-            {
-                "product": product.slug,
-                "framework": product.scoring_framework,
-                "scores_stale": product.scores_stale,
-                "scores_computed_at": product.scores_computed_at,
-                "count": len(results),
-                "results": results,
-            }
+            s.PrioritiesSerializer(
+                {
+                    "product": product.slug,
+                    "framework": product.scoring_framework,
+                    "scores_stale": product.scores_stale,
+                    "scores_computed_at": product.scores_computed_at,
+                    "count": len(results),
+                    "results": results,
+                }
+            ).data
         )
 
 

@@ -112,6 +112,15 @@ def _feature_payload(feature: Feature, changed: Iterable[str] = ()) -> dict[str,
     }
 
 
+def feature_version_check(*, feature: Feature, expected_version: int | None) -> None:
+    """ConflictError if ``expected_version`` (the version the editor loaded) is not the feature's.
+
+    Authoritative only on a row locked with SELECT FOR UPDATE, as ``feature_update`` does.
+    """
+    if expected_version is not None and feature.version != expected_version:
+        raise ConflictError(feature)
+
+
 @transaction.atomic
 def feature_update(
     *,
@@ -133,8 +142,7 @@ def feature_update(
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
     product_lock(product_id=feature.product_id)
     current = Feature.objects.select_for_update().get(pk=feature.pk)
-    if expected_version is not None and current.version != expected_version:
-        raise ConflictError(current)
+    feature_version_check(feature=current, expected_version=expected_version)
     item = RoadmapItem.objects.filter(feature=current).select_related("lane", "release").first()
     item_before = events.item_snapshot(item) if item else None
     changed = {name for name, value in data.items() if getattr(current, name) != value}

@@ -25,6 +25,15 @@ def apply_fields(
     return changed
 
 
+def save_if_changed(instance: models.Model, changed) -> bool:
+    """Save a new row, or one whose values (or links) ``changed``. A write that changes nothing
+    stores nothing: its ``updated_at``, ETag and history stay as they were."""
+    if instance.pk is None or changed:
+        instance.save()
+        return True
+    return False
+
+
 def same_product(product_id: int, objects: Iterable, field: str) -> list:
     """The objects, as a list, if each belongs to the product; else a ValidationError on
     ``field`` naming the first that does not."""

@@ -28,7 +28,7 @@ from roadmap.models import (
     RoadmapItem,
 )
 from roadmap.services.features import features_bulk_update
-from roadmap.services.fields import apply_fields
+from roadmap.services.fields import apply_fields, save_if_changed
 from roadmap.services.records import release_save, roadmap_item_save
 from roadmap.services.strategy import acting_user
 
@@ -75,8 +75,7 @@ def launch_template_task_save(
     if creating and "position" not in data:
         team = data.get("team", "")
         data = {**data, "position": _next_position(workspace.launch_template_tasks, team)}
-    apply_fields(task, data, TEMPLATE_FIELDS)
-    task.save()
+    save_if_changed(task, apply_fields(task, data, TEMPLATE_FIELDS))
     return task
 
 

@@ -26,12 +26,20 @@ from roadmap.models import (
     RoadmapItem,
 )
 from roadmap.services import events
-from roadmap.services.fields import apply_fields, same_product
+from roadmap.services.fields import apply_fields, same_product, save_if_changed
 from roadmap.services.scoring import product_lock, product_request_recompute, product_rerank
 
 
 def _reach_depends_on(product: Product, source: str) -> bool:
     return product.scoring_framework == "rice" and product.reach_source == source
+
+
+def _links_change(record, name: str, linked: list) -> bool:
+    """Whether ``linked`` differs from the record's many-to-many ``name`` (which is empty for a
+    record not saved yet)."""
+    if record.pk is None:
+        return bool(linked)
+    return {obj.pk for obj in linked} != set(getattr(record, name).values_list("pk", flat=True))
 
 
 # --- Personas ------------------------------------------------------------------------------
@@ -47,7 +55,7 @@ def persona_save(
     persona = persona or Persona(product=product)
     changed = apply_fields(persona, data, PERSONA_FIELDS)
     creating = persona.pk is None
-    persona.save()
+    save_if_changed(persona, changed)
     if (
         not creating
         and "segment_size" in changed
@@ -83,13 +91,13 @@ def insight_save(
     insight = insight or Insight(product=product, created_by=created_by)
     changed = apply_fields(insight, data, INSIGHT_FIELDS)
     creating = insight.pk is None
-    insight.save()
-    evidence_moved = not creating and "customer" in changed
     if features is not None:
         features = same_product(product.pk, features, "features")
-        if {f.pk for f in features} != set(insight.features.values_list("pk", flat=True)):
-            insight.features.set(features)
-            evidence_moved = True
+    links_changed = features is not None and _links_change(insight, "features", features)
+    save_if_changed(insight, changed or links_changed)
+    if links_changed:
+        insight.features.set(features)
+    evidence_moved = links_changed or (not creating and "customer" in changed)
     if evidence_moved and _reach_depends_on(product, ReachSource.INSIGHTS):
         product_request_recompute(product_id=product.pk)
     return insight
@@ -119,10 +127,13 @@ def objective_save(
 ) -> Objective:
     """Create or edit a success metric and the features that serve it."""
     objective = objective or Objective(product=product)
-    apply_fields(objective, data, OBJECTIVE_FIELDS)
-    objective.save()
+    changed = apply_fields(objective, data, OBJECTIVE_FIELDS)
     if features is not None:
-        objective.features.set(same_product(product.pk, features, "features"))
+        features = same_product(product.pk, features, "features")
+    links_changed = features is not None and _links_change(objective, "features", features)
+    save_if_changed(objective, changed or links_changed)
+    if links_changed:
+        objective.features.set(features)
     return objective
 
 
@@ -136,8 +147,7 @@ def release_save(
     *, product: Product, data: Mapping[str, Any], release: Release | None = None
 ) -> Release:
     release = release or Release(product=product)
-    apply_fields(release, data, RELEASE_FIELDS)
-    release.save()
+    save_if_changed(release, apply_fields(release, data, RELEASE_FIELDS))
     return release
 
 
@@ -147,8 +157,7 @@ LANE_FIELDS = ("name", "position")
 @transaction.atomic
 def lane_save(*, product: Product, data: Mapping[str, Any], lane: Lane | None = None) -> Lane:
     lane = lane or Lane(product=product)
-    apply_fields(lane, data, LANE_FIELDS)
-    lane.save()
+    save_if_changed(lane, apply_fields(lane, data, LANE_FIELDS))
     return lane
 
 
@@ -187,8 +196,7 @@ def roadmap_item_save(
             m=Max("position")
         )["m"]
         data = {**data, "position": 0 if last is None else last + 1}
-    apply_fields(item, data, ROADMAP_ITEM_FIELDS)
-    item.save()
+    save_if_changed(item, apply_fields(item, data, ROADMAP_ITEM_FIELDS))
     if creating:
         events.change_record(
             product_id=product.pk,

@@ -29,7 +29,7 @@ from roadmap.models import (
     Product,
     RevenueModel,
 )
-from roadmap.services.fields import apply_fields, same_product
+from roadmap.services.fields import apply_fields, same_product, save_if_changed
 
 
 def acting_user(actor):
@@ -129,8 +129,7 @@ def competitor_save(
 ) -> Competitor:
     """Add a competitor of the product, or edit one."""
     competitor = competitor or Competitor(product=product)
-    apply_fields(competitor, data, COMPETITOR_FIELDS)
-    competitor.save()
+    save_if_changed(competitor, apply_fields(competitor, data, COMPETITOR_FIELDS))
     return competitor
 
 
@@ -188,8 +187,7 @@ def market_size_save(
     """Record a sourced, dated TAM, SAM or SOM estimate (or correct one). Older estimates are
     kept: the newest of each kind is the one shown first."""
     market_size = market_size or MarketSize(product=product)
-    apply_fields(market_size, data, MARKET_SIZE_FIELDS)
-    market_size.save()
+    save_if_changed(market_size, apply_fields(market_size, data, MARKET_SIZE_FIELDS))
     return market_size
 
 
@@ -231,8 +229,7 @@ def price_plan_save(
 ) -> PricePlan:
     """Add a price plan sold to one persona's segment (or to every segment), or edit one."""
     price_plan = price_plan or PricePlan(product=product)
-    apply_fields(price_plan, data, PRICE_PLAN_FIELDS)
-    price_plan.save()
+    save_if_changed(price_plan, apply_fields(price_plan, data, PRICE_PLAN_FIELDS))
     return price_plan
 
 

@@ -131,3 +131,32 @@ def test_priorities_query_count_is_constant(read_api, product, django_assert_max
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = read_api.get(f"/api/v1/products/{product.slug}/priorities/")
     assert response.json()["count"] == 210
+
+
+def test_scores_are_rounded_for_reading_and_ranked_on_the_exact_value(read_api, product):
+    noisy = f.FeatureFactory(
+        product=product, reach=3, impact=Decimal("1"), confidence=80, effort=Decimal("1")
+    )
+    thirds = f.FeatureFactory(
+        product=product, reach=2, impact=Decimal("0.5"), confidence=70, effort=Decimal("3")
+    )
+    small = f.FeatureFactory(
+        product=product, reach=1, impact=Decimal("0.25"), confidence=10, effort=Decimal("10")
+    )
+    product_recompute_scores(product_id=product.pk)
+
+    priorities = read_api.get(f"/api/v1/products/{product.slug}/priorities/").json()["results"]
+    detail = read_api.get(f"/api/v1/features/{noisy.pk}/").json()
+    listed = read_api.get(f"/api/v1/features/?product={product.slug}").json()["results"]
+
+    assert Feature.objects.get(pk=noisy.pk).score == 3 * 1 * (80 / 100) / 1  # 2.4000000000000004
+    assert [(r["id"], r["score"]) for r in priorities] == [
+        (noisy.pk, 2.4),
+        (thirds.pk, 0.233),
+        (small.pk, 0.0025),
+    ]
+    assert priorities[1]["score_breakdown"]["score"] == 0.233
+    assert priorities[1]["score_breakdown"]["inputs"]["effort"]["value"] == 3.0
+    assert detail["score"] == 2.4 and detail["score_breakdown"]["score"] == 2.4
+    assert detail["score_breakdown"]["inputs"]["confidence"] == {"value": 80.0, "source": "manual"}
+    assert [r["score"] for r in listed] == [2.4, 0.233, 0.0025]

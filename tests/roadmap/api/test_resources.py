@@ -57,15 +57,29 @@ def test_out_of_range_inputs_are_400_with_field_messages_and_nothing_changes(wri
     assert Feature.objects.values().get(pk=feature.pk) == before
 
 
-def test_unknown_fields_are_rejected_not_dropped(write_api, product):
-    feature = f.FeatureFactory(product=product)
+def test_unknown_fields_and_changed_read_only_ones_are_rejected_not_dropped(write_api, product):
+    feature = f.FeatureFactory(product=product, title="Before")
+    url = f"/api/v1/features/{feature.pk}/"
+    read = write_api.get(url).json()
+    before = Feature.objects.values().get(pk=feature.pk)
 
-    response = write_api.patch(
-        f"/api/v1/features/{feature.pk}/", {"titel": "typo", "score": 5}, format="json"
+    response = write_api.patch(url, {"titel": "typo", "score": 5, "title": "After"}, format="json")
+    moved = write_api.patch(url, {"product": f.ProductFactory().slug}, format="json")
+    after_refusals = Feature.objects.values().get(pk=feature.pk)
+    echoed = write_api.patch(
+        url, {"score": read["score"], "rank": read["rank"], "title": "After"}, format="json"
     )
 
     assert response.status_code == 400
-    assert response.json() == {"score": ["Unknown field."], "titel": ["Unknown field."]}
+    assert response.json() == {
+        "score": ["Read-only: leave it out, or send it back as it was read."],
+        "titel": ["Unknown field."],
+    }
+    assert moved.status_code == 400
+    assert moved.json() == {"product": ["Read-only: leave it out, or send it back as it was read."]}
+    assert after_refusals == before
+    assert echoed.status_code == 200, echoed.json()
+    assert echoed.json()["title"] == "After"
 
 
 def test_malformed_json_is_400(write_api, product):
