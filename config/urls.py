@@ -14,6 +14,7 @@ urlpatterns = [
     path("settings/webhooks/", include("roadmap.urls_webhooks")),
     path("products/<slug:slug>/share/", include("roadmap.urls_sharing")),
     path("", include("roadmap.urls_external")),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("", include("roadmap.urls")),

@@ -3,9 +3,12 @@
 import sys
 
 from django.db import InterfaceError, OperationalError, connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_safe
 
 # How long a client should wait before retrying while the database is unreachable.
 RETRY_AFTER_SECONDS = 30
@@ -61,6 +64,15 @@ def bad_request(request, exception=None):
     if _wants_json(request):
         return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
     return render(request, "400.html", status=400)
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (a feed or JSON opened in a tab,
+    the CSRF refusal page): send them to the icon. Not permanent, as its hashed name changes."""
+    response = HttpResponseRedirect(static("favicon.svg"))
+    patch_cache_control(response, public=True, max_age=24 * 60 * 60)
+    return response
 
 
 def healthz(request):

@@ -55,6 +55,7 @@ __all__ = [
     "digest_sections",
     "external_changes",
     "external_roadmap",
+    "item_anchor",
     "quarter_label",
 ]
 
@@ -242,8 +243,15 @@ def _when(
     return HORIZON_LABELS.get(horizon, ""), (HORIZON_ORDER.get(horizon, 2), 0, 0)
 
 
+def item_anchor(item_id: int) -> str:
+    """The id of an item's place on the external page (``#item-…``), also told in the JSON and
+    linked from the feed: stable, and opaque so that it tells nothing of how many items exist."""
+    return "item-" + salted_hmac("waymark.external.item", str(item_id)).hexdigest()[:12]
+
+
 def _public_item(row: Mapping[str, Any], *, status: str, timeframe: str) -> dict[str, Any]:
     return {
+        "anchor": item_anchor(row["pk"]),
         "title": _public_title(row),
         "description": row["external_description"],
         "lane": row["lane__name"] or "",
@@ -461,8 +469,10 @@ def describe_change(
 def _entry(
     kind: str, snapshot: Mapping[str, Any], preset: AudiencePreset, summary: str, when: str
 ) -> dict[str, Any]:
+    item_id = snapshot.get("item_id")
     return {
         "kind": kind,
+        "anchor": item_anchor(item_id) if item_id else "",
         "title": snapshot.get("external_title") or "",
         "description": (snapshot.get("external_description") or "") if kind == "added" else "",
         "summary": summary,
@@ -521,8 +531,9 @@ def external_changes(
     """Changes of a product's roadmap an audience may read, newest first (for feeds and digests).
 
     Each entry: ``id`` (opaque, stable), ``kind`` (added, removed, moved, shipped, status),
-    ``title``, ``description`` (for added items), ``summary``, ``lane``, ``timeframe`` and
-    ``occurred_at`` (an aware datetime). Built from the events' snapshots only, so an item deleted
+    ``anchor`` (the item's ``item_anchor``, "" if the event names no item), ``title``,
+    ``description`` (for added items), ``summary``, ``lane``, ``timeframe`` and ``occurred_at``
+    (an aware datetime). Built from the events' snapshots only, so an item deleted
     or changed since is told as it was. ``since`` excludes earlier events; ``limit`` bounds the
     events read. One query. ValueError for an unknown audience.
     """

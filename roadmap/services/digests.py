@@ -25,7 +25,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -38,6 +37,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from config.mail import message_id
 from roadmap.models import (
     ChangeEvent,
     DigestDelivery,
@@ -45,10 +45,14 @@ from roadmap.models import (
     Frequency,
     Subscription,
 )
+from roadmap.selectors.digests import (
+    UNSUBSCRIBE_SALT,
+    subscription_by_confirmation_token,
+    subscription_by_unsubscribe_token,
+)
 
 logger = logging.getLogger(__name__)
 
-UNSUBSCRIBE_SALT = "waymark.digest.unsubscribe"
 MAX_ATTEMPTS = 6
 # Outbox rows left pending this long (their task was lost) are enqueued again by the sweeper.
 STALE_PENDING = datetime.timedelta(minutes=10)
@@ -253,22 +257,39 @@ def unsubscribe_url(subscription: Subscription) -> str:
     return settings.SITE_URL + reverse("digests:unsubscribe", kwargs={"token": token})
 
 
+def _subscription_message(
+    *, subscription: Subscription, subject: str, text: str, html: str, headers=None, key=None
+) -> EmailMultiAlternatives:
+    """An email to a subscriber (text and HTML), with RFC 8058 one-click unsubscribe headers and
+    a Message-ID of this install (the same for every send of ``key``, see ``message_id``)."""
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe_url(subscription)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Message-ID": message_id(key=key),
+        **(headers or {}),
+    }
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, to=[subscription.email], headers=headers
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
 def digest_message(*, subscription: Subscription, digest: Digest, delivery_id=None):
     """The email of a digest; with a delivery, a Message-ID that every attempt of it shares."""
-    url = unsubscribe_url(subscription)
-    headers = {
-        "List-Unsubscribe": f"<{url}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
+    headers, key = {}, None
     if delivery_id:
         headers["X-Waymark-Digest"] = str(delivery_id)
-        host = urlsplit(settings.SITE_URL).hostname or "localhost"
-        headers["Message-ID"] = f"<digest-{delivery_id}@{host}>"
-    message = EmailMultiAlternatives(
-        subject=digest.subject, body=digest.text, to=[subscription.email], headers=headers
+        # The subscription's random token makes the key unique across installs and database resets.
+        key = f"digest:{delivery_id}:{subscription.confirmation_token}"
+    return _subscription_message(
+        subscription=subscription,
+        subject=digest.subject,
+        text=digest.text,
+        html=digest.html,
+        headers=headers,
+        key=key,
     )
-    message.attach_alternative(digest.html, "text/html")
-    return message
 
 
 # --- Send ----------------------------------------------------------------------------------------
@@ -395,12 +416,8 @@ def subscription_request_count(*, email: str, client: str | None) -> None:
 
 @transaction.atomic
 def subscription_unsubscribe(*, token: str) -> Subscription | None:
-    """One-click unsubscribe from a signed token; idempotent. None for a bad token."""
-    try:
-        pk = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    except signing.BadSignature:
-        return None
-    subscription = Subscription.objects.filter(pk=pk).first()
+    """Unsubscribe by the signed token of an email's link; idempotent. None for a bad token."""
+    subscription = subscription_by_unsubscribe_token(token=token)
     if subscription and subscription.unsubscribed_at is None:
         subscription.unsubscribed_at = timezone.now()
         subscription.save(update_fields=["unsubscribed_at", "updated_at"])
@@ -463,25 +480,30 @@ def _send_confirmation(subscription_id: int) -> None:
         "confirm_url": confirmation_url(subscription),
         "name": subscription.name,
     }
-    message = EmailMultiAlternatives(
+    _subscription_message(
+        subscription=subscription,
         subject=f"Confirm your subscription to the {subscription.product.name} roadmap",
-        body=render_to_string("emails/digest_confirm.txt", context),
-        to=[subscription.email],
-    )
-    message.attach_alternative(render_to_string("emails/digest_confirm.html", context), "text/html")
-    message.send()
+        text=render_to_string("emails/digest_confirm.txt", context),
+        html=render_to_string("emails/digest_confirm.html", context),
+    ).send()
 
 
 @transaction.atomic
 def subscription_confirm(*, token: str) -> Subscription | None:
-    """Confirm a subscription (idempotent). Digests start with changes after this moment."""
-    subscription = Subscription.objects.filter(confirmation_token=token).first()
+    """Confirm a subscription (idempotent); None for an unknown token. Digests start with changes
+    after this moment. Confirming an unsubscribed one (its owner pressed "Confirm" after the
+    confirmation email's unsubscribe, or an old link) subscribes it again from now on."""
+    subscription = subscription_by_confirmation_token(token=token)
     if subscription is None:
         return None
-    if subscription.confirmed_at is None:
-        subscription.confirmed_at = timezone.now()
-        subscription.sent_through = subscription.confirmed_at
-        subscription.save(update_fields=["confirmed_at", "sent_through", "updated_at"])
+    if subscription.confirmed_at is None or subscription.unsubscribed_at is not None:
+        now = timezone.now()
+        subscription.confirmed_at = subscription.confirmed_at or now
+        subscription.unsubscribed_at = None
+        subscription.sent_through = now
+        subscription.save(
+            update_fields=["confirmed_at", "unsubscribed_at", "sent_through", "updated_at"]
+        )
     return subscription
 
 

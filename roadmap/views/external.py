@@ -2,7 +2,9 @@
 sign-up form. No login.
 
 Every answer renders from ``roadmap.external`` (plain dicts of permitted fields), sends
-``X-Robots-Tag: noindex``, is never cached, and may be framed only by the origins the PM allowed.
+``X-Robots-Tag: noindex``, never sends its address (the capability) to another origin, and may be
+framed only by the origins the PM allowed. Pages are never cached; the JSON and the feed of a link
+without a password answer conditional requests (ETag, and Last-Modified for the feed) and HEAD.
 A revoked, expired or unknown token gets one and the same 404 page.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 
 from django import forms
 from django.conf import settings
@@ -17,11 +20,17 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import (
+    add_never_cache_headers,
+    get_conditional_response,
+    patch_cache_control,
+    set_response_etag,
+)
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.http import http_date
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.throttle import client_address
 from roadmap import external
@@ -42,9 +51,17 @@ def _usable_link(token: str) -> ShareLink | None:
     return ShareLink.objects.usable().select_related("product").filter(token=token).first()
 
 
-def _protect(response: HttpResponse, link: ShareLink | None = None) -> HttpResponse:
-    """Headers every external answer carries: not indexed, not cached, framed only where the
-    link allows it (views are exempt from the X-Frame-Options middleware, so it is set here)."""
+def _protect(
+    response: HttpResponse, link: ShareLink | None = None, *, revalidate: bool = False
+) -> HttpResponse:
+    """Headers every external answer carries: not indexed, framed only where the link allows it
+    (views are exempt from the X-Frame-Options middleware, so it is set here), never cached —
+    or, with ``revalidate``, kept by the reader but checked on every use.
+
+    The address is the capability, so it must not reach another origin (links, images, embeds):
+    ``same-origin`` sends it only to this site. ``no-referrer`` did that too, but made Chromium
+    send ``Origin: null`` with the page's own forms, which the CSRF check refuses.
+    """
     origins = link.embed_origins if link is not None else []
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Content-Security-Policy"] = CSP.format(
@@ -52,8 +69,11 @@ def _protect(response: HttpResponse, link: ShareLink | None = None) -> HttpRespo
     )
     if not origins:
         response["X-Frame-Options"] = "DENY"
-    response["Referrer-Policy"] = "no-referrer"
-    add_never_cache_headers(response)
+    response["Referrer-Policy"] = "same-origin"
+    if revalidate:
+        patch_cache_control(response, private=True, no_cache=True)
+    else:
+        add_never_cache_headers(response)
     return response
 
 
@@ -222,8 +242,30 @@ def _machine_access(request: HttpRequest, link: ShareLink) -> HttpResponse | Non
     return _protect(response, link)
 
 
+def _machine_answer(
+    request: HttpRequest,
+    response: HttpResponse,
+    link: ShareLink,
+    *,
+    last_modified: datetime.datetime | None = None,
+) -> HttpResponse:
+    """The JSON or the feed as sent. A link without a password gets validators (an ETag of the
+    body, and ``last_modified``) and a 304 when the reader's copy is current, for GET and HEAD
+    alike. A password-protected link's answers are never stored, so never revalidated."""
+    if link.has_password:
+        return _protect(response, link)
+    set_response_etag(response)
+    modified = int(last_modified.timestamp()) if last_modified is not None else None
+    if modified is not None:
+        response["Last-Modified"] = http_date(modified)
+    response = get_conditional_response(
+        request, etag=response["ETag"], last_modified=modified, response=response
+    )
+    return _protect(response, link, revalidate=True)
+
+
 @xframe_options_exempt
-@require_GET
+@require_safe
 def roadmap_json(request: HttpRequest, token: str) -> HttpResponse:
     """The same content as the page, as JSON."""
     link = _usable_link(token)
@@ -233,13 +275,29 @@ def roadmap_json(request: HttpRequest, token: str) -> HttpResponse:
     if denied is not None:
         return denied
     data = external.external_roadmap(product=link.product, audience=link.audience)
-    return _protect(JsonResponse(data, json_dumps_params={"ensure_ascii": False}), link)
+    return _machine_answer(
+        request, JsonResponse(data, json_dumps_params={"ensure_ascii": False}), link
+    )
+
+
+class ExternalFeed(Atom1Feed):
+    """Atom (RFC 4287) as outsiders read it: summaries are plain text (``type="text"``: a PM's
+    ``<`` or ``&`` is a character, not markup), and ``updated`` of a feed without entries is
+    ``quiet_since``, not the time of the request, so it changes only with the content."""
+
+    def latest_post_date(self) -> datetime.datetime:
+        return super().latest_post_date() if self.items else self.feed["quiet_since"]
+
+    def add_item_elements(self, handler, item) -> None:
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("summary", item["summary"], {"type": "text"})
 
 
 @xframe_options_exempt
-@require_GET
+@require_safe
 def roadmap_feed(request: HttpRequest, token: str) -> HttpResponse:
-    """An Atom feed of the changes the link's audience may read (added, moved, shipped…)."""
+    """An Atom feed of the changes the link's audience may read (added, moved, shipped…); each
+    entry links to its item on the page. The product is the author (people stay internal)."""
     link = _usable_link(token)
     if link is None:
         return not_found(request)
@@ -251,14 +309,17 @@ def roadmap_feed(request: HttpRequest, token: str) -> HttpResponse:
     entries = external.external_changes(
         product=link.product, audience=link.audience, limit=FEED_ENTRIES
     )
-    feed = Atom1Feed(
-        title=f"{link.product.name} roadmap",
+    product = link.product
+    feed = ExternalFeed(
+        title=f"{product.name} roadmap",
         link=page_url,
-        description=link.product.vision,
-        subtitle=link.product.vision,
+        description=product.vision,
+        subtitle=product.vision or None,
+        author_name=product.name,
         feed_url=settings.SITE_URL + urls["feed"],
         feed_guid=page_url,
         language="en",
+        quiet_since=link.created_at,
     )
     for entry in entries:
         description = entry["summary"]
@@ -270,13 +331,17 @@ def roadmap_feed(request: HttpRequest, token: str) -> HttpResponse:
             description = f"{description}\n\n{entry['description']}"
         feed.add_item(
             title=f"{entry['summary'].split(';')[0]}: {entry['title']}",
-            link=page_url,
-            description=description,
+            link=f"{page_url}#{entry['anchor']}" if entry["anchor"] else page_url,
+            description=None,
+            summary=description,
+            author_name=product.name,
             unique_id=f"{page_url}#change-{entry['id']}",
             updateddate=entry["occurred_at"],
             pubdate=entry["occurred_at"],
             categories=[entry["kind"]],
         )
-    response = HttpResponse(content_type="application/atom+xml; charset=utf-8")
+    response = HttpResponse(content_type=feed.content_type)
     feed.write(response, "utf-8")
-    return _protect(response, link)
+    # The title and subtitle come from the product: renaming it changes the feed too.
+    last_modified = max(feed.latest_post_date(), product.updated_at)
+    return _machine_answer(request, response, link, last_modified=last_modified)

@@ -90,9 +90,9 @@ def test_unsubscribe_is_signed_and_idempotent(product, client):
     sub = _subscription(product)
     url = unsubscribe_url(sub).removeprefix("http://127.0.0.1:8000")
 
-    first = client.get(url)
+    first = client.post(url)
     again = client.post(url)
-    forged = client.get(url[:-3] + "xyz/")
+    forged = client.post(url[:-3] + "xyz/")
 
     assert first.status_code == 200 and again.status_code == 200
     assert b"unsubscribed" in first.content

@@ -3,9 +3,9 @@ outsiders signing up from the external page; the PM's subscriber list and next-d
 
 import datetime
 import re
-from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +18,7 @@ from roadmap.services.digests import (
     digests_enqueue_due,
     subscription_add,
     subscription_request,
+    unsubscribe_url,
 )
 from roadmap.services.features import feature_update, insight_link_features
 from roadmap.services.records import roadmap_item_move
@@ -142,6 +143,7 @@ def test_a_sent_delivery_is_not_sent_again(
 def test_a_digest_sent_again_keeps_its_message_id(
     product, roadmap, link, mailoutbox, django_capture_on_commit_callbacks, settings
 ):
+    settings.DEFAULT_FROM_EMAIL = "Atlas roadmap <roadmap@mail.example.com>"
     _follow(product, link)
     _ship_and_move(roadmap)
     [delivery_id] = _enqueue(django_capture_on_commit_callbacks)
@@ -152,9 +154,14 @@ def test_a_digest_sent_again_keeps_its_message_id(
     assert digest_send(delivery_id=delivery_id) == DigestStatus.SENT
 
     first, again = (message.message()["Message-ID"] for message in mailoutbox)
-    host = urlsplit(settings.SITE_URL).hostname
-    assert first == again == f"<digest-{delivery_id}@{host}>"
+    assert first == again
+    assert re.fullmatch(r"<[0-9a-f]{32}@mail\.example\.com>", first)
     assert mailoutbox[0].body == mailoutbox[1].body
+    # Another install (another SECRET_KEY) sending its delivery of the same number: another id.
+    settings.SECRET_KEY = "another install's secret key, long enough for its checks"
+    DigestDelivery.objects.filter(pk=delivery_id).update(status=DigestStatus.PENDING)
+    digest_send(delivery_id=delivery_id)
+    assert mailoutbox[2].message()["Message-ID"] != first
 
 
 def test_no_email_when_only_internal_items_changed(
@@ -314,7 +321,7 @@ def test_outsider_subscribes_confirms_and_only_then_gets_digests(
     assert len(mailoutbox) == 1
 
     url = re.search(r"https?://\S+/digests/confirm/\S+/", confirmation.body).group(0)
-    assert client.get(url[url.index("/digests/") :]).status_code == 200
+    assert client.post(url[url.index("/digests/") :]).status_code == 200
     subscription.refresh_from_db()
     assert subscription.confirmed_at is not None
 
@@ -582,3 +589,149 @@ def test_admins_can_add_subscribers(client, workspace, product, link, role):
 
     assert response.status_code == 302
     assert Subscription.objects.filter(share_link=link, email="a@example.org").exists()
+
+
+# --- The links in the emails: a page with one button; the button acts ----------------------------
+
+
+def _confirm_url(subscription):
+    return reverse("digests:confirm", kwargs={"token": subscription.confirmation_token})
+
+
+def _unsubscribe_path(subscription):
+    return unsubscribe_url(subscription).removeprefix(settings.SITE_URL)
+
+
+@pytest.fixture
+def pending(link):
+    return subscription_request(share_link=link, email="reader@example.org", frequency="daily")
+
+
+def test_opening_the_confirmation_link_confirms_nothing_until_the_button(client, pending):
+    # A mail scanner opens every link of a message: GET and HEAD change nothing.
+    page = client.get(_confirm_url(pending))
+    head = client.head(_confirm_url(pending))
+
+    assert (page.status_code, head.status_code) == (200, 200)
+    html = page.content.decode()
+    assert "Confirm your subscription" in html and "reader@example.org" in html
+    assert 'method="post"' in html and 'name="csrfmiddlewaretoken"' in html
+    assert page["Referrer-Policy"] == "same-origin"
+    assert "no-store" in page["Cache-Control"]
+    pending.refresh_from_db()
+    assert pending.confirmed_at is None
+
+    confirmed = client.post(_confirm_url(pending))
+
+    assert confirmed.status_code == 200
+    assert "You're subscribed" in confirmed.content.decode()
+    pending.refresh_from_db()
+    assert pending.confirmed_at is not None
+    assert pending.sent_through == pending.confirmed_at
+    # Opened again later: it says so, without a button.
+    again = client.get(_confirm_url(pending)).content.decode()
+    assert "You're subscribed" in again and 'method="post"' not in again
+
+
+def test_confirming_needs_the_csrf_token_and_a_real_token(pending):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+
+    assert strict.post(_confirm_url(pending)).status_code == 403
+    assert strict.get("/digests/confirm/not-a-token/").status_code == 404
+    assert Client().post("/digests/confirm/not-a-token/").status_code == 404
+    pending.refresh_from_db()
+    assert pending.confirmed_at is None
+
+
+def test_confirming_after_unsubscribing_subscribes_again_from_then_on(client, pending):
+    client.post(_confirm_url(pending))
+    client.post(_unsubscribe_path(pending))
+    pending.refresh_from_db()
+    first_confirmed, unsubscribed_at = pending.confirmed_at, pending.unsubscribed_at
+    assert unsubscribed_at is not None
+    assert "Confirm subscription" in client.get(_confirm_url(pending)).content.decode()
+
+    client.post(_confirm_url(pending))
+
+    pending.refresh_from_db()
+    assert pending.unsubscribed_at is None
+    assert pending.confirmed_at == first_confirmed
+    assert pending.sent_through > unsubscribed_at  # nothing from while they were away
+
+
+def test_opening_the_unsubscribe_link_unsubscribes_nothing_until_the_button(client, product, link):
+    subscription = _follow(product, link)
+
+    page = client.get(_unsubscribe_path(subscription))
+    head = client.head(_unsubscribe_path(subscription))
+
+    assert (page.status_code, head.status_code) == (200, 200)
+    html = page.content.decode()
+    assert "Unsubscribe?" in html and "cto@customer.example" in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    subscription.refresh_from_db()
+    assert subscription.unsubscribed_at is None
+
+    done = client.post(_unsubscribe_path(subscription))
+
+    assert done.status_code == 200
+    assert "You're unsubscribed" in done.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.unsubscribed_at is not None
+
+
+@pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
+def test_one_click_unsubscribe_of_rfc_8058_needs_no_page_nor_csrf_token(product, link, encoding):
+    from django.test import Client
+
+    subscription = _follow(product, link)
+    mail_client = Client(enforce_csrf_checks=True)  # no cookie, no token: a mail client's POST
+    if encoding == "urlencoded":
+        response = mail_client.post(
+            _unsubscribe_path(subscription),
+            "List-Unsubscribe=One-Click",
+            content_type="application/x-www-form-urlencoded",
+        )
+    else:
+        response = mail_client.post(
+            _unsubscribe_path(subscription), {"List-Unsubscribe": "One-Click"}
+        )
+
+    assert response.status_code == 200
+    subscription.refresh_from_db()
+    assert subscription.unsubscribed_at is not None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"List-Unsubscribe": "one-click"},
+        {"List-Unsubscribe": "One-Click", "also": "this"},
+        {"List-Unsubscribe": ["One-Click", "One-Click"]},
+    ],
+)
+def test_any_other_unsubscribe_post_needs_the_csrf_token(product, link, body):
+    from django.test import Client
+
+    subscription = _follow(product, link)
+
+    response = Client(enforce_csrf_checks=True).post(_unsubscribe_path(subscription), body)
+
+    assert response.status_code == 403
+    subscription.refresh_from_db()
+    assert subscription.unsubscribed_at is None
+
+
+def test_a_forged_unsubscribe_link_is_404_for_every_method(client, product, link):
+    subscription = _follow(product, link)
+    forged = _unsubscribe_path(subscription)[:-4] + "xyz/"
+
+    assert client.get(forged).status_code == 404
+    assert client.post(forged).status_code == 404
+    assert client.post(forged, {"List-Unsubscribe": "One-Click"}).status_code == 404
+    assert client.put(forged).status_code == 405
+    subscription.refresh_from_db()
+    assert subscription.unsubscribed_at is None

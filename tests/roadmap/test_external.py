@@ -6,12 +6,15 @@ import json
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
+import feedparser
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.feedgenerator import rfc3339_date
+from django.utils.http import http_date
 
 from roadmap import external
-from roadmap.models import ChangeEvent, ChangeKind, ShareLink
+from roadmap.models import ChangeEvent, ChangeKind, Product, RoadmapItem, ShareLink
 from roadmap.services import records
 from roadmap.services.features import feature_update
 from tests import factories as f
@@ -40,7 +43,7 @@ def _titles(group):
 
 def test_customers_see_external_items_in_horizon_columns_with_plain_fields(product):
     lane = f.LaneFactory(product=product, name="Reporting")
-    _item(
+    exports = _item(
         product,
         title="Internal name of exports",
         external_title="Exports to Excel",
@@ -50,8 +53,8 @@ def test_customers_see_external_items_in_horizon_columns_with_plain_fields(produ
         status="in_progress",
         position=0,
     )
-    _item(product, title="Dark mode", horizon="next", status="discovery")
-    _item(product, title="Offline sync", horizon="later", status="idea", feature=False)
+    dark = _item(product, title="Dark mode", horizon="next", status="discovery")
+    offline = _item(product, title="Offline sync", horizon="later", status="idea", feature=False)
     _item(product, title="Secret pricing rework", visibility="internal", horizon="now")
     _item(product, title="Dropped idea", horizon="now", status="archived")
 
@@ -72,6 +75,7 @@ def test_customers_see_external_items_in_horizon_columns_with_plain_fields(produ
                 "label": "Now",
                 "items": [
                     {
+                        "anchor": external.item_anchor(exports.pk),
                         "title": "Exports to Excel",
                         "description": "Download any table.",
                         "lane": "Reporting",
@@ -85,6 +89,7 @@ def test_customers_see_external_items_in_horizon_columns_with_plain_fields(produ
                 "label": "Next",
                 "items": [
                     {
+                        "anchor": external.item_anchor(dark.pk),
                         "title": "Dark mode",
                         "description": "",
                         "lane": "",
@@ -98,6 +103,7 @@ def test_customers_see_external_items_in_horizon_columns_with_plain_fields(produ
                 "label": "Later",
                 "items": [
                     {
+                        "anchor": external.item_anchor(offline.pk),
                         "title": "Offline sync",
                         "description": "",
                         "lane": "",
@@ -578,7 +584,7 @@ def test_page_context_holds_plain_data_only(client, roadmap_link):
     )
 
 
-def test_external_answers_are_not_indexed_cached_or_framed(client, roadmap_link):
+def test_external_answers_are_not_indexed_framed_or_told_to_other_origins(client, roadmap_link):
     for url in (_page(roadmap_link), _json(roadmap_link), _feed(roadmap_link)):
         response = client.get(url)
 
@@ -588,9 +594,25 @@ def test_external_answers_are_not_indexed_cached_or_framed(client, roadmap_link)
         assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
         assert "script-src" not in response["Content-Security-Policy"]
         assert "default-src 'none'" in response["Content-Security-Policy"]
-        assert "no-store" in response["Cache-Control"]
+        # The full address (the capability) goes to this site only; Chromium still sends the
+        # page's own forms with their Origin, which "no-referrer" turned into "null".
+        assert response["Referrer-Policy"] == "same-origin"
     html = client.get(_page(roadmap_link)).content.decode()
     assert '<meta name="robots" content="noindex, nofollow">' in html
+    assert '<meta name="referrer" content="same-origin">' in html
+    assert "no-referrer" not in html
+
+
+def test_the_page_is_never_cached_the_feed_and_json_are_revalidated(client, roadmap_link):
+    page = client.get(_page(roadmap_link))
+    data = client.get(_json(roadmap_link))
+    feed = client.get(_feed(roadmap_link))
+
+    assert page["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+    assert "ETag" not in page
+    for response in (data, feed):
+        assert response["Cache-Control"] == "private, no-cache"
+        assert response["ETag"].startswith('"')
 
 
 def test_embedding_follows_the_links_origins(client, product):
@@ -676,7 +698,12 @@ def test_feed_is_atom_of_public_changes(client, product, site_url):
         "Moved from Next to Now: Exports",
         "Added to the roadmap: Exports",
     ]
-    assert entries[0].find(f"{ATOM}link").get("href") == site_url + _page(link)
+    # Each entry links to its item on the page.
+    anchor = external.item_anchor(item.pk)
+    assert [e.find(f"{ATOM}link").get("href") for e in entries] == [
+        f"{site_url}{_page(link)}#{anchor}"
+    ] * 3
+    assert f'id="{anchor}"' in client.get(_page(link)).content.decode()
     assert len({e.find(f"{ATOM}id").text for e in entries}) == 3
     body = response.content.decode()
     assert "Internal exports" not in body and "Hidden" not in body
@@ -685,10 +712,166 @@ def test_feed_is_atom_of_public_changes(client, product, site_url):
 def test_feed_of_a_quiet_roadmap_is_valid_and_empty(client, product):
     link = f.ShareLinkFactory(product=product)
 
+    first = client.get(_feed(link))
+    again = client.get(_feed(link))
+
+    root = ET.fromstring(first.content)
+    assert root.findall(f"{ATOM}entry") == []
+    # Not the time of the request: the feed has been this way since the link was made.
+    assert root.find(f"{ATOM}updated").text == rfc3339_date(link.created_at)
+    assert first.content == again.content
+    assert first["ETag"] == again["ETag"]
+    assert feedparser.parse(first.content).bozo == 0
+
+
+def _required_atom_elements(root) -> list[str]:
+    """What RFC 4287 requires of a feed document that is missing or repeated in ``root``."""
+    problems = []
+
+    def once(parent, name, where):
+        count = len(parent.findall(f"{ATOM}{name}"))
+        if count != 1:
+            problems.append(f"{where} has {count} {name}")
+
+    for name in ("id", "title", "updated"):  # §4.1.1
+        once(root, name, "feed")
+    feed_author = root.find(f"{ATOM}author/{ATOM}name") is not None
+    if not [x for x in root.findall(f"{ATOM}link") if x.get("rel") == "self"]:
+        problems.append("feed has no self link")  # §4.1.1 SHOULD
+    for entry in root.findall(f"{ATOM}entry"):
+        where = f"entry {entry.findtext(f'{ATOM}id')}"
+        for name in ("id", "title", "updated"):  # §4.1.2
+            once(entry, name, where)
+        if not feed_author and entry.find(f"{ATOM}author/{ATOM}name") is None:
+            problems.append(f"{where} has no author, nor has the feed")
+        alternates = [
+            x for x in entry.findall(f"{ATOM}link") if x.get("rel", "alternate") == "alternate"
+        ]
+        if entry.find(f"{ATOM}content") is None and len(alternates) != 1:
+            problems.append(f"{where} has no content and {len(alternates)} alternate links")
+        for text in entry.findall(f"{ATOM}summary") + entry.findall(f"{ATOM}title"):
+            if text.get("type", "text") != "text":
+                problems.append(f"{where} has a {text.tag} of type {text.get('type')}")
+    ids = [e.findtext(f"{ATOM}id") for e in root.findall(f"{ATOM}entry")]
+    if len(set(ids)) != len(ids):
+        problems.append("entries share ids")
+    return problems
+
+
+def test_feed_is_conforming_atom_with_plain_text_an_author_and_a_link_per_item(
+    client, product, site_url
+):
+    product.name = "Atlas & Co"
+    product.save()
+    plain = _save(
+        product,
+        feature=f.FeatureFactory(product=product, title="Internal import"),
+        visibility="external",
+        external_title="Import <CSV> & Excel",
+        external_description="Rows with <b>bold</b> & more stay as typed.",
+        horizon="next",
+    )
+    other = _save(
+        product,
+        feature=f.FeatureFactory(product=product, title="Internal dark"),
+        visibility="external",
+        external_title="Dark mode",
+        horizon="later",
+    )
+    link = f.ShareLinkFactory(product=product)
+
+    response = client.get(_feed(link))
+    parsed = feedparser.parse(response.content)
+
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    assert parsed.version == "atom10"
+    assert _required_atom_elements(ET.fromstring(response.content)) == []
+    assert parsed.feed.title == "Atlas & Co roadmap"
+    assert parsed.feed.author == "Atlas & Co"
+    page = f"{site_url}{_page(link)}"
+    by_title = {e.title: e for e in parsed.entries}
+    imported = by_title["Added to the roadmap: Import <CSV> & Excel"]
+    assert imported.summary_detail.type == "text/plain"
+    assert imported.summary == (
+        "Added to the roadmap · Next\n\nRows with <b>bold</b> & more stay as typed."
+    )
+    assert imported.author == "Atlas & Co"
+    assert imported.link == f"{page}#{external.item_anchor(plain.pk)}"
+    assert by_title["Added to the roadmap: Dark mode"].link == (
+        f"{page}#{external.item_anchor(other.pk)}"
+    )
+    html = client.get(_page(link)).content.decode()
+    for entry in parsed.entries:
+        assert f'id="{entry.link.partition("#")[2]}"' in html
+
+
+def test_feed_updated_is_its_latest_entry(client, product):
+    item = _item(product, title="Exports")
+    records.roadmap_item_move(item=item, horizon="later", position=0)
+    latest = ChangeEvent.objects.filter(product=product).latest("occurred_at").occurred_at
+    link = f.ShareLinkFactory(product=product)
+
     root = ET.fromstring(client.get(_feed(link)).content)
 
-    assert root.findall(f"{ATOM}entry") == []
-    assert root.find(f"{ATOM}updated").text
+    assert root.find(f"{ATOM}updated").text == rfc3339_date(latest)
+
+
+@pytest.mark.parametrize("kind", ["json", "feed"])
+def test_feed_and_json_answer_head_like_get_without_a_body(client, roadmap_link, kind):
+    url = {"json": _json, "feed": _feed}[kind](roadmap_link)
+
+    get = client.get(url)
+    head = client.head(url)
+
+    assert (get.status_code, head.status_code) == (200, 200)
+    assert head.content == b""
+    for header in ("Content-Type", "ETag", "Cache-Control", "Content-Security-Policy"):
+        assert head[header] == get[header]
+    assert head.get("Last-Modified") == get.get("Last-Modified")
+    assert client.post(url).status_code == 405
+
+
+@pytest.mark.parametrize("kind", ["json", "feed"])
+def test_feed_and_json_answer_304_while_unchanged(client, roadmap_link, kind):
+    url = {"json": _json, "feed": _feed}[kind](roadmap_link)
+    first = client.get(url)
+
+    same = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    head = client.head(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    records.roadmap_item_move(
+        item=RoadmapItem.objects.get(product=roadmap_link.product, external_title="Exports"),
+        horizon="later",
+        position=0,
+    )
+    changed = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert (same.status_code, head.status_code) == (304, 304)
+    assert same.content == b""
+    assert same["ETag"] == first["ETag"]
+    assert same["X-Robots-Tag"] == "noindex, nofollow"
+    assert changed.status_code == 200
+    assert changed["ETag"] != first["ETag"]
+
+
+def test_feed_answers_304_since_its_last_modification(client, product):
+    link = f.ShareLinkFactory(product=product)
+    item = _item(product, title="Exports")
+    records.roadmap_item_move(item=item, horizon="later", position=0)
+    latest = ChangeEvent.objects.filter(product=product).latest("occurred_at").occurred_at
+    first = client.get(_feed(link))
+
+    since = client.get(_feed(link), HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    before = client.get(_feed(link), HTTP_IF_MODIFIED_SINCE=http_date(0))
+    # Renamed a little later: the feed's title changes, and so does its Last-Modified.
+    renamed_at = latest + datetime.timedelta(seconds=2)
+    Product.objects.filter(pk=product.pk).update(name="Renamed", updated_at=renamed_at)
+    renamed = client.get(_feed(link), HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+
+    assert first["Last-Modified"] == http_date(latest.timestamp())
+    assert since.status_code == 304
+    assert before.status_code == 200
+    assert renamed.status_code == 200
+    assert renamed["Last-Modified"] == http_date(renamed_at.timestamp())
 
 
 def test_page_json_and_feed_show_nothing_of_another_product_or_workspace(client, product):

@@ -267,6 +267,17 @@ def test_json_and_feed_of_a_password_link_ask_for_it_with_basic_auth(client, loc
     )
 
 
+def test_json_and_feed_of_a_password_link_are_never_stored_nor_revalidated(client, locked):
+    for url in (_json(locked), _feed(locked)):
+        for method in (client.get, client.head):
+            response = method(url, HTTP_AUTHORIZATION=_basic("open sesame"), HTTP_IF_NONE_MATCH="*")
+
+            assert response.status_code == 200
+            assert "no-store" in response["Cache-Control"]
+            assert "ETag" not in response and "Last-Modified" not in response
+        assert client.head(url).status_code == 401
+
+
 def test_basic_auth_guesses_count_towards_the_rate_limit(client, locked):
     for _ in range(5):
         client.get(_json(locked), HTTP_AUTHORIZATION=_basic("guess"))
