@@ -19,10 +19,15 @@ $(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
 	touch $@
 
 ## run: install, migrate, load the demo workspace, serve on http://127.0.0.1:8000
-run: $(VENV)/.installed
+run: $(VENV)/.installed | .env
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Development settings of this checkout, written once (then yours to edit): manage.py reads them
+# too, so a command you run by hand after `make run` runs like the server. Never deployed.
+.env:
+	printf '%s\n' '# Development settings, written by make run; never deploy with them.' 'DEBUG=1' > $@
 
 ## test: the whole suite (PostgreSQL/Redis/browser tests skip with a reason when absent)
 test: $(VENV)/.installed-dev

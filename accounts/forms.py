@@ -41,6 +41,14 @@ class LoginForm(AuthenticationForm):
         return cleaned
 
 
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+
 class WorkspaceSwitchForm(forms.Form):
     workspace_id = forms.IntegerField(min_value=1)
 

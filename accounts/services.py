@@ -5,6 +5,7 @@ The only code that creates users outside the admin, and that changes who belongs
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from functools import partial
 
@@ -14,7 +15,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from . import throttle
 from .models import Invitation, Membership, Role, User, Workspace, hash_token
+
+logger = logging.getLogger(__name__)
 
 
 class InvitationUnusable(Exception):
@@ -189,3 +193,38 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
     if membership.role == Role.ADMIN:
         _check_not_last_admin(membership, "make someone else admin first")
     membership.delete()
+
+
+class PasswordResetLimited(Exception):
+    """Too many password reset requests for one email address, or from one client, this hour."""
+
+
+def password_reset_request(*, email: str, client: str) -> None:
+    """Someone asks for a link to set a new password. Each active account with a password at
+    that address gets one by email, sent by a task after the request, so neither the answer nor
+    how long it takes tells whether there is an account. PasswordResetLimited past the hourly
+    limits (accounts/throttle.py), and nothing is sent."""
+    if not throttle.password_reset_allowed(email=email, address=client):
+        raise PasswordResetLimited
+    users = User.objects.filter(email__iexact=_normalise_email(email), is_active=True)
+    for user in users:
+        if user.has_usable_password():
+            transaction.on_commit(partial(_enqueue_password_reset, user.pk))
+
+
+def _enqueue_password_reset(user_id: int) -> None:
+    from .tasks import send_password_reset
+
+    try:
+        send_password_reset.delay(user_id)
+    except Exception:  # broker down, or (in-process) the mail server: asking again resends
+        logger.exception("Could not send the password reset email of user %s.", user_id)
+
+
+def send_password_reset_email(*, user_id: int) -> None:
+    """Email a user the link to set a new password (works once; see accounts/emails.py)."""
+    from .emails import password_reset_email
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is not None and user.has_usable_password():
+        password_reset_email(user=user).send()

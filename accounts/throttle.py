@@ -1,5 +1,8 @@
 """Login brute-force protection: after repeated failures, refuse further attempts for a while,
-per account and per client address, whatever the password. Counters live in the shared cache."""
+per account and per client address, whatever the password; and the limit on password reset
+requests. Counters live in the shared cache."""
+
+import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
@@ -42,3 +45,30 @@ def login_failed(*, email: str, address: str) -> None:
 
 def login_succeeded(*, email: str) -> None:
     cache.delete(_keys(email, "")[0])
+
+
+# Password reset requests mail whatever address they are given: limited per address and per
+# client, and every request counts, for an account or not, so a refusal tells nothing either.
+RESET_WINDOW_SECONDS = 60 * 60
+RESET_PER_EMAIL = getattr(settings, "PASSWORD_RESETS_PER_EMAIL", 3)
+RESET_PER_ADDRESS = getattr(settings, "PASSWORD_RESETS_PER_ADDRESS", 10)
+
+
+def _count(key: str) -> int:
+    """Requests so far in a window that starts with the first one, this one included."""
+    if cache.add(key, 1, RESET_WINDOW_SECONDS):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, RESET_WINDOW_SECONDS)
+        return 1
+
+
+def password_reset_allowed(*, email: str, address: str) -> bool:
+    """Count one reset request; False once the email address or the client had its share of
+    the hour (both are counted either way)."""
+    hashed = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    per_email = _count(f"password-reset:email:{hashed}")
+    per_address = _count(f"password-reset:ip:{address}")
+    return per_email <= RESET_PER_EMAIL and per_address <= RESET_PER_ADDRESS

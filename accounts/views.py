@@ -1,16 +1,25 @@
-"""Account pages: switching workspace, members and invitations. Login, logout and password
-change are Django's views, configured in accounts/urls.py."""
+"""Account pages: switching workspace, members and invitations, asking for a password reset.
+Login, logout, password change and setting a new password from a reset link are Django's views,
+configured in accounts/urls.py."""
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import selectors, services
-from .forms import AcceptSignupForm, ApiTokenForm, InviteForm, RoleForm, WorkspaceSwitchForm
+from . import selectors, services, throttle
+from .forms import (
+    AcceptSignupForm,
+    ApiTokenForm,
+    InviteForm,
+    PasswordResetRequestForm,
+    RoleForm,
+    WorkspaceSwitchForm,
+)
 from .middleware import SESSION_KEY
 from .models import ApiToken
 from .tokens import api_token_issue, api_token_revoke
@@ -244,3 +253,40 @@ def api_token_revoke_view(request, pk: int):
     api_token_revoke(token=token)
     messages.success(request, f"Token “{token.name}” revoked. It stops working at once.")
     return redirect("accounts:api_tokens")
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(request):
+    """Ask for a link to set a new password. The answer is the same whether or not an account
+    uses the address; past the hourly limits it is 429 for any address."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "GET":
+        return render(request, "accounts/password_reset_form.html", {"form": form})
+    if form.is_valid():
+        try:
+            services.password_reset_request(
+                email=form.cleaned_data["email"], client=throttle.client_address(request)
+            )
+        except services.PasswordResetLimited:
+            form.add_error(
+                None, "Too many requests for a new password. Wait an hour, then try again."
+            )
+            response = render(
+                request, "accounts/password_reset_form.html", {"form": form}, status=429
+            )
+            response["Retry-After"] = str(throttle.RESET_WINDOW_SECONDS)
+            return response
+        return redirect("accounts:password_reset_done")
+    return render(request, "accounts/password_reset_form.html", {"form": form}, status=400)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's: the link's token is checked, moved to the session, and works until the password
+    changes. Setting the password also lifts a login lockout of the account."""
+
+    template_name = "accounts/password_reset_confirm.html"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        throttle.login_succeeded(email=form.user.email)
+        return response

@@ -4,6 +4,8 @@ Defaults are for a new user on a laptop: SQLite in the project folder, Celery ta
 emails printed to the console. Production sets DATABASE_URL, REDIS_URL, SECRET_KEY and DEBUG=0.
 """
 
+import ipaddress
+import os
 import sys
 from pathlib import Path
 
@@ -13,7 +15,12 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A .env file in the project folder fills in what the environment leaves unset. `make run` writes
+# one with DEBUG=1, so the manage.py commands you run by hand share the server's development
+# settings. ENV_FILE names another file; set empty, none is read.
+ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE:
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 TESTING = "pytest" in sys.modules
 
@@ -22,7 +29,10 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not (DEBUG or TESTING):
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off. For development, set DEBUG=1 "
+            "(`make run` writes it to .env)."
+        )
     SECRET_KEY = "waymark-insecure-development-key-never-use-in-production"
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
@@ -227,6 +237,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 6 * 60 * 60.0,
     },
 }
+# Every entry this often instead (seconds), to watch the schedule work in a demo or a test.
+if env("BEAT_EVERY_SECONDS", default=""):
+    for _entry in CELERY_BEAT_SCHEDULE.values():
+        _entry["schedule"] = env.float("BEAT_EVERY_SECONDS")
+# Without a broker nothing else runs the schedule: the web process does (config/beat.py).
+IN_PROCESS_BEAT = env.bool("IN_PROCESS_BEAT", default=CELERY_TASK_ALWAYS_EAGER and not TESTING)
 
 # --- Email ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -243,6 +259,18 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Waymark <waymark@localho
 
 # --- Invitations ---------------------------------------------------------------------------
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
+
+# --- Webhooks ------------------------------------------------------------------------------
+# Networks (CIDRs) a self-hosted install may post webhooks into, e.g. 10.0.0.0/8; by default only
+# public addresses are sent to (roadmap/outbound.py).
+WEBHOOK_ALLOWED_NETWORKS = [
+    n.strip() for n in env.list("WEBHOOK_ALLOWED_NETWORKS", default=[]) if n.strip()
+]
+for _network in WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"WEBHOOK_ALLOWED_NETWORKS: {_error}") from None
 
 # --- REST framework ------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -5,3 +5,8 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 application = get_wsgi_application()
+
+# Without a broker, the process that serves also runs the beat schedule (config/beat.py).
+from config.beat import start_in_process_beat  # noqa: E402 - after Django is set up
+
+start_in_process_beat()

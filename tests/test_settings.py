@@ -16,14 +16,12 @@ INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
 SECRET = "k" * 60
 APP_SERVICES = ("web", "worker", "beat")
 
-pytestmark = pytest.mark.skipif(
-    (ROOT / ".env").exists(), reason="a .env file in the project folder overrides the environment"
-)
-
 
 def _env(**values: str) -> dict[str, str]:
     env = {name: os.environ[name] for name in INHERITED if name in os.environ}
     env["PYTHONPATH"] = str(ROOT)
+    # Not the project folder's .env (`make run` writes one): only what each case sets.
+    env["ENV_FILE"] = ""
     env.update(values)
     return env
 
@@ -63,6 +61,30 @@ def test_check_passes_without_secret_key_in_debug():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout == "System check identified no issues (0 silenced).\n"
+
+
+def test_the_env_file_make_run_writes_gives_manage_py_the_development_settings(tmp_path):
+    subprocess.run(
+        ["make", "-s", "-f", str(ROOT / "Makefile"), ".env"], cwd=tmp_path, check=True, timeout=30
+    )
+    env_file = str(tmp_path / ".env")
+
+    command = _run([sys.executable, "manage.py", "check"], ENV_FILE=env_file)
+    production = _run([sys.executable, "manage.py", "check"], ENV_FILE=env_file, DEBUG="0")
+    without = _run([sys.executable, "manage.py", "check"])
+
+    assert command.returncode == 0, command.stderr
+    assert production.returncode == without.returncode == 1
+    assert "SECRET_KEY must be set when DEBUG is off." in production.stderr
+    assert "For development, set DEBUG=1 (`make run` writes it to .env)." in without.stderr
+
+
+def test_the_web_process_runs_the_beat_schedule_only_without_a_broker():
+    alone = _settings("settings.IN_PROCESS_BEAT", DEBUG="1")
+    with_redis = _settings("settings.IN_PROCESS_BEAT", DEBUG="1", REDIS_URL="redis://127.0.0.1:1/0")
+    opted_out = _settings("settings.IN_PROCESS_BEAT", DEBUG="1", IN_PROCESS_BEAT="0")
+
+    assert (alone, with_redis, opted_out) == (True, False, False)
 
 
 def test_check_passes_in_production_with_a_secret_key():
