@@ -25,6 +25,11 @@ urlpatterns = [
         name="board_item_visibility",
     ),
     path(
+        "products/<slug:slug>/board/items/<int:pk>/text/",
+        planning.board_item_text,
+        name="board_item_text",
+    ),
+    path(
         "products/<slug:slug>/board/items/<int:pk>/remove/",
         planning.board_item_remove,
         name="board_item_remove",

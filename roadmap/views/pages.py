@@ -21,6 +21,7 @@ from roadmap.services.products import feature_set_driver_scores
 from roadmap.services.records import feature_delete
 from roadmap.views.access import product_for
 from roadmap.views.page_forms import FeatureForm, add_service_errors
+from roadmap.views.planning import ItemTextForm
 
 
 @login_required
@@ -46,11 +47,14 @@ def feature(request, pk: int):
     its place on the roadmap and who changed what."""
     feature = _feature_with_access(request, pk)
     insights = list(feature.insights.all())
+    placement = selectors.feature_placement(feature=feature)
     context = {
         "feature": feature,
         "product": feature.product,
         "explanation": selectors.feature_score_explanation(feature=feature),
-        "placement": selectors.feature_placement(feature=feature),
+        "placement": placement,
+        # What customers read of it, edited in place (roadmap.views.planning.board_item_text).
+        "text_form": ItemTextForm(item=placement) if placement else None,
         "insights": insights,
         "customers": selectors.customers_of(insights),
         "history": selectors.feature_history(feature=feature),

@@ -25,12 +25,14 @@ from roadmap.models import Feature, Horizon, Lane, Product, RoadmapItem, Visibil
 from roadmap.selectors import planning as selectors
 from roadmap.services import records
 from roadmap.views.access import product_for
-from roadmap.views.page_forms import LongSelect, ServiceErrors, submit
+from roadmap.views.page_forms import LongSelect, ServiceErrors, TextAreaField, submit
 
 BOARD_PAGE = "roadmap/board.html"
 BOARD_FRAGMENT = "roadmap/planning/_board.html"
 MOVE_FORM = "roadmap/planning/_move_form.html"
 MOVE_PAGE = "roadmap/planning/move.html"
+TEXT_FORM = "roadmap/planning/_text_form.html"
+TEXT_PAGE = "roadmap/planning/text.html"
 CARD_FRAGMENT = "roadmap/planning/_card.html"
 TIMELINE_PAGE = "roadmap/timeline.html"
 TIMELINE_FRAGMENT = "roadmap/planning/_timeline.html"
@@ -122,6 +124,45 @@ class ThemeAddForm(ProductForm):
 
 class VisibilityForm(ServiceErrors, forms.Form):
     visibility = forms.ChoiceField(choices=Visibility.choices)
+
+
+class ItemTextForm(ServiceErrors, forms.Form):
+    """What outsiders read of an item: its customer-facing title and description.
+
+    The bounds are the model's (``full_clean`` in the service); ``maxlength`` only echoes them.
+    """
+
+    external_title = forms.CharField(
+        required=False,
+        label="Customer-facing title",
+        help_text="What share links, feeds and digests show. Empty: the internal title.",
+        widget=forms.TextInput(
+            attrs={"maxlength": RoadmapItem._meta.get_field("external_title").max_length}
+        ),
+    )
+    external_description = TextAreaField(
+        required=False,
+        label="Customer-facing description",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, item: RoadmapItem, **kwargs):
+        # A board shows many of these forms: each item's fields need ids of their own.
+        kwargs.setdefault(
+            "initial",
+            {
+                "external_title": item.external_title,
+                "external_description": item.external_description,
+            },
+        )
+        super().__init__(*args, auto_id=f"text-{item.pk}-%s", **kwargs)
+
+    def focus_first_error(self) -> None:
+        """Give the first field in error ``autofocus``: htmx focuses it once swapped in."""
+        for name, field in self.fields.items():
+            if name in self.errors:
+                field.widget.attrs["autofocus"] = True
+                return
 
 
 class ItemDatesForm(ServiceErrors, forms.Form):
@@ -257,6 +298,72 @@ def board_item_visibility(request: HttpRequest, slug: str, pk: int) -> HttpRespo
         return _notice(render(request, CARD_FRAGMENT, context), text)
     messages.success(request, text)
     return redirect(reverse("roadmap:board", kwargs={"slug": product.slug}) + f"#item-{item.pk}")
+
+
+# Where a customer-facing text form was opened: a board card, or a feature's page.
+TEXT_ORIGINS = ("board", "feature")
+
+
+def _text_context(product: Product, item: RoadmapItem, form: ItemTextForm, origin: str) -> dict:
+    return {
+        "product": product,
+        "item": item,
+        "text_form": form,
+        "text_origin": origin,
+        "text_open": item.pk,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def board_item_text(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """What outsiders read of an item (its customer-facing title and description): read it
+    (members; viewers read only) or change it (editors, through ``roadmap_item_save``).
+
+    GET is the form: for a card's "Customer-facing text" menu (htmx), or a page of its own
+    without JavaScript. A POST says where it came from (``origin``: the board or the feature
+    page): htmx gets that card or that form back, with the errors next to their fields; without
+    JavaScript, a redirect back there, or this page with the errors (400).
+    """
+    product = product_for(request, slug, edit=request.method == "POST")
+    item = _item(product, pk)
+    origin = request.POST.get("origin") or request.GET.get("origin")
+    origin = origin if origin in TEXT_ORIGINS and item.feature_id else "board"
+    if request.method == "GET":
+        context = _text_context(product, item, ItemTextForm(item=item), origin)
+        if request.htmx:
+            return render(request, TEXT_FORM, context)
+        return render(request, TEXT_PAGE, {**context, "standalone": True})
+    form = ItemTextForm(request.POST, item=item)
+    saved = submit(
+        form,
+        lambda: records.roadmap_item_save(
+            product=product, item=item, data=dict(form.cleaned_data), actor=request.user
+        ),
+    )
+    if saved is None:
+        item = _item(product, pk)  # as stored: the refused values are only on the form
+        form.focus_first_error()
+        context = _text_context(product, item, form, origin)
+        if not request.htmx:
+            return render(request, TEXT_PAGE, {**context, "standalone": True}, status=400)
+        return render(request, CARD_FRAGMENT if origin == "board" else TEXT_FORM, context)
+    item = _item(product, pk)
+    text = f"Saved what customers read of “{item.display_title}”: “{item.public_title}”."
+    if not request.htmx:
+        messages.success(request, text)
+        if origin == "feature":
+            return redirect(
+                reverse("roadmap:feature", kwargs={"pk": item.feature_id}) + "#item-text"
+            )
+        return redirect(
+            reverse("roadmap:board", kwargs={"slug": product.slug}) + f"#item-{item.pk}"
+        )
+    context = {**_text_context(product, item, ItemTextForm(item=item), origin), "text_saved": text}
+    return _notice(
+        render(request, CARD_FRAGMENT if origin == "board" else TEXT_FORM, context), text
+    )
 
 
 @login_required

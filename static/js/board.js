@@ -80,6 +80,28 @@ function saveMove(card, cell, index, { refocus = false } = {}) {
     });
 }
 
+// --- The "Move to…" form keeps the focus on its card --------------------------------------------
+// Its answer replaces the whole board, the focused button with it: focus would fall to <body>.
+// Once the new board has settled, the moved card's "Move to…" gets it back, or, if the move was
+// refused, the first field in error of the form that came back open.
+
+let movedItem = null;
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const form = event.detail.elt.closest?.(".plan-move");
+  movedItem = form?.closest(".plan-card")?.dataset.item ?? null;
+});
+
+document.addEventListener("htmx:afterSettle", (event) => {
+  if (movedItem === null || event.detail.elt.id !== "board") return;
+  const card = document.getElementById(`item-${movedItem}`);
+  movedItem = null;
+  const target =
+    card?.querySelector(".plan-move [aria-invalid='true']") ??
+    card?.querySelector(".plan-card__move > summary");
+  target?.focus();
+});
+
 // --- Drag and drop (HTML5 drag events) ---------------------------------------------------------
 
 let dragged = null;

@@ -20,6 +20,23 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// A disclosure that loads what it shows when first opened: <details data-load> holds only a link
+// to the page of its content (what works without JavaScript); opened, the content the link's URL
+// answers to htmx replaces the link in place. A board of a thousand cards carries links only.
+// (toggle does not bubble: listened to while it goes down.)
+document.addEventListener(
+  "toggle",
+  (event) => {
+    const details = event.target;
+    if (!details.open || !details.matches?.("details[data-load]") || !window.htmx) return;
+    const link = details.querySelector(":scope > a[href]");
+    if (!link) return;
+    details.removeAttribute("data-load");
+    window.htmx.ajax("GET", link.href, { source: details, target: link, swap: "outerHTML" });
+  },
+  true,
+);
+
 // Destructive forms ask first: <form data-confirm="Remove Ada?">.
 document.addEventListener("submit", (event) => {
   const message = event.target.dataset?.confirm;
