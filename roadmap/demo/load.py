@@ -118,12 +118,23 @@ def _members_ensure(*, workspace: Workspace, result: DemoLoad) -> dict[str, User
     return users
 
 
-def _create_all(model: type[models.Model], objects: Sequence[models.Model]) -> list:
+def _create_all(
+    model: type[models.Model], objects: Sequence[models.Model], *, by: User | None = None
+) -> list:
     """Validate each row like a service would (the database checks the constraints), then insert
-    them in bulk."""
+    them in bulk. A model with a history gets its "created" records too, by ``by``: bulk_create
+    writes none, and without them a row's first edit has nothing to be compared with and is
+    missing from the history."""
     for obj in objects:
         obj.full_clean(validate_constraints=False)
-    return model.objects.bulk_create(objects)
+    created = model.objects.bulk_create(objects)
+    if _has_history(model):
+        model.history.bulk_history_create(created, default_user=by)
+    return created
+
+
+def _has_history(model: type[models.Model]) -> bool:
+    return getattr(model._meta, "simple_history_manager_attribute", None) == "history"
 
 
 def _link(through: type[models.Model], pairs: Iterable[dict]) -> None:
@@ -158,8 +169,11 @@ def _product_create(
     tag_by_name = {
         t.name: t for t in _create_all(Tag, [Tag(product=product, name=n) for n in tag_names])
     }
+    demo_user = users[content.USERS[0]["key"]]
     features = _create_all(
-        Feature, [_feature(product=product, spec=f, users=users) for f in spec["features"]]
+        Feature,
+        [_feature(product=product, spec=f, users=users) for f in spec["features"]],
+        by=demo_user,
     )
     feature_by_key = {
         f["key"]: feature for f, feature in zip(spec["features"], features, strict=True)
@@ -193,7 +207,6 @@ def _product_create(
         ],
     )
 
-    demo_user = users[content.USERS[0]["key"]]
     insights = _create_all(
         Insight,
         [
@@ -292,7 +305,7 @@ def _product_create(
                 external_description=row.get("external_description", ""),
             )
         )
-    result.count("roadmap items", len(_create_all(RoadmapItem, items)))
+    result.count("roadmap items", len(_create_all(RoadmapItem, items, by=demo_user)))
     for label, n in demo_strategy.strategy_create(
         product=product, users=users, today=today, keys=feature_by_key
     ).items():

@@ -51,6 +51,12 @@ def csv_text_unguard(text: str) -> str:
     return text[1:] if text.startswith("'") and _formula_like(text[1:]) else text
 
 
+def derived_input_columns(product: Product) -> frozenset[str]:
+    """The scoring inputs this product does not take as typed: reach, when it comes from evidence
+    or personas. The export writes the value the score used; the import leaves them alone."""
+    return frozenset() if product.reach_source == scoring.MANUAL else frozenset({"reach"})
+
+
 def driver_column(driver: ScoringDriver) -> str:
     return f"{DRIVER_PREFIX}{driver.name}"
 
@@ -77,6 +83,11 @@ def _number(value: int | float | Decimal | None) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)
+
+
+def _whole(value: float | None) -> int | float | None:
+    # A count of customers or a segment size, as the breakdown's JSON has it (5.0): written 5.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _text(value: str | None) -> str:
@@ -118,11 +129,13 @@ def features_csv(*, product: Product, status: str | None = None, q: str = "") ->
             *CHOICE_COLUMNS,
             *NUMBER_COLUMNS,
             "score",
+            "score_breakdown",
             "rank",
             "updated_at",
             **{column: F(path) for column, path in _PLACEMENT.items()},
         )
     )
+    derived = derived_input_columns(product)
     chosen = features.values("pk")
     tags = _names_by_feature(
         Feature.tags.through.objects.filter(feature__in=chosen)
@@ -145,7 +158,7 @@ def features_csv(*, product: Product, status: str | None = None, q: str = "") ->
     return FeaturesCsv(
         filename=f"{product.slug}-features-{timezone.localdate():%Y-%m-%d}.csv",
         header=[csv_text_guard(name) for name in feature_columns(drivers=drivers)],
-        rows=_cells(rows, tags, personas, drivers, driver_scores),
+        rows=_cells(rows, tags, personas, drivers, driver_scores, derived),
     )
 
 
@@ -162,10 +175,14 @@ def _cells(
     personas: dict[int, list[str]],
     drivers: list[ScoringDriver],
     driver_scores: dict[int, dict[int, int]],
+    derived: frozenset[str],
 ) -> Iterator[list[str]]:
     for row in rows:
         pk = row["id"]
         scores = driver_scores.get(pk, {})
+        used = (row["score_breakdown"] or {}).get("inputs") or {}
+        for name in derived:
+            row[name] = _whole((used.get(name) or {}).get("value"))
         yield [
             str(pk),
             *(_text(row[name]) for name in TEXT_COLUMNS),
@@ -180,6 +197,12 @@ def _cells(
             *(_text(row[name]) for name in _PLACEMENT),
             timezone.localtime(row["updated_at"]).isoformat(timespec="seconds"),
         ]
+
+
+DERIVED_HELP = {
+    source: f"The reach the score used: the {words}. Exported for reading; ignored on import."
+    for source, words in scoring.SOURCE_WORDS.items()
+}
 
 
 @dataclass(frozen=True)
@@ -220,7 +243,12 @@ def feature_column_help(*, product: Product) -> list[ColumnHelp]:
         *(ColumnHelp(name, _field_help(name)) for name in CHOICE_COLUMNS[1:]),
         ColumnHelp("tags", "Tag names separated by semicolons; new names become new tags."),
         ColumnHelp("personas", "Names of this product's personas, separated by semicolons."),
-        *(ColumnHelp(name, _field_help(name)) for name in SCORING_INPUT_FIELDS),
+        *(
+            ColumnHelp(name, DERIVED_HELP[product.reach_source])
+            if name in derived_input_columns(product)
+            else ColumnHelp(name, _field_help(name))
+            for name in SCORING_INPUT_FIELDS
+        ),
         *(ColumnHelp(driver_column(d), _field_help("score", FeatureDriverScore)) for d in drivers),
         *(ColumnHelp(name, _field_help(name)) for name in MONEY_COLUMNS),
         ColumnHelp(", ".join(COMPUTED_COLUMNS), "Exported for reading; ignored on import."),

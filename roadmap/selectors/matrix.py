@@ -159,12 +159,19 @@ def _step(top: float) -> float:
     return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
 
 
-def _scale(largest: float) -> tuple[float, list[float]]:
-    """The axis maximum and its tick values, from 0 to just above the largest value."""
-    if largest <= 0:
-        largest = 1.0
-    step = _step(largest)
-    count = math.ceil(largest / step - 1e-9)
+# Room left above the largest value of an axis, so no dot sits on the chart's edge.
+HEADROOM = 1.1
+
+
+def _scale(values: list[float]) -> tuple[float, list[float]]:
+    """The axis maximum and its tick values, from 0 to a round number above the largest value
+    with some headroom. Values all alike (one feature) end up mid-axis, on the median's line."""
+    largest = max(values)
+    top = 2 * largest if largest == min(values) else largest * HEADROOM
+    if top <= 0:
+        top = 1.0
+    step = _step(top)
+    count = math.ceil(top / step - 1e-9)
     return step * count, [step * i for i in range(count + 1)]
 
 
@@ -231,7 +238,8 @@ def _axis_words(name: str, config: scoring.ScoringConfig) -> str:
 
 def product_matrix(*, product: Product, status: str, persona_id: int | None) -> Matrix:
     """The product's features (filtered by a normalised status and an optional persona) placed
-    by value and effort, quadrants split at the medians of the plotted points (one query)."""
+    by value and effort, quadrants split at the medians of the plotted points (one query); a
+    point on a median counts on its better side (``scoring.quadrant``)."""
     # No drivers: the matrix reads driver averages from the last scoring, so it needs only the
     # framework's shape (and skips the drivers' query).
     config = scoring.ScoringConfig(
@@ -287,8 +295,8 @@ def product_matrix(*, product: Product, status: str, persona_id: int | None) -> 
 
     value_split = scoring.median([value for _, value, _ in placed])
     effort_split = scoring.median([effort for _, _, effort in placed])
-    value_top, value_ticks = _scale(max(value for _, value, _ in placed))
-    effort_top, effort_ticks = _scale(max(effort for _, _, effort in placed))
+    value_top, value_ticks = _scale([value for _, value, _ in placed])
+    effort_top, effort_ticks = _scale([effort for _, _, effort in placed])
 
     def x_of(effort: float) -> float:
         return round(PLOT_LEFT + effort / effort_top * (PLOT_RIGHT - PLOT_LEFT), 1)

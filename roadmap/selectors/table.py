@@ -796,6 +796,11 @@ class TableView:
         return [self._header(c.key, c.label, c.title, False) for c in self.columns.choices]
 
     @property
+    def selected_count(self) -> int:
+        """Rows shown ticked for a bulk edit (kept after one)."""
+        return sum(1 for row in self.rows if row.selected)
+
+    @property
     def column_count(self) -> int:
         """Cells in a row: rank, movement, feature, the inputs, score, the choices, personas,
         evidence and roadmap unless hidden, and the selection box for editors."""

@@ -45,6 +45,7 @@ from roadmap.selectors.csv_io import (
     NUMBER_COLUMNS,
     TEXT_COLUMNS,
     csv_text_unguard,
+    derived_input_columns,
 )
 from roadmap.services.features import FeatureWrite, features_write_many, tag_names_clean
 
@@ -182,10 +183,13 @@ class _Columns:
     ignored: list[str]
 
 
-def _columns(header: list[str], drivers: list[ScoringDriver]) -> _Columns:
-    aliases = _aliases()
-    computed = {_key(name.replace("_", " ")): name for name in COMPUTED_COLUMNS}
-    computed.update({name: name for name in COMPUTED_COLUMNS})
+def _columns(
+    header: list[str], drivers: list[ScoringDriver], derived: frozenset[str] = frozenset()
+) -> _Columns:
+    """The file's columns; ``derived`` inputs (``derived_input_columns``) count as computed."""
+    aliases = {k: v for k, v in _aliases().items() if v not in derived}
+    computed = {_key(name.replace("_", " ")): name for name in (*COMPUTED_COLUMNS, *derived)}
+    computed.update({name: name for name in (*COMPUTED_COLUMNS, *derived)})
     drivers_by_key = {_key(d.name): d for d in drivers}
     driver_key = _key(DRIVER_PREFIX)
     seen: dict[str, int] = {}
@@ -351,7 +355,7 @@ def csv_import_plan(*, product: Product, data: bytes) -> ImportPlan:
     """
     header, records = _records(data)
     drivers = list(ScoringDriver.objects.filter(product=product))
-    columns = _columns(header, drivers)
+    columns = _columns(header, drivers, derived_input_columns(product))
     ids = set()
     if "id" in columns.fields:
         position = columns.fields["id"]

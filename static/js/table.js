@@ -117,6 +117,7 @@ function boxes() {
   return [...document.querySelectorAll("input[data-row-select]")];
 }
 
+// The words match the bulk form's (table/_bulk.html), which shows them before this runs.
 function refreshSelection() {
   const all = boxes();
   const ticked = all.filter((box) => box.checked).length;
@@ -173,6 +174,42 @@ document.addEventListener("htmx:afterSettle", (event) => {
   const rows = document.querySelectorAll("#feature-rows .prio__row .table__title");
   rows[Number(shown)]?.focus();
 });
+
+// --- The scrollbar above the table -----------------------------------------------------------
+
+// As wide as the table, and scrolled with it both ways: on a laptop the table is wider than its
+// box, whose own scrollbar is at the bottom of a box taller than what shows after the filters.
+const hbarWatcher = new ResizeObserver((entries) => {
+  for (const entry of entries) fitHbar(entry.target.closest("[data-table-scroll]"));
+});
+
+function fitHbar(scroll) {
+  const bar = scroll?.previousElementSibling;
+  if (!bar?.matches("[data-table-hbar]")) return;
+  // Plus the box's vertical scrollbar, which the bar does not have: both then scroll as far.
+  const gutter = scroll.offsetWidth - scroll.clientWidth;
+  bar.firstElementChild.style.width = `${scroll.scrollWidth + gutter}px`;
+  bar.scrollLeft = scroll.scrollLeft;
+}
+
+function linkHbar() {
+  const scroll = document.querySelector("[data-table-scroll]");
+  const bar = scroll?.previousElementSibling;
+  if (!bar?.matches("[data-table-hbar]") || scroll.dataset.hbar) return;
+  scroll.dataset.hbar = "linked";
+  bar.addEventListener("scroll", () => {
+    if (scroll.scrollLeft !== bar.scrollLeft) scroll.scrollLeft = bar.scrollLeft;
+  });
+  scroll.addEventListener("scroll", () => {
+    if (bar.scrollLeft !== scroll.scrollLeft) bar.scrollLeft = scroll.scrollLeft;
+  });
+  hbarWatcher.disconnect();
+  hbarWatcher.observe(scroll.querySelector("table"));
+  fitHbar(scroll);
+}
+
+document.addEventListener("htmx:load", linkHbar);
+linkHbar();
 
 // New content (a filtered table, a bulk edit's answer) has its own boxes.
 document.addEventListener("htmx:load", refreshSelection);

@@ -423,6 +423,88 @@ def test_round_trip_of_a_weighted_product_changes_nothing(editor_client, workspa
     assert _state(product) == before
 
 
+@pytest.fixture
+def evidence_reach(workspace):
+    """A product whose reach is counted from evidence: a typed reach of 999 left from before, two
+    distinct customers (Acme twice) in the feature's insights."""
+    product = f.ProductFactory(workspace=workspace, reach_source="insights")
+    feature = f.FeatureFactory(product=product, title="Slack alerts", reach=999)
+    for customer in ("Acme", "Globex", "acme"):
+        f.InsightFactory(product=product, customer=customer).features.add(feature)
+    product_recompute_scores(product_id=product.pk)
+    feature.refresh_from_db()
+    return feature
+
+
+def test_export_writes_the_reach_the_score_used_when_it_comes_from_evidence(
+    editor_client, evidence_reach
+):
+    product = evidence_reach.product
+
+    (row,) = _export(editor_client, product)
+
+    assert evidence_reach.score_breakdown["inputs"]["reach"] == {"value": 2.0, "source": "insights"}
+    assert (row["reach"], row["score"]) == ("2", f"{evidence_reach.score:.2f}")
+
+
+def test_export_writes_the_summed_segment_size_when_reach_comes_from_personas(
+    editor_client, workspace
+):
+    product = f.ProductFactory(workspace=workspace, reach_source="personas")
+    feature = f.FeatureFactory(product=product, title="Offline mode", reach=7)
+    feature.personas.set([f.PersonaFactory(product=product, segment_size=n) for n in (1200, 300)])
+    product_recompute_scores(product_id=product.pk)
+    unscored = f.FeatureFactory(product=product, title="Never scored", reach=5)
+
+    rows = {row["title"]: row for row in _export(editor_client, product)}
+
+    assert rows["Offline mode"]["reach"] == "1500"
+    # No scoring yet, so no reach was used: the typed 5 is not what the score would take.
+    assert rows[unscored.title]["reach"] == ""
+
+
+def test_importing_reach_into_an_evidence_reach_product_is_ignored_and_said_so(
+    editor_client, evidence_reach
+):
+    # given the export, with reach typed over (2 → 50) and the title edited
+    product = evidence_reach.product
+    rows = list(csv.reader(io.StringIO(_body(editor_client.get(_export_url(product))))))
+    reach, title = rows[0].index("reach"), rows[0].index("title")
+    untouched = _plan(_upload(editor_client, product, _csv(rows)))
+    rows[1][reach], rows[1][title] = "50", "Slack alerts v2"
+
+    # when it is imported
+    preview = _upload(editor_client, product, _csv(rows))
+    plan = _plan(preview)
+    response = _confirm(editor_client, product, preview)
+
+    # then the unedited file changes nothing; reach is listed as not imported, the title is
+    assert [row.action for row in untouched.rows] == ["unchanged"]
+    assert "reach" in plan.ignored_columns
+    assert [(c.column, c.before, c.after) for c in plan.rows[0].changes] == [
+        ("title", "Slack alerts", "Slack alerts v2")
+    ]
+    assert "Computed columns (reach, score, rank" in preview.content.decode()
+    assert response.status_code == 302
+    feature = Feature.objects.get(pk=evidence_reach.pk)
+    assert (feature.title, feature.reach, feature.score) == (
+        "Slack alerts v2",
+        999,
+        evidence_reach.score,
+    )
+
+
+def test_the_import_page_says_reach_is_not_imported_when_it_comes_from_evidence(
+    editor_client, evidence_reach
+):
+    html = editor_client.get(_import_url(evidence_reach.product)).content.decode()
+
+    assert (
+        "The reach the score used: the distinct customers in linked insights. "
+        "Exported for reading; ignored on import."
+    ) in html
+
+
 def test_import_creates_and_updates_features_and_rescores_the_product_once(
     editor_client, editor, planned, monkeypatch
 ):

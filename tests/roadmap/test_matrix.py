@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from roadmap import scoring as s
 from roadmap.models import Feature
+from roadmap.selectors.matrix import PLOT_BOTTOM, PLOT_LEFT, PLOT_RIGHT, PLOT_TOP
 from roadmap.services.scoring import product_recompute_scores
 from tests import factories as f
 
@@ -117,13 +118,14 @@ def test_median(numbers, expected):
         (9, 9, s.BIG_BETS),
         (1, 1, s.FILL_INS),
         (1, 9, s.MONEY_PITS),
-        # On a split counts as low.
-        (5, 5, s.FILL_INS),
-        (5, 6, s.MONEY_PITS),
-        (6, 5, s.QUICK_WINS),
+        # On a split counts on the better side: high value, low effort.
+        (5, 5, s.QUICK_WINS),
+        (5, 6, s.BIG_BETS),
+        (4.9, 5, s.FILL_INS),
+        (4.9, 5.1, s.MONEY_PITS),
     ],
 )
-def test_quadrant_splits_above_the_median_as_high(value, effort, expected):
+def test_quadrant_splits_at_the_median_on_the_better_side(value, effort, expected):
     assert s.quadrant(value=value, effort=effort, value_split=5, effort_split=5) == expected
 
 
@@ -190,6 +192,62 @@ def test_points_are_placed_by_value_and_effort_in_their_quadrants(viewer_client,
     assert "Quick wins · 1" in html
     # Medians: value (20 + 900) / 2 = 460, effort (2 + 9) / 2 = 5.5.
     assert "value 460, effort 5.5" in html
+
+
+def _plotted_inside(point: dict) -> bool:
+    """The dot, hovered (radius 6 and a 3-unit outline), is inside the plot area, off its edges."""
+    reach = 6 + 3
+    return (
+        PLOT_LEFT <= point["x"] - reach < point["x"] + reach < PLOT_RIGHT
+        and PLOT_TOP < point["y"] - reach < point["y"] + reach <= PLOT_BOTTOM
+    )
+
+
+def test_a_feature_alone_is_a_quick_win_in_the_middle_of_the_chart(viewer_client, product):
+    only = _rice(product, "Export to Excel", reach=1000, effort="0.5")
+    product_recompute_scores(product_id=product.pk)
+
+    html = _html(viewer_client.get(_url(product)))
+    point = _points(html)[only.pk]
+
+    assert point["quadrant"] == "quick_wins"
+    assert "Quick wins · 1" in html
+    assert "Fill-ins · 0" in html
+    # Alone, it is on both medians, drawn mid-chart: value 1,000 of 2,000, effort 0.5 of 1.
+    assert point["x"] == (PLOT_LEFT + PLOT_RIGHT) / 2
+    assert point["y"] == (PLOT_TOP + PLOT_BOTTOM) / 2
+    assert _plotted_inside(point)
+
+
+def test_two_features_split_between_them(viewer_client, product):
+    best = _rice(product, "Best", reach=1000, effort="1")
+    worst = _rice(product, "Worst", reach=100, effort="8")
+    same_effort = _rice(product, "Same effort", reach=500, effort="1", status="planned")
+    product_recompute_scores(product_id=product.pk)
+
+    two = _points(_html(viewer_client.get(_url(product, status="idea"))))
+    # The same effort, different values: both cheap, the better one valuable.
+    alike = _points(_html(viewer_client.get(_url(product, status="all"))))
+
+    assert (two[best.pk]["quadrant"], two[worst.pk]["quadrant"]) == ("quick_wins", "money_pits")
+    assert all(_plotted_inside(p) for p in two.values())
+    assert alike[best.pk]["quadrant"] == "quick_wins"
+    assert alike[same_effort.pk]["quadrant"] == "quick_wins"  # on the value median
+    assert alike[worst.pk]["quadrant"] == "money_pits"
+
+
+def test_the_top_and_rightmost_dots_are_off_the_chart_edges(viewer_client, product):
+    # 1,000 and 10 are round numbers: without headroom they would be the axes' ends.
+    top = _rice(product, "Top", reach=1000, effort="2")
+    right = _rice(product, "Right", reach=200, effort="10")
+    _rice(product, "Middle", reach=500, effort="5")
+    product_recompute_scores(product_id=product.pk)
+
+    points = _points(_html(viewer_client.get(_url(product))))
+
+    assert _plotted_inside(points[top.pk])
+    assert _plotted_inside(points[right.pk])
+    assert points[top.pk]["quadrant"] == "quick_wins"
 
 
 def test_each_point_links_to_its_feature_and_is_in_the_table(viewer_client, product):

@@ -261,6 +261,23 @@ def test_rank_snapshots_show_movement_since_last_week(seeded):
         assert product_ranks == list(range(1, len(product_ranks) + 1))
 
 
+def test_every_seeded_feature_and_roadmap_item_has_its_created_record(seeded):
+    features = Feature.objects.filter(product__slug__in=DEMO_PRODUCTS)
+    items = RoadmapItem.objects.filter(product__slug__in=DEMO_PRODUCTS)
+
+    for model, rows in ((Feature, features), (RoadmapItem, items)):
+        created = model.history.filter(history_type="+", id__in=rows.values("pk"))
+        assert sorted(created.values_list("id", flat=True)) == sorted(
+            rows.values_list("pk", flat=True)
+        )
+        assert set(created.values_list("history_user__email", flat=True)) == {
+            "demo@waymark.example"
+        }
+    # The history holds what was created: the title as seeded.
+    feature = features.order_by("pk").first()
+    assert feature.history.get().title == feature.title
+
+
 def test_rerun_keeps_a_pms_edits_and_deletions(seeded):
     feature = Feature.objects.get(title="Dark mode")
     Feature.objects.filter(pk=feature.pk).update(title="Dark theme", reach=7)
