@@ -14,41 +14,42 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 
 
+# Why a test cannot run although REQUIRE_SERVICES=1 / REQUIRE_BROWSER=1 says it must.
+MISSING = pytest.StashKey[str]()
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``services`` need PostgreSQL and Redis; ``browser`` ones need Chromium.
+    """Tests marked ``services`` need PostgreSQL and Redis; ``browser`` ones need Chromium;
+    ``tools`` ones need Java and the Node test tools of tests/tools.
 
     They skip with the reason when those are absent, unless REQUIRE_SERVICES=1 /
     REQUIRE_BROWSER=1 (as in CI), where absence makes them fail instead.
     """
-    from tests.support import browser_missing_reason, services_missing_reason
+    from tests.support import (
+        browser_missing_reason,
+        services_missing_reason,
+        tools_missing_reason,
+    )
 
-    services_reason = services_missing_reason()
-    browser_reason = browser_missing_reason()
+    needs = (
+        ("services", services_missing_reason(), "REQUIRE_SERVICES", REQUIRE_SERVICES),
+        ("browser", browser_missing_reason(), "REQUIRE_BROWSER", REQUIRE_BROWSER),
+        ("tools", tools_missing_reason(), "REQUIRE_BROWSER", REQUIRE_BROWSER),
+    )
     for item in items:
-        if item.get_closest_marker("services") and services_reason:
-            if REQUIRE_SERVICES:
-                item.add_marker(pytest.mark.usefixtures("_fail_missing_services"))
-            else:
-                item.add_marker(pytest.mark.skip(reason=services_reason))
-        if item.get_closest_marker("browser") and browser_reason:
-            if REQUIRE_BROWSER:
-                item.add_marker(pytest.mark.usefixtures("_fail_missing_browser"))
-            else:
-                item.add_marker(pytest.mark.skip(reason=browser_reason))
+        for marker, reason, variable, required in needs:
+            if item.get_closest_marker(marker) and reason:
+                if required:
+                    item.stash[MISSING] = f"{variable}=1 but {reason}"
+                else:
+                    item.add_marker(pytest.mark.skip(reason=reason))
 
 
-@pytest.fixture
-def _fail_missing_services():
-    from tests.support import services_missing_reason
-
-    pytest.fail(f"REQUIRE_SERVICES=1 but {services_missing_reason()}")
-
-
-@pytest.fixture
-def _fail_missing_browser():
-    from tests.support import browser_missing_reason
-
-    pytest.fail(f"REQUIRE_BROWSER=1 but {browser_missing_reason()}")
+def pytest_runtest_setup(item):
+    """Fail a required test whose service or tool is missing, before any of its fixtures runs (a
+    fixture added by ``usefixtures`` in pytest_collection_modifyitems would never run)."""
+    if MISSING in item.stash:
+        pytest.fail(item.stash[MISSING], pytrace=False)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -13,6 +13,10 @@ from urllib.parse import urlparse
 from django.core.mail.backends.filebased import EmailBackend as FileEmailBackend
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+# The conformance tests' tools, installed by `npm ci --prefix tests/tools` (CI does).
+TOOLS_DIR = Path(__file__).resolve().parent / "tools" / "node_modules"
+AXE_PATH = TOOLS_DIR / "axe-core" / "axe.min.js"
+VNU_JAR = TOOLS_DIR / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 
 def _reachable(url: str, default_port: int) -> bool:
@@ -54,6 +58,16 @@ def browser_missing_reason() -> str | None:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return "Playwright for Python is not installed"
+    return None
+
+
+@cache
+def tools_missing_reason() -> str | None:
+    if shutil.which("java") is None:
+        return "Java is not installed (apt-get install default-jre-headless)"
+    for path in (AXE_PATH, VNU_JAR):
+        if not path.exists():
+            return f"{path.name} is missing: run `npm ci --prefix tests/tools`"
     return None
 
 

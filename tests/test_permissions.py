@@ -100,6 +100,7 @@ def api_write(ok: int) -> str:
 
 ROWS: list[Row] = [
     # --- Health, public pages --------------------------------------------------------------
+    Row("favicon", "GET", "302 302 302 302 302 302 302"),
     Row("healthz", "GET", "200 200 200 200 200 200 200"),
     Row("readyz", "GET", "200 200 200 200 200 200 200"),
     Row("api-docs", "GET", "200 200 200 200 200 200 200"),
@@ -116,6 +117,22 @@ ROWS: list[Row] = [
     # --- Account and workspace pages -------------------------------------------------------
     Row("accounts:password_change", "GET", "302 200 200 200 200 302 302"),
     Row("accounts:password_change_done", "GET", "302 200 200 200 200 302 302"),
+    # Resetting a forgotten password: public, the same for everyone (an invalid email is 400).
+    Row("accounts:password_reset", "GET", "200 200 200 200 200 200 200"),
+    Row(
+        "accounts:password_reset",
+        "POST",
+        "400 400 400 400 400 400 400",
+        data=lambda w: {"email": "not an address"},
+    ),
+    Row("accounts:password_reset_done", "GET", "200 200 200 200 200 200 200"),
+    Row(
+        "accounts:password_reset_confirm",
+        "GET",
+        "200 200 200 200 200 200 200",
+        kwargs=lambda w: {"uidb64": "MQ", "token": "not-a-token"},
+    ),
+    Row("accounts:password_reset_complete", "GET", "200 200 200 200 200 200 200"),
     Row(
         "accounts:workspace_switch",
         "POST",
@@ -354,6 +371,15 @@ ROWS: list[Row] = [
         edit(),
         kwargs=slug_and(pk="item"),
         data=lambda w: {"visibility": "external"},
+    ),
+    # what customers read of an item: members read it (viewers too), editors change it
+    Row("roadmap:board_item_text", "GET", PAGE, kwargs=slug_and(pk="item")),
+    Row(
+        "roadmap:board_item_text",
+        "POST",
+        edit(),
+        kwargs=slug_and(pk="item"),
+        data=lambda w: {"external_title": "Faster reports", "external_description": "Soon."},
     ),
     Row(
         "roadmap:board_item_remove",

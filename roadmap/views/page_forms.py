@@ -276,6 +276,17 @@ class FieldConflict:
     theirs_data: str = "[]"
 
 
+class HiddenInitialBoundField(forms.BoundField):
+    """Django gives a field's hidden initial input the field's ``aria-describedby`` too, which
+    HTML forbids on a hidden input: describe the visible input only."""
+
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        if (widget or self.field.widget).is_hidden:
+            attrs.pop("aria-describedby", None)
+        return attrs
+
+
 class FeatureForm(forms.Form):
     """A feature's fields, its personas and tags, its framework's inputs and (for weighted
     scoring) its driver scores.
@@ -283,6 +294,8 @@ class FeatureForm(forms.Form):
     With ``version`` (editing), every field also carries the value it had when the form was
     loaded (Django's hidden initial), so a conflict can tell what the editor changed.
     """
+
+    bound_field_class = HiddenInitialBoundField
 
     personas = forms.ModelMultipleChoiceField(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple

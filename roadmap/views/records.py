@@ -329,8 +329,10 @@ def insight_edit(request, slug: str, pk: int):
         # htmx leaves 4xx answers unswapped: the form with its errors comes back as a 200.
         status = 200 if request.htmx else 400
     context = {"product": product, "insight": insight, "form": form}
-    template = "_insight_edit.html" if request.htmx else "insight_edit.html"
-    return render(request, f"roadmap/records/{template}", context, status=status)
+    if request.htmx:  # into the inbox, which has the customers' list already
+        return render(request, "roadmap/records/_insight_edit.html", context, status=status)
+    context["customers"] = selectors.customer_suggestions(product=product)
+    return render(request, "roadmap/records/insight_edit.html", context, status=status)
 
 
 @login_required

@@ -632,6 +632,10 @@ def market_size_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse
 # --- Business case -------------------------------------------------------------------------------
 
 
+# The new-plan form shares its page with the assumptions' form: ids of its own.
+NEW_PLAN_IDS = "new-plan-%s"
+
+
 def _business_case(
     request: HttpRequest,
     product: Product,
@@ -646,7 +650,7 @@ def _business_case(
         "business_case",
         case=case,
         model_form=model_form or RevenueModelForm(instance=case.revenue_model),
-        plan_form=plan_form or PricePlanForm(product=product),
+        plan_form=plan_form or PricePlanForm(product=product, auto_id=NEW_PLAN_IDS),
     )
     return render(request, "roadmap/strategy/business_case.html", context, status=status)
 
@@ -683,7 +687,7 @@ def revenue_model(request: HttpRequest, slug: str) -> HttpResponse:
 def price_plan_add(request: HttpRequest, slug: str) -> HttpResponse:
     """Add a price plan (editors)."""
     product = product_for(request, slug, edit=True)
-    form = PricePlanForm(request.POST, product=product)
+    form = PricePlanForm(request.POST, product=product, auto_id=NEW_PLAN_IDS)
     saved = submit(
         form, lambda: services.price_plan_save(product=product, data=form.service_data())
     )

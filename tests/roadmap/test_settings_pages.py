@@ -178,7 +178,7 @@ def test_invalid_details_are_shown_next_to_the_field_and_change_nothing(
 
     html = _html(response, 400)
     label = html.index(f'<label for="id_{field}">')
-    assert message in html[label : html.index("</div>", label)]
+    assert message in html[label : html.index("</ul>", label)]  # up to the field's errors
     assert Product.objects.values().get(pk=product.pk) == before
     assert 'value="New"' in html or ">\nNew</textarea>" in html  # the input is kept
     # The page's header still shows the stored product, not the rejected input.
@@ -501,7 +501,7 @@ def test_a_duplicate_slug_is_shown_next_to_the_slug(editor_client, workspace, ot
     )
 
     html = _html(response, 400)
-    slug = html[html.index('<label for="id_slug">') :].split("</div>")[0]
+    slug = html[html.index('<label for="id_slug">') :].split("</ul>")[0]  # up to its errors
     assert "A product with this slug already exists; choose another." in slug
     assert 'value="Field App"' in html
     assert not Product.objects.filter(workspace=workspace).exists()
