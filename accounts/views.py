@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services, throttle
@@ -212,6 +213,7 @@ def invitation_accept(request, token: str):
 TOKEN_SESSION_KEY = "new_api_token"
 
 
+@never_cache  # shows a new secret once: no cache may keep it
 @login_required
 @require_http_methods(["GET", "POST"])
 def api_tokens(request):

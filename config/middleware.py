@@ -10,9 +10,14 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control
 from django.utils.functional import empty
 
 access_log = logging.getLogger("waymark.access")
+
+# The API's answers, but its public schema and docs.
+API_PREFIX = "/api/"
+API_SCHEMA = ("/api/v1/schema/", "/api/docs/")
 
 DEFAULT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -101,7 +106,12 @@ class RequestSizeLimitMiddleware:
 class SecurityHeadersMiddleware:
     """A Content-Security-Policy without inline scripts on every response that has none yet
     (external pages set their own, with the frame-ancestors their share link allows), plus a
-    restrictive Permissions-Policy."""
+    restrictive Permissions-Policy.
+
+    Caching, where a view said nothing: API answers are never stored (they carry workspace data
+    and are read with a token; ETag and If-None-Match still give 304), and a signed-in member's
+    pages are ``private`` (no shared cache keeps them). Pages that show a secret once say
+    ``no-store`` themselves (``never_cache``)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -112,4 +122,10 @@ class SecurityHeadersMiddleware:
         if "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = self.policy
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if "Cache-Control" not in response:
+            if request.path.startswith(API_PREFIX) and not request.path.startswith(API_SCHEMA):
+                patch_cache_control(response, private=True, no_store=True)
+            # Only a user the view already looked up: a page that never asked costs no query.
+            elif getattr(_loaded(getattr(request, "user", None)), "is_authenticated", False):
+                patch_cache_control(response, private=True)
         return response

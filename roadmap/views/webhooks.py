@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from roadmap.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -136,6 +137,7 @@ def endpoint_create(request):
     )
 
 
+@never_cache  # shows a new secret once: no cache may keep it
 @login_required
 @require_http_methods(["GET", "POST"])
 def endpoint_edit(request, pk: int):
