@@ -14,9 +14,10 @@ RUN groupadd --system waymark \
     && useradd --system --gid waymark --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin waymark
 
-# Dependencies first, so a code change does not reinstall them.
-COPY requirements.txt .
-RUN pip install -r requirements.txt
+# Dependencies first, so a code change does not reinstall them: every package at its locked
+# version and hash (requirements.lock).
+COPY requirements.lock .
+RUN pip install --require-hashes -r requirements.lock
 
 COPY . .
 

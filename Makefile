@@ -4,18 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint bench loadtest clean
+.PHONY: run test lint typecheck lock bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+# The lock files pin every package, dependencies included, with their hashes (make lock).
+$(VENV)/.installed: requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 ## run: install, migrate, load the demo workspace, serve on http://127.0.0.1:8000
@@ -37,6 +38,19 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+## typecheck: mypy with the Django and DRF plugins on the files pyproject.toml names
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+# From the default package index whatever this machine's pip settings, so any machine can install.
+LOCK := PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= CUSTOM_COMPILE_COMMAND="make lock" \
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url
+
+## lock: rewrite requirements.lock and requirements-dev.lock from the pins of requirements*.txt
+lock: $(VENV)/.installed-dev
+	$(LOCK) --output-file requirements.lock requirements.txt
+	$(LOCK) --constraint requirements.lock --output-file requirements-dev.lock requirements-dev.txt
+
 ## bench: benchmarks, printed as ratios against a lower bound measured in the same run
 bench: $(VENV)/.installed-dev
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
@@ -44,6 +58,9 @@ bench: $(VENV)/.installed-dev
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_api --features 1000
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_pages --features 1000
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_digests --subscribers $${BENCH_SUBSCRIBERS:-10000}
+	@if [ -n "$$REDIS_URL$$CELERY_BROKER_URL" ] && echo "$$DATABASE_URL" | grep -q '^postgres'; then \
+	  DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_digest_kills --runs $${BENCH_KILL_RUNS:-4}; \
+	else echo "bench_digest_kills skipped: needs DATABASE_URL=postgres://... and a broker (REDIS_URL)"; fi
 
 $(VENV)/.installed-load: requirements-load.txt requirements.txt $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -r requirements-load.txt

@@ -6,7 +6,6 @@ emails printed to the console. Production sets DATABASE_URL, REDIS_URL, SECRET_K
 
 import ipaddress
 import os
-import sys
 from pathlib import Path
 
 import environ
@@ -22,18 +21,19 @@ ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
 if ENV_FILE:
     environ.Env.read_env(ENV_FILE, overwrite=False)
 
-TESTING = "pytest" in sys.modules
-
 DEBUG = env.bool("DEBUG", default=False)
 
 SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not (DEBUG or TESTING):
+    if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG is off. For development, set DEBUG=1 "
             "(`make run` writes it to .env)."
         )
     SECRET_KEY = "waymark-insecure-development-key-never-use-in-production"
+# Earlier keys, comma-separated, while rotating SECRET_KEY: sessions, signed links and the
+# addresses of share links made under them keep working.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.middleware.RequestLogMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
+    "config.middleware.NulRefusalMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -133,9 +134,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if TESTING:
-    # Hashing dominates test time otherwise; production keeps Django's default (PBKDF2).
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -150,7 +148,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -174,21 +172,24 @@ if REDIS_URL:
             "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": env("CACHE_URL", default=_redis_db(REDIS_URL, 1)),
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-            # Parallel test workers share one Redis: keep their keys apart.
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="waymark")
-            + (env("PYTEST_XDIST_WORKER", default="") if TESTING else ""),
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="waymark"),
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# The broker: Redis (REDIS_URL) unless CELERY_BROKER_URL names another, e.g. RabbitMQ
+# (amqp://…), which gives a killed worker's tasks back at once and never loses one it had taken.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or REDIS_URL or "memory://"
+BROKER_IS_REDIS = CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
 CELERY_RESULT_BACKEND = REDIS_URL or None
 # Nothing reads task results. Storing none also keeps a publish off the result backend, which
 # otherwise subscribes to the result first and, with Redis down, retries that for 20 s.
 CELERY_TASK_IGNORE_RESULT = True
 # Without a broker the app still works: tasks run in-process when they are enqueued.
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = env.bool(
+    "CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL == "memory://"
+)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -199,13 +200,20 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A publish must not hang a web request when Redis is down: fail fast, the sweeper catches up.
-# A task unacknowledged this long (its worker died) is delivered again.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "socket_connect_timeout": 2,
-    "socket_timeout": 5,
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
-}
+if BROKER_IS_REDIS:
+    # A publish must not hang a web request when Redis is down: fail fast, the sweeper catches
+    # up. A task unacknowledged this long (its worker died) is delivered again.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    }
+elif CELERY_BROKER_URL.startswith("amqp"):
+    # A publish returns once RabbitMQ has the message (else it raises: the sweepers catch up).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+    # RabbitMQ gives a task back the moment its worker's connection drops: a task still running
+    # in that worker can no longer be acknowledged, so stop it rather than run it twice at once.
+    CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # One quick retry (a pooled connection may be stale after a Redis restart), then give up.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
@@ -228,6 +236,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "roadmap.tasks.enqueue_due_digests",
         "schedule": 5 * 60.0,
     },
+    "requeue-stale-digests": {
+        "task": "roadmap.tasks.requeue_stale_digests",
+        "schedule": 60.0,
+    },
     "retry-webhooks": {
         "task": "roadmap.tasks.retry_due_webhooks",
         "schedule": 60.0,
@@ -236,13 +248,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "roadmap.tasks.take_rank_snapshots",
         "schedule": 6 * 60 * 60.0,
     },
+    "sweep-csv-uploads": {
+        "task": "roadmap.tasks.sweep_csv_uploads",
+        "schedule": 15 * 60.0,
+    },
 }
 # Every entry this often instead (seconds), to watch the schedule work in a demo or a test.
 if env("BEAT_EVERY_SECONDS", default=""):
     for _entry in CELERY_BEAT_SCHEDULE.values():
         _entry["schedule"] = env.float("BEAT_EVERY_SECONDS")
 # Without a broker nothing else runs the schedule: the web process does (config/beat.py).
-IN_PROCESS_BEAT = env.bool("IN_PROCESS_BEAT", default=CELERY_TASK_ALWAYS_EAGER and not TESTING)
+IN_PROCESS_BEAT = env.bool("IN_PROCESS_BEAT", default=CELERY_TASK_ALWAYS_EAGER)
 
 # --- Email ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -284,7 +300,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "roadmap.api.schema.WaymarkAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser with bounds on the body's size and nesting (roadmap/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["roadmap.api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "roadmap.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -323,7 +340,7 @@ if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # The proxy appends the address it saw to X-Forwarded-For; rate limits key on that one.
     REST_FRAMEWORK["NUM_PROXIES"] = 1
-if not DEBUG and not TESTING:
+if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     # Probes and load balancers speak plain HTTP to the container.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

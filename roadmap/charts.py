@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 # The drawing area inside the SVG's viewBox, leaving room for the axis labels.
 WIDTH = 640
@@ -110,7 +111,9 @@ def _money(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def bar_chart(categories: Sequence[str], series: Sequence[tuple[str, Sequence[float]]]) -> Chart:
+def bar_chart(
+    categories: Sequence[str], series: Sequence[tuple[str, Sequence[float | Decimal]]]
+) -> Chart:
     """Grouped bars: one group per category, one bar per series (e.g. revenue and cost).
 
     Negative values are drawn as zero-height bars (revenue and cost are never negative).
@@ -153,7 +156,9 @@ def bar_chart(categories: Sequence[str], series: Sequence[tuple[str, Sequence[fl
     )
 
 
-def line_chart(categories: Sequence[str], series: Sequence[tuple[str, Sequence[float]]]) -> Chart:
+def line_chart(
+    categories: Sequence[str], series: Sequence[tuple[str, Sequence[float | Decimal]]]
+) -> Chart:
     """One line per series across the categories (e.g. cumulative revenue and cost)."""
     values = [float(v) for _, numbers in series for v in numbers]
     ticks = nice_ticks(max(values, default=0.0))

@@ -118,7 +118,7 @@ AUDIENCES: dict[str, AudiencePreset] = {
 }
 
 # Internal statuses in the three words outsiders read. Archived items are never shown.
-PUBLIC_STATUS = {
+PUBLIC_STATUS: dict[str, str] = {
     FeatureStatus.IDEA: "planned",
     FeatureStatus.DISCOVERY: "planned",
     FeatureStatus.PLANNED: "planned",
@@ -415,7 +415,7 @@ def _snapshot_status(snapshot: Mapping[str, Any]) -> str | None:
     """The plain status of an item as a snapshot saw it, or None if outsiders did not see it."""
     if snapshot.get("visibility") != Visibility.EXTERNAL:
         return None
-    return PUBLIC_STATUS.get(snapshot.get("status"))
+    return PUBLIC_STATUS.get(snapshot.get("status", ""))
 
 
 def _snapshot_when(preset: AudiencePreset, snapshot: Mapping[str, Any]) -> str:

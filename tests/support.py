@@ -43,6 +43,15 @@ def services_missing_reason() -> str | None:
     return None
 
 
+@cache
+def rabbitmq_missing_reason() -> str | None:
+    """For the tests run on RabbitMQ too: TEST_RABBITMQ_URL, by default the local server."""
+    url = os.environ.get("TEST_RABBITMQ_URL") or "amqp://guest:guest@127.0.0.1:5672//"
+    if not _reachable(url, 5672):
+        return f"RabbitMQ at {url} is not reachable (set TEST_RABBITMQ_URL)"
+    return None
+
+
 def chromium_path() -> str | None:
     for path in CHROMIUM_PATHS:
         if shutil.which(path):
@@ -106,6 +115,8 @@ class CeleryWorker:
             CELERY_QUEUE=self.queue,
             CELERY_TASK_ALWAYS_EAGER="0",
             DEBUG="1",
+            # A worker as deployed, not with the test process's settings.
+            DJANGO_SETTINGS_MODULE="config.settings",
         )
         env.update(self.extra_env)
         return env

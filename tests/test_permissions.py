@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
@@ -184,6 +185,7 @@ ROWS: list[Row] = [
     # --- Share links and subscribers -------------------------------------------------------
     Row("sharing:list", "GET", PAGE, kwargs=slug),
     Row("sharing:create", "POST", edit(400), kwargs=slug, data=lambda w: {"label": ""}),
+    Row("sharing:replace", "POST", edit(), kwargs=slug_and(pk="share_link")),
     Row("sharing:revoke", "POST", edit(), kwargs=slug_and(pk="share_link")),
     Row(
         "sharing:preview",
@@ -907,9 +909,19 @@ class World:
         return client
 
 
+@pytest.fixture(scope="module")
+def _module_world(django_db_setup, django_db_blocker):
+    """The world, built once per module in a transaction rolled back at the module's end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield World()
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def world(db):
-    return World()
+def world(_module_world, db):
+    """Each test runs in a savepoint inside the module's transaction (the ``db`` fixture): what
+    one request writes, the next test does not see."""
+    return _module_world
 
 
 def _route_names(resolver: URLResolver, namespace: str = "") -> set[str]:

@@ -56,6 +56,35 @@ def test_check_fails_without_secret_key_when_debug_is_off():
     assert "ImproperlyConfigured: SECRET_KEY must be set when DEBUG is off." in result.stderr
 
 
+def test_production_settings_are_the_same_under_pytest():
+    """Tests get their own module (config/settings_test.py): importing pytest changes nothing."""
+    program = "import pytest, django; django.setup()"
+
+    result = _run([sys.executable, "-c", program], DJANGO_SETTINGS_MODULE="config.settings")
+
+    assert "ImproperlyConfigured: SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+def test_the_test_settings_need_no_secret_key_and_speak_plain_http():
+    values = _settings(
+        "[settings.DEBUG, settings.SECURE_SSL_REDIRECT, settings.SESSION_COOKIE_SECURE,"
+        " settings.PASSWORD_HASHERS, settings.IN_PROCESS_BEAT,"
+        " settings.CACHES['default']['KEY_PREFIX']]",
+        DJANGO_SETTINGS_MODULE="config.settings_test",
+        REDIS_URL="redis://127.0.0.1:1/0",
+        PYTEST_XDIST_WORKER="gw1",
+    )
+
+    assert values == [
+        False,
+        False,
+        False,
+        ["django.contrib.auth.hashers.MD5PasswordHasher"],
+        False,
+        "waymarkgw1",
+    ]
+
+
 def test_check_passes_without_secret_key_in_debug():
     result = _run([sys.executable, "manage.py", "check"], DEBUG="1")
 
@@ -161,6 +190,32 @@ def test_with_redis_tasks_go_to_the_broker_and_the_cache_uses_another_database()
     ]
 
 
+def test_celery_broker_url_puts_tasks_on_rabbitmq_while_redis_keeps_the_cache():
+    code = (
+        "[app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options,"
+        " app.conf.worker_cancel_long_running_tasks_on_connection_loss,"
+        " settings.CACHES['default'].get('LOCATION')]"
+    )
+
+    assert _settings(
+        code,
+        DEBUG="1",
+        REDIS_URL="redis://cache.internal:6380/0",
+        CELERY_BROKER_URL="amqp://waymark:pw@rabbitmq:5672//",
+    ) == [
+        "amqp://waymark:pw@rabbitmq:5672//",
+        False,
+        {"confirm_publish": True},
+        True,
+        "redis://cache.internal:6380/1",
+    ]
+    # Without Redis, tasks still go to RabbitMQ (the cache is per process)
+    assert _settings(code, DEBUG="1", CELERY_BROKER_URL="amqp://rabbitmq//")[:2] == [
+        "amqp://rabbitmq//",
+        False,
+    ]
+
+
 # --- DATABASE_URL --------------------------------------------------------------------------
 
 DATABASE = (
@@ -228,7 +283,13 @@ def test_compose_runs_web_worker_beat_on_healthy_postgres_and_redis():
 
     services = yaml.safe_load(result.stdout)["services"]
 
-    assert set(services) == {"web", "worker", "beat", "db", "redis"}
+    assert {name for name, service in services.items() if "profiles" not in service} == {
+        "web",
+        "worker",
+        "beat",
+        "db",
+        "redis",
+    }
     assert services["web"]["command"] == [
         "sh",
         "-c",
@@ -285,6 +346,32 @@ def test_compose_environment_defaults_and_overrides():
 
 
 @needs_compose
+def test_compose_rabbitmq_profile_is_the_broker_when_asked(tmp_path):
+    broker = "amqp://waymark:pw@rabbitmq:5672//"
+    result = _compose(
+        "config",
+        SECRET_KEY=SECRET,
+        COMPOSE_PROFILES="rabbitmq",
+        CELERY_BROKER_URL=broker,
+        RABBITMQ_PASSWORD="pw",
+    )
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+
+    rabbitmq = services["rabbitmq"]
+    assert rabbitmq["profiles"] == ["rabbitmq"]
+    assert rabbitmq["environment"]["RABBITMQ_DEFAULT_PASS"] == "pw"
+    assert (
+        "consumer_timeout 25200000"
+        in rabbitmq["environment"]["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"]
+    )
+    for name in APP_SERVICES:
+        assert services[name]["environment"]["CELERY_BROKER_URL"] == broker
+    worker = services["worker"]["environment"]
+    assert _settings("app.conf.broker_url", cwd=tmp_path, **worker) == broker
+
+
+@needs_compose
 def test_compose_default_environment_loads_as_production_settings(tmp_path):
     web = yaml.safe_load(_compose("config", SECRET_KEY=SECRET).stdout)["services"]["web"]
 
@@ -316,7 +403,7 @@ def test_dockerfile_runs_as_a_non_root_user_and_serves_with_gunicorn():
     ]
 
     assert lines[0] == "FROM python:3.11-slim"
-    assert "RUN pip install -r requirements.txt" in lines
+    assert "RUN pip install --require-hashes -r requirements.lock" in lines
     collect = next(line for line in lines if "collectstatic" in line)
     assert "SECRET_KEY=" in collect
     assert "DEBUG=0" in collect

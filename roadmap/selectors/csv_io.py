@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from roadmap import scoring
@@ -113,7 +113,7 @@ def features_csv(*, product: Product, status: str | None = None, q: str = "") ->
     roadmap placement. ``status`` and ``q`` narrow it like the table's filters (no ``status``:
     every feature). Four queries (five for weighted scoring), whatever the number of features.
     """
-    features = Feature.objects.filter(product=product)
+    features: QuerySet[Feature] = Feature.objects.filter(product=product)
     if status is not None:
         status = normalise_status_filter(status)
         if status != STATUS_ALL:

@@ -133,7 +133,7 @@ class Readiness:
 
 
 def _owner(task: LaunchTask) -> str:
-    return task.owner.name if task.owner_id else "no owner"
+    return task.owner.name if task.owner else "no owner"
 
 
 def _readiness(
@@ -186,6 +186,7 @@ def _readiness(
                 Blocker("checklist", "No launch checklist yet: create it from the template")
             )
         for task in overdue:
+            assert task.due_on  # overdue ones have a due date
             blockers.append(
                 Blocker(
                     "overdue",
@@ -193,7 +194,7 @@ def _readiness(
                     f"({TEAM_LABELS.get(task.team, task.team)}, {_owner(task)})",
                 )
             )
-        waiting = defaultdict(int)
+        waiting: defaultdict[str, int] = defaultdict(int)
         for task in open_tasks:
             if task not in overdue:
                 waiting[task.team] += 1
@@ -246,7 +247,7 @@ def releases_readiness(*, product: Product, today: datetime.date | None = None) 
     today = today or timezone.localdate()
     releases = list(Release.objects.filter(product=product).order_by("target_date", "name"))
     tasks: dict[int, list[LaunchTask]] = defaultdict(list)
-    items: dict[int, list[RoadmapItem]] = defaultdict(list)
+    items: dict[int | None, list[RoadmapItem]] = defaultdict(list)
     ids = [r.pk for r in releases]
     if ids:
         for task in _tasks(ids):

@@ -270,7 +270,7 @@ def product_matrix(*, product: Product, status: str, persona_id: int | None) -> 
         filters["persona"] = persona_id
     rows = (
         feature_filter(Feature.objects.filter(product=product), filters)
-        .order_by(*Feature._meta.ordering)
+        .order_by(*(Feature._meta.ordering or ()))
         .values("id", "title", "status", "score", "score_breakdown", *SCORING_INPUT_FIELDS)
     )
 
@@ -295,6 +295,7 @@ def product_matrix(*, product: Product, status: str, persona_id: int | None) -> 
 
     value_split = scoring.median([value for _, value, _ in placed])
     effort_split = scoring.median([effort for _, _, effort in placed])
+    assert value_split is not None and effort_split is not None  # placed is not empty
     value_top, value_ticks = _scale([value for _, value, _ in placed])
     effort_top, effort_ticks = _scale([effort for _, _, effort in placed])
 

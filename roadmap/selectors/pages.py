@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import (
     Count,
     F,
+    Field,
     IntegerField,
     Model,
     OuterRef,
@@ -64,7 +65,7 @@ STATUS_FILTERS = [
 def _count(model: type[Model], *conditions: Q) -> Coalesce:
     """Rows of ``model`` for the outer product: a subquery, so counts do not multiply."""
     rows = (
-        model.objects.filter(*conditions, product=OuterRef("pk"))
+        model._default_manager.filter(*conditions, product=OuterRef("pk"))
         .order_by()
         .values("product")
         .annotate(n=Count("pk"))
@@ -199,7 +200,9 @@ class ScoreExplanation:
 def _input_label(name: str) -> str:
     if name == "weighted_drivers":
         return "Weighted drivers"
-    return str(Feature._meta.get_field(name).verbose_name).capitalize()
+    field = Feature._meta.get_field(name)
+    assert isinstance(field, Field)  # a column of the feature, not a relation to it
+    return str(field.verbose_name).capitalize()
 
 
 def feature_score_explanation(*, feature: Feature) -> ScoreExplanation:
@@ -351,7 +354,7 @@ def _names(feature_rows, item_rows) -> dict[tuple[str, Any], str]:
     ]
     for field_name, model, ids in wanted:
         if ids:
-            for obj in model.objects.filter(pk__in=ids):
+            for obj in model._default_manager.filter(pk__in=ids):
                 names[(field_name, obj.pk)] = str(obj)
     return names
 
@@ -489,6 +492,7 @@ def scoring_frameworks(*, product: Product) -> list[FrameworkSummary]:
                 )
             else:
                 model_field = Feature._meta.get_field(name)
+                assert isinstance(model_field, Field)
                 inputs.append(FrameworkInput(_input_label(name), str(model_field.help_text)))
         summaries.append(
             FrameworkSummary(

@@ -37,7 +37,7 @@ def product_lanes(*, product: Product) -> list[Lane]:
 def unplaced_features(*, product: Product) -> QuerySet[Feature]:
     """The product's features not on the roadmap yet, best ranked first (closed ones last)."""
     return Feature.objects.filter(product=product, roadmap_item__isnull=True).order_by(
-        *Feature._meta.ordering
+        *(Feature._meta.ordering or ())
     )
 
 
@@ -229,7 +229,7 @@ def product_timeline(*, product: Product, today: datetime.date) -> Timeline:
         )
     )
     dates = [d for item in items for d in (item.start_date, item.end_date) if d]
-    dates += [release.target_date for release in releases]
+    dates += [release.target_date for release in releases if release.target_date]
     start, end = timeline_range(dates, today=today)
     days = (end - start).days + 1
 
@@ -283,10 +283,9 @@ def product_timeline(*, product: Product, today: datetime.date) -> Timeline:
         today=today,
         today_left=_pct(left(today)) if start <= today <= end else None,
         releases=[
-            ReleaseMarker(
-                r, _pct(left(clip(r.target_date))), left(clip(r.target_date)) > FLIP_AFTER
-            )
+            ReleaseMarker(r, _pct(left(clip(day))), left(clip(day)) > FLIP_AFTER)
             for r in releases
+            if (day := r.target_date)
         ],
         lanes=[row for row in rows.values() if row.bars],
         unscheduled=unscheduled,

@@ -144,11 +144,13 @@ def broker_status() -> BrokerStatus:
     """Whether the Celery broker answers, with the length of the default queue (messages not yet
     taken by a worker) and the number delivered but not acknowledged (running, waiting for their
     countdown, or left by a dead worker until the visibility timeout sends them again)."""
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    if settings.CELERY_BROKER_URL.startswith("amqp"):
+        return _amqp_status(queue)
     if not settings.REDIS_URL:
         return BrokerStatus(configured=False, reachable=True)
     import redis
 
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
     try:
         client = redis.Redis.from_url(
             settings.CELERY_BROKER_URL, socket_timeout=1, socket_connect_timeout=1
@@ -166,3 +168,24 @@ def broker_status() -> BrokerStatus:
     return BrokerStatus(
         configured=True, reachable=True, queue=queue, queued=sum(lengths), unacked=unacked
     )
+
+
+def _amqp_status(queue: str) -> BrokerStatus:
+    """RabbitMQ: the messages ready in the queue (the unacknowledged count is only in its
+    management API, so it is not shown)."""
+    from amqp.exceptions import NotFound
+    from kombu import Connection
+
+    try:
+        with Connection(settings.CELERY_BROKER_URL, connect_timeout=1) as conn:
+            try:
+                _name, queued, _consumers = conn.default_channel.queue_declare(
+                    queue=queue, passive=True
+                )
+            except NotFound:  # no task was ever sent to it
+                queued = 0
+    except Exception as exc:  # unreachable or refused: say which
+        return BrokerStatus(
+            configured=True, reachable=False, error=f"{exc.__class__.__name__}: {exc}", queue=queue
+        )
+    return BrokerStatus(configured=True, reachable=True, queue=queue, queued=queued)

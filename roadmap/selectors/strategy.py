@@ -69,7 +69,7 @@ class PositioningPage:
         return sum(1 for q in self.questions if q.answer and q.answer.text.strip())
 
 
-def _answers(positioning_id: int | None) -> QuerySet[PositioningAnswer]:
+def _answers(positioning_id: int) -> QuerySet[PositioningAnswer]:
     return (
         PositioningAnswer.objects.filter(positioning_id=positioning_id)
         .select_related("updated_by")
@@ -503,7 +503,7 @@ def plan_forecast(*, plan: PricePlan, model: RevenueModel, personas: list[Person
         segment = "All personas"
         size = sum(p.segment_size for p in personas)
     overridden = plan.conversion_rate is not None
-    rate = plan.conversion_rate if overridden else model.conversion_rate
+    rate = plan.conversion_rate if plan.conversion_rate is not None else model.conversion_rate
     customers = (Decimal(size) * rate / 100).quantize(CENT)
     return PlanForecast(
         plan=plan,
@@ -585,7 +585,7 @@ def business_case(*, product: Product, today: datetime.date | None = None) -> Bu
             start = _quarter_start(_quarter_key(day))
             if before is None:
                 before = Bucket(key="before", label=f"Before {quarter_label(first)}", date=start)
-            before.date = min(before.date, start)
+            before.date = min(before.date or start, start)
             before.add(feature)
             continue
         if day is not None and day > last:

@@ -18,6 +18,7 @@ from django.db.models import (
     Case,
     Count,
     F,
+    Field,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -99,7 +100,9 @@ class Column:
         """The column's name in a sentence ("Confidence", not the header's "Conf. %")."""
         if self.driver_id is not None or self.key not in FEATURE_FIELDS:
             return self.label
-        return capfirst(str(Feature._meta.get_field(self.key).verbose_name))
+        field = Feature._meta.get_field(self.key)
+        assert isinstance(field, Field)  # a column of the feature, not a relation to it
+        return capfirst(str(field.verbose_name))
 
 
 def _decimal_text(value: Any) -> str:
@@ -485,7 +488,8 @@ def _position_in(field_name: str, values: Iterable[str]) -> Case:
 
 def _persona_count() -> Coalesce:
     rows = (
-        Feature.personas.through.objects.filter(feature_id=OuterRef("pk"))
+        # django-stubs loses the annotation `n` after .values().
+        Feature.personas.through.objects.filter(feature_id=OuterRef("pk"))  # type: ignore[misc]
         .order_by()
         .values("feature_id")
         .annotate(n=Count("id"))
@@ -636,7 +640,7 @@ class TableRow:
                 cell.errors = list(errors[name])
 
 
-def _stored(feature: Feature, column: Column, drivers: Mapping[int, int]) -> Any:
+def _stored(feature: Feature, column: Column, drivers: Mapping[int, int | None]) -> Any:
     if column.driver_id is not None:
         return drivers.get(column.driver_id)
     if column.source:
@@ -645,7 +649,7 @@ def _stored(feature: Feature, column: Column, drivers: Mapping[int, int]) -> Any
     return getattr(feature, column.key)
 
 
-def _cell(feature: Feature, column: Column, drivers: Mapping[int, int]) -> Cell:
+def _cell(feature: Feature, column: Column, drivers: Mapping[int, int | None]) -> Cell:
     value = _stored(feature, column, drivers)
     if column.choices:
         text = "" if value is None else str(value)
@@ -654,7 +658,8 @@ def _cell(feature: Feature, column: Column, drivers: Mapping[int, int]) -> Cell:
     return Cell(column, text, text, number(value))
 
 
-def _row(feature: Feature, columns: TableColumns) -> TableRow:
+def _row(feature: Any, columns: TableColumns) -> TableRow:
+    """``feature``: a Feature with the annotations of ``_with_row_data``."""
     drivers = {s.driver_id: s.score for s in getattr(feature, "table_driver_scores", ())}
     try:
         placement = feature.roadmap_item
@@ -673,7 +678,8 @@ def _row(feature: Feature, columns: TableColumns) -> TableRow:
 
 def _evidence_count() -> Coalesce:
     rows = (
-        Insight.features.through.objects.filter(feature_id=OuterRef("pk"))
+        # django-stubs loses the annotation `n` after .values().
+        Insight.features.through.objects.filter(feature_id=OuterRef("pk"))  # type: ignore[misc]
         .order_by()
         .values("feature_id")
         .annotate(n=Count("id"))
@@ -858,7 +864,7 @@ def table_view(
         row.selected = feature.pk in chosen
         rows.append(row)
     total = Feature.objects.filter(product=product).count()
-    matching = len(rows) if params.rows is None or not rows else rows[0].feature.view_total
+    matching = len(rows) if params.rows is None or not rows else rows[0].feature.view_total  # type: ignore[attr-defined]
     return TableView(
         product=product,
         columns=columns,

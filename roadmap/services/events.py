@@ -40,13 +40,13 @@ def item_snapshot(item: RoadmapItem) -> dict[str, Any]:
         "visibility": item.visibility,
         "horizon": item.horizon,
         "position": item.position,
-        "lane": item.lane.name if item.lane_id else "",
+        "lane": item.lane.name if item.lane else "",
         "start_date": item.start_date.isoformat() if item.start_date else None,
         "end_date": item.end_date.isoformat() if item.end_date else None,
-        "release": item.release.name if item.release_id else "",
+        "release": item.release.name if item.release else "",
         "release_date": (
             item.release.target_date.isoformat()
-            if item.release_id and item.release.target_date
+            if item.release and item.release.target_date
             else None
         ),
         "status": item.status,
@@ -79,7 +79,7 @@ def change_record(
 
 def item_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
     """The change kinds between two snapshots of one item, most telling first."""
-    kinds = []
+    kinds: list[str] = []
     if before["visibility"] != after["visibility"]:
         kinds.append(
             ChangeKind.MADE_EXTERNAL
@@ -133,6 +133,7 @@ def ranks_record_changes(
             "feature", "lane", "release"
         )
         for item in items:
+            assert item.feature_id is not None  # one of the features that moved
             old, new = moved[item.feature_id]
             snapshot = item_snapshot(item)
             change_record(
@@ -193,7 +194,7 @@ def items_record_changes(
     INSERT (bulk edits). Returns how many change events were stored."""
     occurred_at = timezone.now()
     who = actor if getattr(actor, "is_authenticated", False) else None
-    rows = []
+    rows: list[ChangeEvent] = []
     for item, before in changes:
         after = item_snapshot(item)
         rows.extend(

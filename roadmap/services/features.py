@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Field
 from django.utils import timezone
 
 from roadmap.models import Feature, Insight, Persona, Product, RoadmapItem, Tag
@@ -169,7 +169,7 @@ def feature_update(
 
         product_rerank(product_id=current.product_id)
         current.refresh_from_db(fields=["rank"])
-    if item is not None and "status" in changed:
+    if item is not None and item_before is not None and "status" in changed:
         item.feature = current
         events.item_record_changes(item=item, before=item_before, actor=actor)
     if changed:
@@ -278,7 +278,9 @@ def features_bulk_update(
     for name, model, field_name, value in checks:
         if value is not None:
             try:
-                model._meta.get_field(field_name).clean(value, None)
+                model_field = model._meta.get_field(field_name)
+                assert isinstance(model_field, Field)
+                model_field.clean(value, None)
             except ValidationError as error:
                 errors[name] = error.messages[0]
     if release is not KEEP_RELEASE and release is not None and release.product_id != product.pk:
@@ -296,7 +298,8 @@ def features_bulk_update(
         raise ValidationError(
             {"features": "Some selected features are no longer in this product: reload the table."}
         )
-    by_id = {f.pk: f for f in features}
+    # Keyed for lookups by an item's (nullable) feature_id.
+    by_id: dict[int | None, Feature] = {f.pk: f for f in features}
     for feature in features:
         feature.product = product
     now = timezone.now()
@@ -304,7 +307,7 @@ def features_bulk_update(
     touched: set[int] = set()
 
     moved = [f for f in features if status is not None and f.status != status]
-    if moved:
+    if moved and status is not None:
         items = list(
             RoadmapItem.objects.filter(feature_id__in=[f.pk for f in moved]).select_related(
                 "lane", "release"
@@ -340,7 +343,8 @@ def features_bulk_update(
         )
         touched.update(ids - tagged)
 
-    placed, not_on_roadmap = 0, ()
+    placed = 0
+    not_on_roadmap: tuple[str, ...] = ()
     if release is not KEEP_RELEASE:
         items = list(
             # Lock the items only: PostgreSQL refuses FOR UPDATE on the nullable side of the
@@ -423,18 +427,18 @@ def features_write_many(
     user = actor if getattr(actor, "is_authenticated", False) else None
 
     # Updates: the stored features, locked, at the versions their values were read at.
-    updates = [w for w in writes if w.feature is not None]
+    updates = [(w, w.feature) for w in writes if w.feature is not None]
     stored = (
         Feature.objects.select_for_update()
         .filter(product=product)
-        .in_bulk([w.feature.pk for w in updates])
+        .in_bulk([read.pk for _, read in updates])
     )
     changes: dict[int, set[str]] = {}
-    for w in updates:
-        current = stored.get(w.feature.pk)
+    for w, read in updates:
+        current = stored.get(read.pk)
         if current is None:
-            raise ValidationError({"id": f"Feature {w.feature.pk} is no longer in {product}."})
-        if current.version != w.feature.version:
+            raise ValidationError({"id": f"Feature {read.pk} is no longer in {product}."})
+        if current.version != read.version:
             raise ConflictError(current)
         current.product = product
         changes[current.pk] = {n for n, v in w.fields.items() if getattr(current, n) != v}
@@ -501,8 +505,8 @@ def features_write_many(
         )
     with_personas = {f.pk: {p.pk for p in w.personas} for w, f in pairs if w.personas is not None}
     if with_personas:
-        through = Feature.personas.through
-        links = through.objects.filter(feature_id__in=with_personas)
+        personas_through = Feature.personas.through
+        links = personas_through.objects.filter(feature_id__in=with_personas)
         before: dict[int, set[int]] = {}
         for feature_id, persona_id in links.values_list("feature_id", "persona_id"):
             before.setdefault(feature_id, set()).add(persona_id)
@@ -510,8 +514,8 @@ def features_write_many(
             if pk in changes and before.get(pk, set()) != persona_ids:
                 changes[pk].add("personas")
         links.delete()
-        through.objects.bulk_create(
-            through(feature_id=pk, persona_id=persona_id)
+        personas_through.objects.bulk_create(
+            personas_through(feature_id=pk, persona_id=persona_id)
             for pk, persona_ids in with_personas.items()
             for persona_id in persona_ids
         )

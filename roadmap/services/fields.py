@@ -1,9 +1,10 @@
 """What every write service does to the fields it is given: set the allowed ones and validate the
-row, and refuse linked records of another product."""
+row, refuse linked records of another product, and say who wrote the history row."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -42,3 +43,18 @@ def same_product(product_id: int, objects: Iterable, field: str) -> list:
         if obj.product_id != product_id:
             raise ValidationError({field: f"“{obj}” belongs to another product."})
     return objects
+
+
+def history_user_set(instance: models.Model, user) -> None:
+    """Name ``user`` on the history row simple-history writes at ``instance``'s next save."""
+    instance._history_user = user  # type: ignore[attr-defined]
+
+
+@contextmanager
+def history_paused(instance: models.Model) -> Iterator[None]:
+    """Within the block, saving ``instance`` or changing its links writes no history row."""
+    instance.skip_history_when_saving = True  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        del instance.skip_history_when_saving  # type: ignore[attr-defined]

@@ -95,7 +95,7 @@ def insight_save(
         features = same_product(product.pk, features, "features")
     links_changed = features is not None and _links_change(insight, "features", features)
     save_if_changed(insight, changed or links_changed)
-    if links_changed:
+    if links_changed and features is not None:
         insight.features.set(features)
     evidence_moved = links_changed or (not creating and "customer" in changed)
     if evidence_moved and _reach_depends_on(product, ReachSource.INSIGHTS):
@@ -132,7 +132,7 @@ def objective_save(
         features = same_product(product.pk, features, "features")
     links_changed = features is not None and _links_change(objective, "features", features)
     save_if_changed(objective, changed or links_changed)
-    if links_changed:
+    if links_changed and features is not None:
         objective.features.set(features)
     return objective
 
@@ -188,7 +188,7 @@ def roadmap_item_save(
     A new item without a position goes to the end of its horizon.
     """
     creating = item is None
-    before = None if creating else events.item_snapshot(item)
+    before = events.item_snapshot(item) if item is not None else None
     item = item or RoadmapItem(product=product)
     if creating and "position" not in data:
         horizon = data.get("horizon", item.horizon)
@@ -197,7 +197,7 @@ def roadmap_item_save(
         )["m"]
         data = {**data, "position": 0 if last is None else last + 1}
     save_if_changed(item, apply_fields(item, data, ROADMAP_ITEM_FIELDS))
-    if creating:
+    if before is None:
         events.change_record(
             product_id=product.pk,
             kind=ChangeKind.ITEM_ADDED,

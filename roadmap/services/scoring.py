@@ -48,7 +48,7 @@ def product_lock(*, product_id: int) -> None:
 
 def product_scoring_config(*, product: Product) -> scoring.ScoringConfig:
     """The product's scoring settings as the pure scoring module sees them (one query)."""
-    drivers = ()
+    drivers: tuple[scoring.Driver, ...] = ()
     if product.scoring_framework == scoring.WEIGHTED:
         drivers = tuple(
             scoring.Driver(id=d.id, name=d.name, weight=float(d.weight))
@@ -130,7 +130,8 @@ def feature_score(*, feature: Feature) -> scoring.Evaluation:
 def _sql_evidence(config: scoring.ScoringConfig):
     insight_customers = Coalesce(
         Subquery(
-            Insight.features.through.objects.filter(feature_id=OuterRef("pk"))
+            # django-stubs loses the annotation `n` after .values().
+            Insight.features.through.objects.filter(feature_id=OuterRef("pk"))  # type: ignore[misc]
             .order_by()
             .values("feature_id")
             .annotate(n=Count(Lower("insight__customer"), distinct=True))
@@ -141,7 +142,8 @@ def _sql_evidence(config: scoring.ScoringConfig):
     )
     persona_segment_size = Coalesce(
         Subquery(
-            Feature.personas.through.objects.filter(feature_id=OuterRef("pk"))
+            # django-stubs loses the annotation `n` after .values().
+            Feature.personas.through.objects.filter(feature_id=OuterRef("pk"))  # type: ignore[misc]
             .order_by()
             .values("feature_id")
             .annotate(n=Sum("persona__segment_size"))
@@ -213,7 +215,7 @@ def product_rerank(*, product_id: int) -> None:
         return
     tie_break = product["tie_break"]
     watched = _rank_watch(product_id=product_id, workspace_id=product["workspace_id"])
-    before = dict(watched.values_list("pk", "rank")) if watched is not None else None
+    before = dict(watched.values_list("pk", "rank")) if watched is not None else {}
     ranked = (
         Feature.objects.filter(product_id=product_id)
         .exclude(status__in=scoring.CLOSED_STATUSES)

@@ -29,7 +29,13 @@ from roadmap.models import (
     Product,
     RevenueModel,
 )
-from roadmap.services.fields import apply_fields, same_product, save_if_changed
+from roadmap.services.fields import (
+    apply_fields,
+    history_paused,
+    history_user_set,
+    same_product,
+    save_if_changed,
+)
 
 
 def acting_user(actor):
@@ -88,14 +94,11 @@ def positioning_answer_save(
     # simple-history would write a row for the save and one per citation change; write the
     # rows without it, then record the whole edit as one history row (text and citations).
     answer.updated_by = acting_user(actor)
-    answer.skip_history_when_saving = True
-    try:
+    with history_paused(answer):
         answer.save()
         answer.insights.set(insights)
         answer.personas.set(personas)
-    finally:
-        del answer.skip_history_when_saving
-    answer._history_user = acting_user(actor)
+    history_user_set(answer, acting_user(actor))
     answer.save(update_fields=["updated_at"])
     return answer
 
@@ -113,7 +116,7 @@ def positioning_set_audiences(
         ("show_to_investors", "show_to_executives"),
     )
     if changed:
-        positioning._history_user = acting_user(actor)
+        history_user_set(positioning, acting_user(actor))
         positioning.save()
     return positioning
 
@@ -153,11 +156,15 @@ def comparison_set(
 
     Idempotent: setting a cell to what it holds writes nothing.
     """
-    if (feature is None) == (lane is None):
+    target: dict[str, Feature | Lane]
+    if feature is not None and lane is None:
+        target = {"feature": feature}
+    elif lane is not None and feature is None:
+        target = {"lane": lane}
+    else:
         raise ValidationError({NON_FIELD_ERRORS: "Compare either a feature or a theme."})
     if status and status not in ComparisonStatus.values:
         raise ValidationError({"status": f"“{status}” is not a comparison status."})
-    target = {"feature": feature} if feature is not None else {"lane": lane}
     same_product(competitor.product_id, target.values(), next(iter(target)))
     cell = (
         Comparison.objects.select_for_update()
@@ -215,7 +222,7 @@ def revenue_model_save(*, product: Product, data: Mapping[str, Any], actor=None)
     if model.currency and not (len(model.currency) == 3 and model.currency.isalpha()):
         raise ValidationError({"currency": "Use a three-letter ISO 4217 code, such as EUR."})
     if model.pk is None or changed:
-        model._history_user = acting_user(actor)
+        history_user_set(model, acting_user(actor))
         model.save()
     return model
 
