@@ -11,15 +11,17 @@ from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .addresses import normalize_email
 from .models import ApiToken, Invitation, Membership, User, Workspace
+from .services import membership_end_access
 
 
-class _CaseInsensitiveEmailMixin:
-    """Email addresses are stored lower-case and are unique whatever their case."""
+class _NormalisedEmailMixin:
+    """Email addresses are stored normalised (accounts/addresses.py) and unique in that form."""
 
     def clean_email(self):
-        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
-        others = User.objects.filter(email__iexact=email)
+        email = normalize_email(self.cleaned_data["email"])
+        others = User.objects.filter(email=email)
         if self.instance.pk:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
@@ -27,16 +29,26 @@ class _CaseInsensitiveEmailMixin:
         return email
 
 
-class UserCreationForm(_CaseInsensitiveEmailMixin, AdminUserCreationForm):
+class UserCreationForm(_NormalisedEmailMixin, AdminUserCreationForm):
     class Meta:
         model = User
         fields = ("email",)
 
 
-class UserChangeForm(_CaseInsensitiveEmailMixin, DjangoUserChangeForm):
+class UserChangeForm(_NormalisedEmailMixin, DjangoUserChangeForm):
     class Meta:
         model = User
         fields = ("email",)
+
+
+class _EndsAccessOfRemovedMembers:
+    """A membership deleted in an inline ends what it gave, as removal on the members page does."""
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for membership in getattr(formset, "deleted_objects", ()):
+            if isinstance(membership, Membership):
+                membership_end_access(user=membership.user, workspace=membership.workspace)
 
 
 class MembershipOfUserInline(admin.TabularInline):
@@ -49,7 +61,7 @@ class MembershipOfUserInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(_EndsAccessOfRemovedMembers, DjangoUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     fieldsets = (
@@ -92,7 +104,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
+class WorkspaceAdmin(_EndsAccessOfRemovedMembers, admin.ModelAdmin):
     list_display = ("name", "slug", "created_at")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -102,12 +114,24 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    """Deleting memberships here ends what they gave, as removal on the members page does."""
+
     list_display = ("user", "workspace", "role", "created_at")
     list_filter = ("role", "workspace")
     list_select_related = ("user", "workspace")
     search_fields = ("user__email", "user__display_name", "workspace__name")
     autocomplete_fields = ("user", "workspace")
     readonly_fields = ("created_at", "updated_at")
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        membership_end_access(user=obj.user, workspace=obj.workspace)
+
+    def delete_queryset(self, request, queryset):
+        removed = list(queryset.select_related("user", "workspace"))
+        super().delete_queryset(request, queryset)
+        for membership in removed:
+            membership_end_access(user=membership.user, workspace=membership.workspace)
 
 
 class _RevocableAdmin(admin.ModelAdmin):

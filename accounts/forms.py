@@ -41,6 +41,22 @@ class LoginForm(AuthenticationForm):
         return cleaned
 
 
+class AdminLoginForm(LoginForm):
+    """The admin site's login: the app's form with its limits (the same counters, so failures
+    on either page count together), for staff accounts only."""
+
+    error_messages = {
+        **LoginForm.error_messages,
+        "invalid_login": "That email and password do not match a staff account.",
+    }
+    required_css_class = "required"
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not user.is_staff:
+            raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+
+
 class PasswordResetRequestForm(forms.Form):
     email = forms.EmailField(
         label="Email",

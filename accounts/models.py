@@ -5,9 +5,14 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from roadmap.bounds import single_line
+
+from .addresses import normalize_email
 
 
 class TimeStamped(models.Model):
@@ -24,7 +29,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email, password, **extra):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=normalize_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -40,7 +45,20 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
     def get_by_natural_key(self, email):
-        return self.get(email__iexact=email)
+        return self.get(email=normalize_email(email))
+
+
+def _single_line(**fields: str) -> None:
+    """Names reach email subjects, so they are one line, as roadmap's are (``single_line``).
+    Checked in ``clean()`` rather than as field validators, which would need a migration."""
+    errors = {}
+    for name, value in fields.items():
+        try:
+            single_line(value)
+        except ValidationError as error:
+            errors[name] = error.messages
+    if errors:
+        raise ValidationError(errors)
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -68,7 +86,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def clean(self):
         super().clean()
-        self.email = self.__class__.objects.normalize_email(self.email).lower()
+        self.email = normalize_email(self.email)
+        _single_line(display_name=self.display_name)
 
     @property
     def name(self) -> str:
@@ -95,6 +114,9 @@ class Workspace(TimeStamped):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        _single_line(name=self.name)
 
 
 class Role(models.TextChoices):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from .addresses import normalize_email
 from .models import Invitation, Membership, User, Workspace, hash_token
 
 
@@ -95,4 +96,4 @@ def workspace_pending_invitations(*, workspace: Workspace) -> QuerySet[Invitatio
 
 
 def account_exists(*, email: str) -> bool:
-    return User.objects.filter(email__iexact=email).exists()
+    return User.objects.filter(email=normalize_email(email)).exists()

@@ -16,7 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import throttle
+from .addresses import normalize_email
 from .models import Invitation, Membership, Role, User, Workspace, hash_token
+from .tokens import api_tokens_revoke_in
 
 logger = logging.getLogger(__name__)
 
@@ -25,14 +27,10 @@ class InvitationUnusable(Exception):
     """The token is unknown, or its invitation expired, was revoked or was already used."""
 
 
-def _normalise_email(email: str) -> str:
-    return User.objects.normalize_email(email.strip()).lower()
-
-
 @transaction.atomic
 def user_create(*, email: str, password: str, display_name: str = "") -> User:
     """Create an active account. The password must pass the configured validators."""
-    user = User(email=_normalise_email(email), display_name=display_name.strip())
+    user = User(email=normalize_email(email), display_name=display_name.strip())
     user.full_clean(exclude=["password"])
     try:
         validate_password(password, user=user)
@@ -78,8 +76,8 @@ def invitation_create(
     link stops working). The email goes out once the transaction commits.
     """
     _require_admin(user=invited_by, workspace=workspace)
-    email = _normalise_email(email)
-    if Membership.objects.filter(workspace=workspace, user__email__iexact=email).exists():
+    email = normalize_email(email)
+    if Membership.objects.filter(workspace=workspace, user__email=email).exists():
         raise ValidationError({"email": f"{email} is already a member of {workspace}."})
     now = timezone.now()
     raw = Invitation.new_token()
@@ -138,7 +136,7 @@ def invitation_accept(*, raw_token: str, user: User) -> Membership:
     A user who is already a member keeps their role; the invitation is used up either way.
     """
     invitation = _lock_usable(raw_token)
-    if user.email.lower() != invitation.email.lower():
+    if normalize_email(user.email) != normalize_email(invitation.email):
         raise PermissionDenied(f"This invitation is for {invitation.email}.")
     return _join(invitation, user)
 
@@ -147,7 +145,7 @@ def invitation_accept(*, raw_token: str, user: User) -> Membership:
 def invitation_accept_new_user(*, raw_token: str, display_name: str, password: str) -> Membership:
     """Create the invited person's account (email fixed to the invitation's) and join."""
     invitation = _lock_usable(raw_token)
-    if User.objects.filter(email__iexact=invitation.email).exists():
+    if User.objects.filter(email=normalize_email(invitation.email)).exists():
         raise ValidationError(
             {"email": "An account with this email exists already: log in to accept."}
         )
@@ -188,11 +186,26 @@ def membership_change_role(*, membership: Membership, role: str, actor: User) ->
 
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: User) -> None:
-    """Take a member out of a workspace. Caller must be an admin; the last admin stays."""
+    """Take a member out of a workspace. Caller must be an admin; the last admin stays.
+
+    Their API tokens for the workspace are revoked and their subscriptions to its internal
+    roadmaps deleted: nothing of the workspace reaches them afterwards.
+    """
     _require_admin(user=actor, workspace=membership.workspace)
     if membership.role == Role.ADMIN:
         _check_not_last_admin(membership, "make someone else admin first")
     membership.delete()
+    membership_end_access(user=membership.user, workspace=membership.workspace)
+
+
+@transaction.atomic
+def membership_end_access(*, user: User, workspace: Workspace) -> None:
+    """What a membership gave beyond itself ends with it: the user's API tokens for the
+    workspace, their internal digest subscriptions there. Caller removed the membership."""
+    from roadmap.services.digests import subscriptions_end_internal  # roadmap builds on accounts
+
+    api_tokens_revoke_in(user=user, workspace=workspace)
+    subscriptions_end_internal(user=user, workspace=workspace)
 
 
 class PasswordResetLimited(Exception):
@@ -206,7 +219,7 @@ def password_reset_request(*, email: str, client: str) -> None:
     limits (accounts/throttle.py), and nothing is sent."""
     if not throttle.password_reset_allowed(email=email, address=client):
         raise PasswordResetLimited
-    users = User.objects.filter(email__iexact=_normalise_email(email), is_active=True)
+    users = User.objects.filter(email=normalize_email(email), is_active=True)
     for user in users:
         if user.has_usable_password():
             transaction.on_commit(partial(_enqueue_password_reset, user.pk))

@@ -1,11 +1,15 @@
 """Login brute-force protection: after repeated failures, refuse further attempts for a while,
 per account and per client address, whatever the password; and the limit on password reset
-requests. Counters live in the shared cache."""
+requests. Counters live in the shared cache. Every per-account key is the address as stored
+(``normalize_email``), so no other spelling of an account gets a budget of its own."""
 
 import hashlib
+import ipaddress
 
 from django.conf import settings
 from django.core.cache import cache
+
+from .addresses import normalize_email
 
 WINDOW_SECONDS = getattr(settings, "LOGIN_FAILURE_WINDOW", 15 * 60)
 PER_ACCOUNT = getattr(settings, "LOGIN_FAILURES_PER_ACCOUNT", 5)
@@ -13,7 +17,7 @@ PER_ADDRESS = getattr(settings, "LOGIN_FAILURES_PER_ADDRESS", 20)
 
 
 def _keys(email: str, address: str) -> tuple[str, str]:
-    return f"login-fail:account:{email.strip().lower()}", f"login-fail:ip:{address}"
+    return f"login-fail:account:{normalize_email(email)}", f"login-fail:ip:{client_key(address)}"
 
 
 def client_address(request) -> str:
@@ -27,6 +31,18 @@ def client_address(request) -> str:
         if forwarded:
             return forwarded
     return request.META.get("REMOTE_ADDR", "")
+
+
+def client_key(address: str) -> str:
+    """The client a per-client limit counts: the address itself, but a whole IPv6 /64 as one
+    (one host is routinely given a /64, so its other addresses are not other clients)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 def login_blocked(*, email: str, address: str) -> bool:
@@ -68,7 +84,7 @@ def _count(key: str) -> int:
 def password_reset_allowed(*, email: str, address: str) -> bool:
     """Count one reset request; False once the email address or the client had its share of
     the hour (both are counted either way)."""
-    hashed = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    hashed = hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
     per_email = _count(f"password-reset:email:{hashed}")
-    per_address = _count(f"password-reset:ip:{address}")
+    per_address = _count(f"password-reset:ip:{client_key(address)}")
     return per_email <= RESET_PER_EMAIL and per_address <= RESET_PER_ADDRESS

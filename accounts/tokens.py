@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .models import ApiToken, Membership, TokenScope, Workspace, hash_token
@@ -47,13 +48,18 @@ def api_token_issue(
 
 
 def api_token_authenticate(raw: str) -> ApiToken | None:
-    """The active token matching a presented secret, or None. Marks it used (coarsely)."""
+    """The active token matching a presented secret, or None: also None once its user is no
+    longer a member of its workspace (in the same query). Marks it used (coarsely)."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
     token = (
         ApiToken.objects.active()
         .select_related("user", "workspace")
-        .filter(token_hash=hash_token(raw), user__is_active=True)
+        .filter(
+            token_hash=hash_token(raw),
+            user__is_active=True,
+            user__memberships__workspace_id=F("workspace_id"),
+        )
         .first()
     )
     if token is None:
@@ -63,6 +69,13 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+def api_tokens_revoke_in(*, user, workspace: Workspace) -> int:
+    """Revoke every active token of a user in one workspace (they are leaving it); the count."""
+    return ApiToken.objects.filter(user=user, workspace=workspace, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services, throttle
+from .addresses import normalize_email
 from .forms import (
     AcceptSignupForm,
     ApiTokenForm,
@@ -169,7 +170,7 @@ def invitation_accept(request, token: str):
     context = {"invitation": invitation, "workspace": invitation.workspace}
     user = request.user
     if user.is_authenticated:
-        if user.email.lower() != invitation.email.lower():
+        if normalize_email(user.email) != normalize_email(invitation.email):
             return render(
                 request, "accounts/invitation_accept.html", {**context, "mode": "other"}, status=403
             )

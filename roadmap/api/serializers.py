@@ -3,13 +3,15 @@ only shape input and output. Unknown input fields are rejected, never silently d
 """
 
 import json
+import re
 from decimal import Decimal, InvalidOperation
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils.encoders import JSONEncoder
 
-from accounts.models import User
+from accounts.addresses import normalize_email
+from accounts.models import Membership, User
 from roadmap import scoring
 from roadmap.models import (
     IMPACT_CHOICES,
@@ -142,6 +144,65 @@ class BreakdownField(serializers.JSONField):
         return scoring.breakdown_for_output(value or {})
 
 
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
+
+
+class ProductSlugField(serializers.SlugRelatedField):
+    """A product named by slug, among the requester's products (``queryset``, set per request):
+    the one ``product_by_slug`` picks, as the pages and the product endpoints do."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Product.objects.none())
+        super().__init__(slug_field="slug", **kwargs)
+
+    def to_internal_value(self, data):
+        from roadmap.views.access import product_by_slug
+
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if not SLUG.fullmatch(data):  # no product has it: not worth a query (nor a NUL to SQL)
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        product = product_by_slug(self.get_queryset(), self.context.get("request"), data).first()
+        if product is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return product
+
+
+OWNER_NOT_MEMBER = "The owner must be a member of this workspace."
+
+
+class MemberEmailField(serializers.SlugRelatedField):
+    """A person named by email among the members of the requester's workspaces (the token's
+    only). An address without an account gets the same answer as a non-member's, so the API
+    tells nobody who has an account on this instance. The model's ``clean()`` then checks the
+    product's workspace, with the same message."""
+
+    default_error_messages = {"does_not_exist": OWNER_NOT_MEMBER, "invalid": OWNER_NOT_MEMBER}
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="email", queryset=User.objects.none(), **kwargs)
+
+    def get_queryset(self):
+        from .permissions import request_token
+
+        request = self.context.get("request")
+        if request is None or not request.user.is_authenticated:
+            return User.objects.none()
+        mine = Membership.objects.filter(user=request.user)
+        token = request_token(request)
+        if token is not None:
+            mine = mine.filter(workspace_id=token.workspace_id)
+        return User.objects.filter(memberships__workspace__in=mine.values("workspace")).distinct()
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or "\x00" in data:
+            self.fail("invalid")
+        user = self.get_queryset().filter(email=normalize_email(data)).first()
+        if user is None:
+            self.fail("does_not_exist")
+        return user
+
+
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
@@ -211,10 +272,8 @@ class TagsField(serializers.ListField):
 
 
 class FeatureSerializer(StrictMixin, ModelRulesSerializer):
-    product = serializers.SlugRelatedField(slug_field="slug", queryset=Product.objects.none())
-    owner = serializers.SlugRelatedField(
-        slug_field="email", queryset=User.objects.all(), allow_null=True, required=False
-    )
+    product = ProductSlugField()
+    owner = MemberEmailField(allow_null=True, required=False)
     tags = TagsField(required=False)
     personas = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Persona.objects.none(), required=False
@@ -309,7 +368,7 @@ class FeatureSerializer(StrictMixin, ModelRulesSerializer):
 class ProductChildSerializer(StrictMixin, ModelRulesSerializer):
     """A record that belongs to one product, chosen by slug on create and fixed afterwards."""
 
-    product = serializers.SlugRelatedField(slug_field="slug", queryset=Product.objects.none())
+    product = ProductSlugField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -16,7 +16,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from accounts.models import User
 from roadmap.models import (
     Comparison,
     ComparisonStatus,
@@ -33,7 +32,6 @@ from roadmap.models import (
     PositioningAnswer,
     PositioningQuestion,
     PricePlan,
-    Product,
     Release,
     RevenueModel,
 )
@@ -45,14 +43,17 @@ from roadmap.services import strategy as strategy_services
 from . import views
 from .permissions import admin_workspace, ensure_can_edit
 from .serializers import (
+    MemberEmailField,
     ModelRulesSerializer,
     ProductChildSerializer,
+    ProductSlugField,
     ReleaseSerializer,
     StrictMixin,
 )
 from .views import (
     ERRORS,
     ProductChildFilter,
+    ProductSlugFilter,
     ScopedViewSet,
     UpdatedSinceFilter,
     _data,
@@ -139,9 +140,7 @@ class PricePlanSerializer(ProductChildSerializer):
 class PositioningAnswerSerializer(ProductChildSerializer):
     """One answer; ``product`` and ``question`` are chosen on create and fixed afterwards."""
 
-    product = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Product.objects.none(), source="positioning.product"
-    )
+    product = ProductSlugField(source="positioning.product")
     question = serializers.ChoiceField(choices=PositioningQuestion.choices)
     question_label = serializers.SerializerMethodField()
     insights = serializers.PrimaryKeyRelatedField(
@@ -251,9 +250,7 @@ class LaunchTemplateTaskSerializer(StrictMixin, ModelRulesSerializer):
 
 class LaunchTaskSerializer(StrictMixin, ModelRulesSerializer):
     release = serializers.PrimaryKeyRelatedField(queryset=Release.objects.none())
-    owner = serializers.SlugRelatedField(
-        slug_field="email", queryset=User.objects.all(), allow_null=True, required=False
-    )
+    owner = MemberEmailField(allow_null=True, required=False)
     done = serializers.SerializerMethodField()
     done_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
 
@@ -517,7 +514,7 @@ class PositioningViewSet(ScopedViewSet):
 
 
 class PositioningAnswerFilter(filters.FilterSet):
-    product = filters.CharFilter(field_name="positioning__product__slug", help_text="Product slug.")
+    product = ProductSlugFilter("positioning__product")
     question = filters.ChoiceFilter(choices=PositioningQuestion.choices)
     updated_since = UpdatedSinceFilter()
 
@@ -578,7 +575,7 @@ class PositioningAnswerViewSet(ScopedViewSet):
 
 
 class ComparisonFilter(filters.FilterSet):
-    product = filters.CharFilter(field_name="competitor__product__slug", help_text="Product slug.")
+    product = ProductSlugFilter("competitor__product")
     status = filters.MultipleChoiceFilter(choices=ComparisonStatus.choices)
     updated_since = UpdatedSinceFilter()
 
@@ -687,7 +684,7 @@ class LaunchTemplateTaskViewSet(ScopedViewSet):
 
 
 class LaunchTaskFilter(filters.FilterSet):
-    product = filters.CharFilter(field_name="release__product__slug", help_text="Product slug.")
+    product = ProductSlugFilter("release__product")
     team = filters.MultipleChoiceFilter(choices=LaunchTeam.choices)
     done = filters.BooleanFilter(
         field_name="done_at", lookup_expr="isnull", exclude=True, help_text="Done or open."

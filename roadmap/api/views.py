@@ -5,6 +5,7 @@ import datetime
 from django import forms
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import (
@@ -41,6 +42,7 @@ from roadmap.selectors.priorities import priorities_list
 from roadmap.services import features as feature_services
 from roadmap.services import products as product_services
 from roadmap.services import records
+from roadmap.views.access import product_by_slug
 
 from . import serializers as s
 from .permissions import IsMemberWithRole, ensure_can_edit, request_roles, request_token
@@ -116,8 +118,25 @@ class UpdatedSinceFilter(filters.IsoDateTimeFilter):
         super().__init__(**kwargs)
 
 
+class ProductSlugFilter(filters.CharFilter):
+    """Rows of the product a slug names for the requester (``product_by_slug``): with a token,
+    only its workspace's product; with a session, the current workspace's first.
+    ``field_name`` is the path from the row to its product."""
+
+    def __init__(self, field_name="product", **kwargs):
+        kwargs.setdefault("help_text", "Product slug.")
+        super().__init__(field_name=field_name, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        request = self.parent.request
+        named = product_by_slug(scoped(Product.objects.all(), request), request, value)
+        return qs.filter(**{f"{self.field_name}__in": named.values("pk")[:1]})
+
+
 class ProductChildFilter(filters.FilterSet):
-    product = filters.CharFilter(field_name="product__slug", help_text="Product slug.")
+    product = ProductSlugFilter()
     updated_since = UpdatedSinceFilter()
 
 
@@ -207,6 +226,14 @@ class ProductViewSet(ScopedViewSet):
 
     def workspace_id_of(self, obj) -> int:
         return obj.workspace_id
+
+    def get_object(self):
+        queryset = self.filter_queryset(self.get_queryset())
+        product = product_by_slug(queryset, self.request, self.kwargs["slug"]).first()
+        if product is None:
+            raise Http404("No such product.")
+        self.check_object_permissions(self.request, product)
+        return product
 
     def perform_create(self, serializer):
         token = request_token(self.request)

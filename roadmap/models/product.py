@@ -6,6 +6,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 
+from roadmap import bounds
+
 from .base import ScopedQuerySet, TimeStamped
 
 
@@ -38,9 +40,9 @@ class Product(TimeStamped):
     workspace = models.ForeignKey(
         "accounts.Workspace", on_delete=models.CASCADE, related_name="products"
     )
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[bounds.single_line])
     slug = models.SlugField(
-        max_length=80, unique=True, help_text="Used in URLs and the API; unique across Waymark."
+        max_length=80, help_text="Used in URLs and the API; unique within the workspace."
     )
     product_line = models.CharField(
         max_length=120, blank=True, help_text="Optional grouping of related products."
@@ -73,6 +75,10 @@ class Product(TimeStamped):
     class Meta:
         ordering = ["product_line", "name"]
         constraints = [
+            # Unique per workspace, not instance-wide: a slug taken elsewhere tells nothing.
+            models.UniqueConstraint(
+                fields=["workspace", "slug"], name="product_slug_per_workspace"
+            ),
             models.CheckConstraint(
                 condition=models.Q(scoring_framework__in=ScoringFramework.values),
                 name="product_framework_valid",

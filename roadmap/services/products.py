@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from roadmap.models import Feature, FeatureDriverScore, Product, ScoringDriver
 from roadmap.services.scoring import feature_score, product_lock, product_request_recompute
@@ -17,11 +17,29 @@ PRODUCT_FIELDS = ("name", "slug", "product_line", "vision", "description", *SCOR
 # Paths under /products/ that are pages, not products: a product with such a slug could not be
 # opened in the browser.
 RESERVED_SLUGS = frozenset({"new"})
+# A slug is unique within its workspace only: another workspace's products are never consulted.
+SLUG_TAKEN = "This slug is already used in this workspace; choose another."
 
 
-def _check_slug_free(slug: str) -> None:
+def _check_slug_free(slug: str, *, workspace_id: int, product_id: int | None = None) -> None:
     if slug in RESERVED_SLUGS:
         raise ValidationError({"slug": f"“{slug}” is reserved by Waymark; choose another slug."})
+    taken = Product.objects.filter(workspace_id=workspace_id, slug=slug)
+    if product_id is not None:
+        taken = taken.exclude(pk=product_id)
+    if taken.exists():
+        raise ValidationError({"slug": ValidationError(SLUG_TAKEN, code="unique")})
+
+
+def _save(product: Product, **kwargs: Any) -> None:
+    """Save, answering a slug taken since the check (two saves at once) as the check does."""
+    try:
+        with transaction.atomic():
+            product.save(**kwargs)
+    except IntegrityError as exc:
+        if "slug" not in str(exc):
+            raise
+        raise ValidationError({"slug": ValidationError(SLUG_TAKEN, code="unique")}) from None
 
 
 @transaction.atomic
@@ -30,10 +48,10 @@ def product_create(*, workspace, name: str, slug: str, **fields: Any) -> Product
     unknown = set(fields) - set(PRODUCT_FIELDS)
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
-    _check_slug_free(slug)
+    _check_slug_free(slug, workspace_id=workspace.pk)
     product = Product(workspace=workspace, name=name, slug=slug, **fields)
     product.full_clean()
-    product.save()
+    _save(product)
     return product
 
 
@@ -44,13 +62,13 @@ def product_update(*, product: Product, data: Mapping[str, Any]) -> Product:
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
     if "slug" in data:
-        _check_slug_free(data["slug"])
+        _check_slug_free(data["slug"], workspace_id=product.workspace_id, product_id=product.pk)
     changed = {name for name, value in data.items() if getattr(product, name) != value}
     for name, value in data.items():
         setattr(product, name, value)
     product.full_clean()
     if changed:
-        product.save(update_fields=[*changed, "updated_at"])
+        _save(product, update_fields=[*changed, "updated_at"])
     if changed & set(SCORING_SETTINGS):
         product_request_recompute(product_id=product.pk)
     return product

@@ -141,8 +141,8 @@ class ProductForm(forms.ModelForm):
         }
         help_texts = {
             "vision": "One or two sentences: who it is for and why it matters.",
-            "slug": "Used in URLs and the API; unique across Waymark. Lower-case letters, digits "
-            "and hyphens.",
+            "slug": "Used in URLs and the API; unique in this workspace. Lower-case letters, "
+            "digits and hyphens.",
         }
 
     def _post_clean(self):
@@ -156,7 +156,8 @@ class ProductCreateForm(ProductForm):
         fields = [*ProductForm.Meta.fields, "scoring_framework"]
         help_texts = {
             **ProductForm.Meta.help_texts,
-            "slug": "Suggested from the name; used in URLs and the API and unique across Waymark.",
+            "slug": "Suggested from the name; used in URLs and the API and unique in this "
+            "workspace.",
             "scoring_framework": "How features are scored and ranked. You can change it later "
             "in the product's settings.",
         }

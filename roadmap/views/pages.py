@@ -19,7 +19,7 @@ from roadmap.services.features import (
 )
 from roadmap.services.products import feature_set_driver_scores
 from roadmap.services.records import feature_delete
-from roadmap.views.access import product_for
+from roadmap.views.access import product_by_id, product_for
 from roadmap.views.page_forms import FeatureForm, add_service_errors
 from roadmap.views.planning import ItemTextForm
 
@@ -37,7 +37,7 @@ def _feature_with_access(request, pk: int, *, edit: bool = False) -> Feature:
     """The feature (404 unless the user is a member of its product's workspace), with its
     product carrying ``can_edit``; a viewer asking to edit gets 403."""
     feature = get_object_or_404(selectors.feature_page_queryset(user=request.user), pk=pk)
-    feature.product = product_for(request, feature.product.slug, edit=edit)
+    feature.product = product_by_id(request, feature.product_id, edit=edit)
     return feature
 
 
@@ -113,7 +113,7 @@ def feature_edit(request, pk: int):
     meanwhile, it comes back with both versions of each field they both changed, the editor's
     input kept and the other person's other changes taken in, ready to save on top."""
     feature = selectors.feature_for_edit(user=request.user, pk=pk)
-    product = feature.product = product_for(request, feature.product.slug, edit=True)
+    product = feature.product = product_by_id(request, feature.product_id, edit=True)
     drivers = selectors.product_drivers(product=product)
     kwargs = {**_form_kwargs(product, drivers), "version": True}
     if request.method == "GET":

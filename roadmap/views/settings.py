@@ -35,7 +35,7 @@ from roadmap.views.page_forms import (
     add_service_errors,
 )
 
-SLUG_TAKEN = "A product with this slug already exists; choose another."
+SLUG_TAKEN = product_services.SLUG_TAKEN
 
 
 # --- New product -----------------------------------------------------------------------------

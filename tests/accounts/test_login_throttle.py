@@ -52,6 +52,20 @@ def test_one_address_trying_many_accounts_is_stopped(client):
 
 
 @pytest.mark.django_db
+def test_the_addresses_of_one_ipv6_64_are_one_client(client):
+    user = f.UserFactory(email="target@example.com")
+    f.MembershipFactory(user=user)
+    for i in range(20):
+        _login(client, f"guess{i}@example.com", "wrong", ip=f"2001:db8:1:2::{i + 1:x}")
+
+    same_64 = _login(client, "target@example.com", "correct horse battery", "2001:db8:1:2::ff")
+    next_64 = _login(client, "target@example.com", "correct horse battery", "2001:db8:1:3::1")
+
+    assert b"Too many failed attempts" in same_64.content
+    assert next_64.status_code == 302
+
+
+@pytest.mark.django_db
 def test_success_clears_the_account_counter(client):
     user = f.UserFactory(email="pm@example.com")
     f.MembershipFactory(user=user)

@@ -162,7 +162,7 @@ def test_admin_may_change_settings_too(client, admin_user, product):
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"slug": "taken"}, "slug", "A product with this slug already exists; choose another."),
+        ({"slug": "taken"}, "slug", "This slug is already used in this workspace; choose another."),
         ({"slug": "new"}, "slug", "“new” is reserved by Waymark; choose another slug."),
         ({"slug": "Not a slug!"}, "slug", "Enter a valid “slug”"),
         ({"name": ""}, "name", "This field is required."),
@@ -493,8 +493,8 @@ def test_an_empty_slug_is_made_from_the_name(editor_client):
     assert Product.objects.filter(slug="cafe-ops-hub", name="Café Ops Hub").exists()
 
 
-def test_a_duplicate_slug_is_shown_next_to_the_slug(editor_client, workspace, other_workspace):
-    f.ProductFactory(workspace=other_workspace, slug="field-app")  # unique across Waymark
+def test_a_duplicate_slug_is_shown_next_to_the_slug(editor_client, workspace):
+    f.ProductFactory(workspace=workspace, slug="field-app", name="Old field app")
 
     response = editor_client.post(
         NEW, {"name": "Field App", "slug": "field-app", "scoring_framework": "rice"}
@@ -502,9 +502,23 @@ def test_a_duplicate_slug_is_shown_next_to_the_slug(editor_client, workspace, ot
 
     html = _html(response, 400)
     slug = html[html.index('<label for="id_slug">') :].split("</ul>")[0]  # up to its errors
-    assert "A product with this slug already exists; choose another." in slug
+    assert "This slug is already used in this workspace; choose another." in slug
     assert 'value="Field App"' in html
-    assert not Product.objects.filter(workspace=workspace).exists()
+    assert list(Product.objects.filter(workspace=workspace).values_list("name", flat=True)) == [
+        "Old field app"
+    ]
+
+
+def test_a_slug_used_in_another_workspace_is_free_here(editor_client, workspace, other_workspace):
+    theirs = f.ProductFactory(workspace=other_workspace, slug="field-app", name="Theirs")
+
+    response = editor_client.post(
+        NEW, {"name": "Field App", "slug": "field-app", "scoring_framework": "rice"}
+    )
+
+    assert response.status_code == 302
+    assert Product.objects.get(workspace=workspace).slug == "field-app"
+    assert Product.objects.get(pk=theirs.pk).name == "Theirs"
 
 
 def test_viewers_cannot_create_products(viewer_client, workspace):

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.addresses import normalize_email
 from accounts.models import Membership, TokenScope, User
 from accounts.tokens import api_token_issue
 
@@ -16,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="Command-line token")
 
     def handle(self, *args, email, scope, expires_days, workspace, name, **options):
-        user = User.objects.filter(email__iexact=email).first()
+        user = User.objects.filter(email=normalize_email(email)).first()
         if user is None:
             raise CommandError(f"No user with email {email}.")
         memberships = Membership.objects.filter(user=user).select_related("workspace")

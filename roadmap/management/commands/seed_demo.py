@@ -30,7 +30,7 @@ class Command(BaseCommand):
         try:
             result = demo_workspace_load(today=timezone.localdate())
         except ValidationError as error:
-            # e.g. a demo product's slug is taken by a product of another workspace.
+            # A demo row the models refuse: reported, and the load's transaction rolled back.
             raise CommandError(f"The demo workspace cannot be loaded: {error}") from error
         elapsed = time.perf_counter() - started
         name = result.workspace.name
