@@ -8,20 +8,24 @@ Logs (change events, digests, webhook deliveries, rank snapshots) are view-only,
 history of features and roadmap items.
 """
 
+from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import F
+from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from roadmap.services.scoring import product_request_recompute
+from roadmap.services.sharing import embed_origins_clean
 
 from .models import (
     ChangeEvent,
     Comparison,
     Competitor,
+    CsvUpload,
     DigestDelivery,
     Feature,
     FeatureDriverScore,
@@ -419,6 +423,31 @@ class TableLayoutAdmin(LargeTableAdmin):
     readonly_fields = TIMESTAMPS
 
 
+@admin.register(CsvUpload)
+class CsvUploadAdmin(LargeTableAdmin):
+    """CSV files previewed and not yet imported: they can be looked at and deleted, never
+    written here (the import page makes them; beat sweeps them after an hour)."""
+
+    list_display = ("filename", "user", "product", "size", "created_at")
+    list_select_related = ("user", "product")
+    search_fields = ("filename", "user__email", "product__name")
+    fields = ("filename", "user", "product", "size", "fingerprint", "created_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("data").annotate(data_size=Length("data"))
+
+    @admin.display(description="size (bytes)", ordering="data_size")
+    def size(self, obj) -> int:
+        return obj.data_size
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Release)
 class ReleaseAdmin(LargeTableAdmin):
     list_display = ("name", "product", "status", "target_date")
@@ -462,8 +491,22 @@ class RoadmapItemAdmin(ReadOnlyHistoryAdmin, LargeTableAdmin):
 # --- Sharing, digests, webhooks ------------------------------------------------------------
 
 
+class ShareLinkAdminForm(forms.ModelForm):
+    def clean_allowed_embed_origins(self) -> str:
+        """The share form's rule for embed origins (``embed_origins_clean``)."""
+        try:
+            origins = embed_origins_clean(self.cleaned_data["allowed_embed_origins"])
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["allowed_embed_origins"]) from exc
+        return "\n".join(origins)
+
+
 @admin.register(ShareLink)
 class ShareLinkAdmin(LargeTableAdmin):
+    """The token is never stored (only its hash and salt, not shown here): the share page shows
+    a link's address."""
+
+    form = ShareLinkAdminForm
     list_display = (
         "label",
         "product",

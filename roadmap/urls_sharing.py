@@ -9,6 +9,7 @@ app_name = "sharing"
 urlpatterns = [
     path("", sharing.share_links, name="list"),
     path("new/", sharing.share_link_create, name="create"),
+    path("<int:pk>/replace/", sharing.share_link_replace, name="replace"),
     path("<int:pk>/revoke/", sharing.share_link_revoke, name="revoke"),
     path("preview/<str:audience>/", sharing.preview, name="preview"),
     path("<int:pk>/subscribers/", sharing.subscriber_add, name="subscriber-add"),

@@ -15,6 +15,7 @@ from simple_history.models import HistoricalChanges
 from accounts.models import ApiToken, Invitation, User, hash_token
 from roadmap.models import (
     ChangeEvent,
+    CsvUpload,
     DigestDelivery,
     Feature,
     FeatureRankSnapshot,
@@ -34,6 +35,7 @@ NOT_ADDABLE = {
     "accounts.ApiToken",
     "accounts.Invitation",
     "roadmap.ChangeEvent",
+    "roadmap.CsvUpload",
     "roadmap.DigestDelivery",
     "roadmap.FeatureRankSnapshot",
     "roadmap.WebhookDelivery",
@@ -116,6 +118,9 @@ def rows(superuser, product, editor):
         f.LaunchTemplateTaskFactory(workspace=workspace),
         f.LaunchTaskFactory(release=f.ReleaseFactory(product=product)),
         TableLayout.objects.create(user=editor, product=product, hidden_columns=["kano"]),
+        CsvUpload.objects.create(
+            key="k" * 32, user=editor, product=product, filename="needle.csv", data=b"title\n"
+        ),
     ]
     by_model = {type(obj): obj for obj in made}
     by_model[User] = superuser

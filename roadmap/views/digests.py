@@ -34,7 +34,7 @@ def _page(request, template: str, subscription: Subscription | None = None, stat
             and subscription.unsubscribed_at is None,
             "roadmap_url": (
                 reverse("external:roadmap", kwargs={"token": link.token})
-                if link is not None and link.is_usable
+                if link is not None and link.is_usable and link.token
                 else ""
             ),
         }

@@ -35,6 +35,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from accounts.throttle import client_address
 from roadmap import external
 from roadmap.models import Frequency, ShareLink
+from roadmap.models.sharing import share_token_hash
 from roadmap.services import digests, sharing
 from roadmap.views.page_forms import ServiceErrors
 
@@ -48,7 +49,12 @@ CSP = (
 
 
 def _usable_link(token: str) -> ShareLink | None:
-    return ShareLink.objects.usable().select_related("product").filter(token=token).first()
+    return (
+        ShareLink.objects.usable()
+        .select_related("product")
+        .filter(token_hash=share_token_hash(token))
+        .first()
+    )
 
 
 def _protect(
@@ -62,7 +68,7 @@ def _protect(
     ``same-origin`` sends it only to this site. ``no-referrer`` did that too, but made Chromium
     send ``Origin: null`` with the page's own forms, which the CSRF check refuses.
     """
-    origins = link.embed_origins if link is not None else []
+    origins = sharing.embed_origins_allowed(link.embed_origins) if link is not None else []
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Content-Security-Policy"] = CSP.format(
         ancestors=" ".join(origins) if origins else "'none'"
@@ -104,8 +110,9 @@ def _unlock(request: HttpRequest, link: ShareLink) -> None:
     request.session[SESSION_KEY] = unlocked
 
 
-def _urls(link: ShareLink) -> dict[str, str]:
-    kwargs = {"token": link.token}
+def _urls(token: str) -> dict[str, str]:
+    # From the visited address: a link made before tokens were hashed can't derive its own.
+    kwargs = {"token": token}
     page = reverse("external:roadmap", kwargs=kwargs)
     return {
         "page": page,
@@ -117,13 +124,11 @@ def _urls(link: ShareLink) -> dict[str, str]:
 
 
 class SubscribeForm(ServiceErrors, forms.Form):
-    """An outsider asks for digests of the roadmap: confirmed by email before anything is sent."""
+    """An outsider asks for digests of the roadmap: confirmed by email before anything is sent.
+    Only the address: whoever fills it in may not own it, so nothing else they type is mailed."""
 
     email = forms.EmailField(
         max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
-    )
-    name = forms.CharField(
-        max_length=120, required=False, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
     frequency = forms.ChoiceField(
         label="How often",
@@ -133,8 +138,8 @@ class SubscribeForm(ServiceErrors, forms.Form):
     )
 
 
-def _password_page(request, link: ShareLink, *, error: str = "", status: int = 200):
-    context = {"product_name": link.product.name, "error": error, "action": _urls(link)["page"]}
+def _password_page(request, link: ShareLink, token: str, *, error: str = "", status: int = 200):
+    context = {"product_name": link.product.name, "error": error, "action": _urls(token)["page"]}
     return _protect(render(request, "external/password.html", context, status=status), link)
 
 
@@ -148,29 +153,32 @@ def roadmap_page(request: HttpRequest, token: str) -> HttpResponse:
         return not_found(request)
     if request.method == "POST":
         if not link.has_password:
-            return redirect(_urls(link)["page"])
+            return redirect(_urls(token)["page"])
         result = sharing.share_link_check_password(
             share_link=link, password=request.POST.get("password", ""), client=_client(request)
         )
         if result is sharing.PasswordCheck.LIMITED:
             error = "Too many wrong passwords. Try again in 15 minutes."
-            return _password_page(request, link, error=error, status=429)
+            return _password_page(request, link, token, error=error, status=429)
         if result is sharing.PasswordCheck.WRONG:
-            return _password_page(request, link, error="That password is not right.", status=400)
+            error = "That password is not right."
+            return _password_page(request, link, token, error=error, status=400)
         _unlock(request, link)
-        return redirect(_urls(link)["page"])
+        return redirect(_urls(token)["page"])
     if not _is_unlocked(request, link):
-        return _password_page(request, link)
-    response = _roadmap_response(request, link)
+        return _password_page(request, link, token)
+    response = _roadmap_response(request, link, token)
     if request.method == "GET":
         sharing.share_link_record_view(share_link=link)
     return response
 
 
-def _roadmap_response(request, link: ShareLink, *, form: SubscribeForm | None = None, status=200):
+def _roadmap_response(
+    request, link: ShareLink, token: str, *, form: SubscribeForm | None = None, status=200
+):
     context = {
         "roadmap": external.external_roadmap(product=link.product, audience=link.audience),
-        "urls": _urls(link),
+        "urls": _urls(token),
         "print_view": request.GET.get("print") == "1",
         "preview": False,
         "subscribe_form": form or SubscribeForm(),
@@ -188,14 +196,13 @@ def subscribe(request: HttpRequest, token: str) -> HttpResponse:
     if link is None:
         return not_found(request)
     if not _is_unlocked(request, link):
-        return redirect(_urls(link)["page"])
+        return redirect(_urls(token)["page"])
     form = SubscribeForm(request.POST)
     if form.is_valid():
         try:
             digests.subscription_request(
                 share_link=link,
                 email=form.cleaned_data["email"],
-                name=form.cleaned_data["name"],
                 frequency=form.cleaned_data["frequency"],
                 client=_client(request),
             )
@@ -203,13 +210,13 @@ def subscribe(request: HttpRequest, token: str) -> HttpResponse:
             form.add_service_errors(exc)
         except digests.SubscribeLimited as exc:
             form.add_error(None, "Too many subscription requests. Please try again later.")
-            response = _roadmap_response(request, link, form=form, status=429)
+            response = _roadmap_response(request, link, token, form=form, status=429)
             response["Retry-After"] = str(exc.retry_after)
             return response
         else:
-            context = {"product_name": link.product.name, "page_url": _urls(link)["page"]}
+            context = {"product_name": link.product.name, "page_url": _urls(token)["page"]}
             return _protect(render(request, "external/subscribe_sent.html", context), link)
-    return _roadmap_response(request, link, form=form, status=400)
+    return _roadmap_response(request, link, token, form=form, status=400)
 
 
 def _basic_auth_password(request: HttpRequest) -> str | None:
@@ -304,7 +311,7 @@ def roadmap_feed(request: HttpRequest, token: str) -> HttpResponse:
     denied = _machine_access(request, link)
     if denied is not None:
         return denied
-    urls = _urls(link)
+    urls = _urls(token)
     page_url = settings.SITE_URL + urls["page"]
     entries = external.external_changes(
         product=link.product, audience=link.audience, limit=FEED_ENTRIES

@@ -1,9 +1,10 @@
-"""A product's share links, for its team: list, create, revoke, and preview what each audience sees;
-each link's digest subscribers: list, add, remove, and preview the next digest of one.
+"""A product's share links, for its team: list, create, replace, revoke, and preview what each
+audience sees; each link's digest subscribers: list, add, remove, and preview the next digest of
+one.
 
-Members of the product's workspace may list links, subscribers and previews; editors and admins may
-also create and revoke links and add and remove subscribers (viewers get 403). Anyone else gets
-404, as for any product they cannot see.
+Members of the product's workspace may list links, subscribers and previews; editors and admins
+may also create, replace and revoke links and add and remove subscribers (viewers get 403).
+Anyone else gets 404, as for any product they cannot see.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ class ShareLinkForm(ServiceErrors, forms.Form):
         label="May be embedded by",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "https://intranet.example.com"}),
-        help_text="Sites allowed to show the roadmap in an iframe, one origin per line. "
-        "Empty: no site may embed it.",
+        help_text="Sites allowed to show the roadmap in an iframe, one https origin per line; "
+        "https://*.example.com allows every subdomain of one domain. Empty: no site may embed it.",
     )
 
     # Service field -> form field, for errors.
@@ -84,7 +85,12 @@ class SubscriberForm(ServiceErrors, forms.Form):
 
 
 def share_link_url(link: ShareLink) -> str:
-    return settings.SITE_URL + reverse("external:roadmap", kwargs={"token": link.token})
+    """The link's full address; empty for a link made before tokens were hashed (see
+    ``ShareLink.token``)."""
+    token = link.token
+    if token is None:
+        return ""
+    return settings.SITE_URL + reverse("external:roadmap", kwargs={"token": token})
 
 
 def _link_status(link: ShareLink, now: datetime.datetime) -> str:
@@ -130,6 +136,7 @@ def _list_page(
             "link": link,
             "url": share_link_url(link),
             "status": _link_status(link, now),
+            "embed_origins": services.embed_origins_allowed(link.embed_origins),
             "subscribers": subscribers.get(link.pk, []),
             "subscriber_form": (
                 subscriber_form
@@ -177,6 +184,24 @@ def share_link_create(request, slug: str):
     if link is None:
         return _list_page(request, product, form=form, status=400)
     messages.success(request, f"Share link “{link.label}” created: {share_link_url(link)}")
+    return redirect("sharing:list", slug=product.slug)
+
+
+@login_required
+@require_POST
+def share_link_replace(request, slug: str, pk: int):
+    """A new link in place of one whose address can't be shown again; the old one keeps
+    working until revoked."""
+    product = product_for(request, slug, edit=True)
+    link = _link(request, product, pk)
+    if not link.is_usable:
+        raise Http404("Only a working link is replaced.")
+    replacement = services.share_link_replace(share_link=link, created_by=request.user)
+    messages.success(
+        request,
+        f"Replacement for “{link.label}” created: {share_link_url(replacement)} — "
+        "its subscribers now follow it. Revoke the old link once everyone has the new one.",
+    )
     return redirect("sharing:list", slug=product.slug)
 
 

@@ -13,10 +13,11 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from roadmap.models import Subscription
+from roadmap.models import ShareLink, Subscription
 from roadmap.services import records, sharing
 from roadmap.services.digests import digests_enqueue_due
 from tests import factories as f
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +59,6 @@ def test_stakeholder_subscribes_confirms_reads_a_digest_and_unsubscribes(page, s
 
     # Signs up on the page: the browser's own POST passes the CSRF check.
     page.get_by_role("textbox", name="Email").fill("Robin@Customer.example")
-    page.get_by_role("textbox", name="Name").fill("Robin")
     page.get_by_label("Daily").check()
     page.get_by_role("button", name="Subscribe").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
@@ -182,3 +182,20 @@ def test_the_link_is_never_sent_to_another_origin(page, shared, product):
     page.wait_for_url("http://elsewhere.example/page")
 
     assert seen == [None]
+
+
+def test_a_pm_is_told_which_embed_origin_is_refused(page, pm, product):
+    log_in(page, pm)
+    page.goto(f"{page.base_url}/products/{product.slug}/share/")
+
+    page.get_by_label("Label").fill("Intranet")
+    page.get_by_label("May be embedded by").fill("https://wiki.example.org\nhttps://*.com")
+    page.get_by_role("button", name="Create share link").click()
+    page.expected_errors.append("status of 400")
+
+    expect(page.get_by_text("Line 2: “https://*.com” covers sites of many owners")).to_be_visible()
+    expect(page.get_by_label("May be embedded by")).to_have_value(
+        "https://wiki.example.org\nhttps://*.com"
+    )
+    page.screenshot(path=f"{SHOTS}/embed-origin-refused.png")
+    assert not ShareLink.objects.exists()
