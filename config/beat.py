@@ -1,10 +1,10 @@
 """The beat schedule, run by the web process itself when there is no broker.
 
 Deployed, Celery beat (its own process) sends ``CELERY_BEAT_SCHEDULE``'s tasks to the workers.
-Without a broker (no ``REDIS_URL``: ``make run``) there is neither beat nor worker, and tasks run
-in-process when they are enqueued; so the web process runs the schedule in a thread, with Celery's
-own scheduler: digests go out, rank snapshots are taken, failed webhooks are retried, stale
-scores are recomputed.
+Without a broker (neither ``REDIS_URL`` nor ``CELERY_BROKER_URL``: ``make run``) there is
+neither beat nor worker, and tasks run in-process when they are enqueued; so the web process
+runs the schedule in a thread, with Celery's own scheduler: digests go out, rank snapshots are
+taken, failed webhooks are retried, stale scores are recomputed, expired CSV uploads are deleted.
 
 - Started from ``config/wsgi.py`` and ``config/asgi.py``, so only a process that serves runs it:
   not ``migrate`` or any other command, not runserver's autoreloader (only its child serves), not

@@ -1,5 +1,5 @@
 """Cross-cutting HTTP concerns: request ids with structured access logs, a cap on request bodies,
-and security headers."""
+the refusal of NUL characters, and security headers."""
 
 import json
 import logging
@@ -7,6 +7,7 @@ import time
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.http import HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
@@ -101,6 +102,27 @@ class RequestSizeLimitMiddleware:
             return JsonResponse({"detail": message, "code": "request_too_large"}, status=413)
         # Rendered without context processors: the request's session and user are not loaded.
         return HttpResponse(render_to_string("413.html", {"message": message}), status=413)
+
+
+class NulRefusalMiddleware:
+    """Refuse (400) a request whose path, query string or cookies hold a NUL character: no route,
+    filter or session key takes one, and PostgreSQL refuses NUL in text, so looking it up would
+    fail with a 500 instead. Raised as BadRequest, so the usual 400 page (JSON under /api/)
+    answers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if (
+            "\x00" in request.path
+            or "%00" in query
+            or "\x00" in query
+            or any("\x00" in value for value in request.COOKIES.values())
+        ):
+            raise BadRequest("NUL character in the request's address or cookies.")
+        return self.get_response(request)
 
 
 class SecurityHeadersMiddleware:

@@ -1,15 +1,22 @@
-"""The limits a member's input stays within, so that no single row can make a page slow.
+"""The limits a member's input stays within, so that no single row can make a page slow or an
+email fail.
 
-Markdown is bounded in length (its rendering is linear, see ``roadmap.markdown``); dates are
-bounded to a range a roadmap can mean. Both are model validators: the forms, the services'
-``full_clean`` and the API's model serializers all apply them, with the same message. Rows saved
-before these limits keep their values (validators change no data): the pages that draw dates,
-the timeline and the business case, clamp what they draw to ``DRAWN_YEARS`` around today.
+Names and titles are single lines; Markdown is bounded in length (its rendering is linear, see
+``roadmap.markdown``); dates are bounded to a range a roadmap can mean. All are model validators:
+the forms, the services' ``full_clean`` and the API's model serializers all apply them, with the
+same message. Rows saved before these limits keep their values (validators change no data): the
+pages that draw dates, the timeline and the business case, clamp what they draw to
+``DRAWN_YEARS`` around today, and email subjects fold a name's line breaks into spaces.
 """
 
 import datetime
 
-from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+)
 
 # Longest Markdown a member can save (requirements, positioning answers): about ten pages.
 MARKDOWN_MAX_LENGTH = 20_000
@@ -17,6 +24,15 @@ MARKDOWN_MAX_LENGTH = 20_000
 markdown_length = MaxLengthValidator(
     MARKDOWN_MAX_LENGTH,
     "Keep this to %(limit_value)s characters at most (it has %(show_value)s).",
+)
+
+# Names and titles are one line of text: they go into email subjects, where a line break is
+# refused, and into Atom feeds, where XML 1.0 takes no control characters.
+single_line = RegexValidator(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029]",
+    "Keep this to one line: no line breaks, tabs or other control characters.",
+    code="single_line",
+    inverse_match=True,
 )
 
 # Every date a member sets falls in these years.
@@ -34,6 +50,20 @@ datetime_range = [
     MinValueValidator(datetime.datetime(1999, 12, 31, tzinfo=datetime.UTC), DATE_RANGE_MESSAGE),
     MaxValueValidator(datetime.datetime(2100, 1, 2, tzinfo=datetime.UTC), DATE_RANGE_MESSAGE),
 ]
+
+# A launch template task is due at most this many days before (or, negative, after) its release.
+LEAD_DAYS = 730
+LEAD_DAYS_MESSAGE = "Enter a number of days from -730 to 730 (two years either side)."
+lead_days_range = [
+    MinValueValidator(-LEAD_DAYS, LEAD_DAYS_MESSAGE),
+    MaxValueValidator(LEAD_DAYS, LEAD_DAYS_MESSAGE),
+]
+
+
+def clamp_date(day: datetime.date) -> datetime.date:
+    """A computed date, kept inside the years every set date falls in."""
+    return min(max(day, EARLIEST_DATE), LATEST_DATE)
+
 
 # The timeline and the business case draw at most this many years before and after today's
 # quarter; what lies further out is drawn at the edge (timeline) or summed apart (business case).

@@ -17,11 +17,13 @@ Policy (server-side request forgery): a URL is used only if its host is public.
   the name.
 - Redirects are not followed and the reply's body is not read: only its status line counts.
   Every failure to get an answer has one message, so failures cannot tell open ports from
-  closed ones. The whole exchange has one deadline.
+  closed ones. The whole exchange has one deadline, the name lookup included; a lookup alone
+  (when an endpoint is saved) gives up after ``RESOLVE_SECONDS``.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import http.client
 import ipaddress
 import socket
@@ -39,6 +41,12 @@ ALLOWED_SCHEMES = ("http", "https")
 
 # The system resolver. Tests put theirs here, answering whatever address they need.
 getaddrinfo = socket.getaddrinfo
+
+# getaddrinfo takes no timeout, and a slow DNS server can hold it for tens of seconds: lookups run
+# on these threads and are waited for at most this long. A stuck lookup keeps its thread until
+# the system gives up; with all of them stuck, later lookups wait in line and time out the same.
+RESOLVE_SECONDS = 3.0
+_LOOKUPS = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="waymark-dns")
 
 _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 _RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
@@ -157,18 +165,27 @@ def address_refusal(ip: IPAddress) -> str | None:
     return _ipv6_refusal(ip)
 
 
-def resolve(host: str, port: int) -> list[IPAddress]:
+def _lookup(host: str, port: int, timeout: float):
+    future = _LOOKUPS.submit(lambda: getaddrinfo(host, port, type=socket.SOCK_STREAM))
+    try:
+        return future.result(timeout=timeout)
+    except concurrent.futures.TimeoutError:
+        future.cancel()
+        raise HostUnresolved(f"cannot resolve {host} in time") from None
+    except (OSError, UnicodeError) as exc:
+        raise HostUnresolved(f"cannot resolve {host}") from exc
+
+
+def resolve(host: str, port: int, *, timeout: float | None = None) -> list[IPAddress]:
     """Every address of ``host`` (a name or an IP literal), in the resolver's order, each one
-    checked. Raises ``OutboundRefused`` if the name does not resolve or any address is refused."""
+    checked, looked up within ``timeout`` seconds (``RESOLVE_SECONDS`` by default). Raises
+    ``OutboundRefused`` if the name does not resolve in time or any address is refused."""
     try:
         addresses = [ipaddress.ip_address(host)]
         verb = "is"
     except ValueError:
         verb = "resolves to"
-        try:
-            answers = getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as exc:
-            raise HostUnresolved(f"cannot resolve {host}") from exc
+        answers = _lookup(host, port, RESOLVE_SECONDS if timeout is None else timeout)
         addresses = list(
             dict.fromkeys(
                 ipaddress.ip_address(sockaddr[0])
@@ -267,8 +284,8 @@ def post(url: str, *, body: bytes, headers: Mapping[str, str], timeout: float) -
     """POST ``body`` to ``url`` and return the answer's HTTP status, within ``timeout`` seconds
     in all. Raises ``OutboundRefused`` (see the policy) or ``OutboundFailed`` (no answer)."""
     scheme, host, port, target = _split(url)
-    addresses = resolve(host, port)
     deadline = time.monotonic() + timeout
+    addresses = resolve(host, port, timeout=min(timeout, RESOLVE_SECONDS))
     sock = _connect(addresses, port, deadline)
     connection_class = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
     connection = connection_class(host, port, sock)

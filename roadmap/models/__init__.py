@@ -20,6 +20,7 @@ from .feature import (
     MoSCoW,
     Tag,
 )
+from .imports import CsvUpload
 from .preferences import TableLayout
 from .product import Persona, Product, ReachSource, ScoringDriver, ScoringFramework, TieBreak
 from .roadmap import Horizon, Lane, Release, ReleaseStatus, RoadmapItem, Visibility
@@ -45,6 +46,7 @@ __all__ = [
     "Comparison",
     "ComparisonStatus",
     "Competitor",
+    "CsvUpload",
     "LaunchTask",
     "LaunchTeam",
     "LaunchTemplateTask",

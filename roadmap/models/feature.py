@@ -88,7 +88,7 @@ class FeatureQuerySet(ScopedQuerySet):
 
 class Feature(TimeStamped):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="features")
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[bounds.single_line])
     description = models.TextField(blank=True)
     requirements = models.TextField(
         blank=True, help_text="Markdown.", validators=[bounds.markdown_length]

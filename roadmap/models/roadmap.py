@@ -54,7 +54,7 @@ class Lane(TimeStamped):
     """A theme that groups roadmap items (a swimlane on the board and the timeline)."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="lanes")
-    name = models.CharField(max_length=80)
+    name = models.CharField(max_length=80, validators=[bounds.single_line])
     position = models.PositiveIntegerField(default=0)
 
     objects = LaneQuerySet.as_manager()
@@ -99,7 +99,10 @@ class RoadmapItem(TimeStamped):
         help_text="Leave empty for a standalone theme.",
     )
     title = models.CharField(
-        max_length=200, blank=True, help_text="Internal title of a theme (features use theirs)."
+        max_length=200,
+        blank=True,
+        help_text="Internal title of a theme (features use theirs).",
+        validators=[bounds.single_line],
     )
     theme_status = models.CharField(
         max_length=20,
@@ -123,7 +126,10 @@ class RoadmapItem(TimeStamped):
         max_length=8, choices=Visibility.choices, default=Visibility.INTERNAL, db_index=True
     )
     external_title = models.CharField(
-        max_length=200, blank=True, help_text="What outsiders read. Defaults to the title."
+        max_length=200,
+        blank=True,
+        help_text="What outsiders read. Defaults to the title.",
+        validators=[bounds.single_line],
     )
     external_description = models.TextField(blank=True)
 

@@ -349,7 +349,9 @@ class LaunchTemplateTask(TimeStamped):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     days_before_release = models.IntegerField(
-        default=0, help_text="Due this many days before the release's target date."
+        default=0,
+        validators=bounds.lead_days_range,
+        help_text="Due this many days before the release's target date.",
     )
     position = models.PositiveIntegerField(default=0)
 

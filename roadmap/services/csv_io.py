@@ -8,7 +8,9 @@
 3. Apply a plan in one transaction through ``features_write_many``: the effects of creating and
    editing each feature, in a few statements for all of them, and one recompute of the scores.
 
-The upload is kept in the cache between the preview and the confirmation, for an hour at most.
+Between the preview and the confirmation the upload is kept in the database (CsvUpload), not the
+cache: the cache shares Redis with the Celery broker. A member keeps a few at most, for an hour;
+``csv_imports_sweep`` deletes older ones.
 """
 
 from __future__ import annotations
@@ -20,16 +22,19 @@ import io
 import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
-from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import Field
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 
 from roadmap.models import (
+    CsvUpload,
     Feature,
     FeatureDriverScore,
     Persona,
@@ -52,6 +57,8 @@ from roadmap.services.features import FeatureWrite, features_write_many, tag_nam
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5_000
 PENDING_SECONDS = 60 * 60
+# A new upload past this many pending ones drops the member's oldest.
+MAX_PENDING_PER_USER = 3
 # csv's cell limit (128 KiB by default, and module-wide) protects readers of unbounded streams.
 # Ours are bounded by MAX_FILE_BYTES, so a cell may be as long as the file: the model, not the
 # parser, says what is too long (a title over 200 characters gets the model's message).
@@ -161,7 +168,7 @@ def _aliases() -> dict[str, str]:
     for name in (*TEXT_COLUMNS, *CHOICE_COLUMNS, *LIST_COLUMNS, *NUMBER_COLUMNS):
         aliases[name] = aliases[name.replace("_", " ")] = name
     for name in (*TEXT_COLUMNS, *CHOICE_COLUMNS, *NUMBER_COLUMNS):
-        aliases[_key(str(Feature._meta.get_field(name).verbose_name))] = name
+        aliases[_key(str(_feature_field(name).verbose_name))] = name
     return aliases
 
 
@@ -203,7 +210,7 @@ def _columns(
         driver = None
         if name is None and key.startswith(driver_key):
             driver = drivers_by_key.get(key[len(driver_key) :].strip())
-            name = driver and f"{DRIVER_PREFIX}{driver.name}"
+            name = f"{DRIVER_PREFIX}{driver.name}" if driver else None
         if name is None:
             if key in computed:
                 ignored.append(computed[key])
@@ -323,15 +330,25 @@ def _loose(text: str) -> str:
     return re.sub(r"[\s_-]+", " ", re.sub(r"['’]", "", text)).strip().lower()
 
 
+def _feature_field(name: str) -> Field:
+    field = Feature._meta.get_field(name)
+    assert isinstance(field, Field), name  # a column, never a relation's reverse side
+    return field
+
+
+def _field_choices(name: str) -> list[tuple[Any, Any]]:
+    return list(_feature_field(name).choices or ())
+
+
 def _choices(name: str) -> str:
-    return ", ".join(value for value, _ in Feature._meta.get_field(name).choices)
+    return ", ".join(value for value, _ in _field_choices(name))
 
 
 def _choice(name: str, text: str) -> str:
     """A choice's stored value, from its value or its label in any case (“In progress”,
     “in_progress”, “Won't have”); anything else as given, for the model to refuse."""
     wanted = _loose(text)
-    for value, label in Feature._meta.get_field(name).choices:
+    for value, label in _field_choices(name):
         if wanted in (_loose(value), _loose(str(label))):
             return value
     return text
@@ -430,7 +447,8 @@ def _plan_row(number: int, cells: list[str], context: _Context) -> RowPlan:
 def _feature_of_row(text: str, plan: RowPlan, context: _Context) -> Feature | None:
     # Ids of other products' features get the same answer as unknown ones: the file must not
     # tell whether a feature exists in a product (or workspace) the PM cannot see.
-    feature = context.features.get(_feature_id(text))
+    feature_id = _feature_id(text)
+    feature = None if feature_id is None else context.features.get(feature_id)
     if feature is None:
         plan.errors.append(
             RowError(
@@ -488,7 +506,7 @@ def _may_change(current: Feature, values: dict[str, Any]) -> bool:
     explains it). Unchanged rows are not validated: they write nothing."""
     for name, value in values.items():
         try:
-            if Feature._meta.get_field(name).to_python(value) != getattr(current, name):
+            if _feature_field(name).to_python(value) != getattr(current, name):
                 return True
         except ValidationError:
             return True
@@ -499,7 +517,7 @@ def _shown(name: str, value: Any) -> str:
     if value is None or value == "":
         return ""
     if name in CHOICE_COLUMNS:
-        return str(dict(Feature._meta.get_field(name).choices).get(value, value))
+        return str(dict(_field_choices(name)).get(value, value))
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     return str(value)
@@ -630,10 +648,6 @@ class PendingImport:
     fingerprint: str
 
 
-def _cache_key(key: str) -> str:
-    return f"waymark:csv-import:{key}"
-
-
 def csv_import_keep(
     *,
     product: Product,
@@ -643,37 +657,58 @@ def csv_import_keep(
     fingerprint: str,
     key: str | None = None,
 ) -> str:
-    """Keep an upload (at most MAX_FILE_BYTES) for its confirmation by the same user, for an
-    hour; returns the key the confirmation sends back. With ``key``, replaces what it holds."""
-    key = key or secrets.token_urlsafe(24)
-    cache.set(
-        _cache_key(key),
-        {
-            "product": product.pk,
-            "user": user.pk,
-            "filename": filename[:200],
-            "data": data,
-            "fingerprint": fingerprint,
-        },
-        PENDING_SECONDS,
-    )
+    """Keep an upload (at most MAX_FILE_BYTES) for its confirmation by the same user, for
+    PENDING_SECONDS; returns the key the confirmation sends back. With ``key``, replaces what it
+    holds and starts its time again. Keeping more than MAX_PENDING_PER_USER drops the user's
+    oldest."""
+    now = timezone.now()
+    fields = {
+        "user": user,
+        "product": product,
+        "filename": filename[:200],
+        "data": data,
+        "fingerprint": fingerprint,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if key is None or not CsvUpload.objects.filter(key=key).update(**fields):
+        key = key or secrets.token_urlsafe(24)
+        CsvUpload.objects.create(key=key, **fields)
+    newest = CsvUpload.objects.filter(user=user).order_by("-created_at", "-pk")
+    CsvUpload.objects.filter(user=user).exclude(
+        pk__in=newest.values("pk")[:MAX_PENDING_PER_USER]
+    ).delete()
     return key
 
 
 def csv_import_pending(*, key: str, product: Product, user) -> PendingImport | None:
     """The upload kept under ``key`` for this user and product; None if there is none (expired,
-    already imported, or someone else's)."""
+    dropped for newer ones, already imported, or someone else's)."""
     if not _PENDING_KEY.fullmatch(key or ""):
         return None
-    kept = cache.get(_cache_key(key))
-    if not kept or kept["product"] != product.pk or kept["user"] != user.pk:
+    kept = CsvUpload.objects.filter(
+        key=key, product=product, user=user, created_at__gte=_pending_since()
+    ).first()
+    if kept is None:
         return None
     return PendingImport(
-        key=key, filename=kept["filename"], data=kept["data"], fingerprint=kept["fingerprint"]
+        key=key, filename=kept.filename, data=bytes(kept.data), fingerprint=kept.fingerprint
     )
 
 
 def csv_import_release(*, key: str) -> bool:
     """Forget a kept upload. False when it was already gone, so that of two confirmations of the
-    same upload (a double click) only the first imports."""
-    return bool(cache.delete(_cache_key(key)))
+    same upload (a double click) only the first imports: the second's DELETE finds no row."""
+    deleted, _ = CsvUpload.objects.filter(key=key, created_at__gte=_pending_since()).delete()
+    return deleted > 0
+
+
+def csv_imports_sweep() -> int:
+    """Delete the uploads kept past PENDING_SECONDS (nobody can confirm them any more); returns
+    how many."""
+    deleted, _ = CsvUpload.objects.filter(created_at__lt=_pending_since()).delete()
+    return deleted
+
+
+def _pending_since():
+    return timezone.now() - timedelta(seconds=PENDING_SECONDS)

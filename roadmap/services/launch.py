@@ -19,6 +19,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Membership, Role, Workspace
+from roadmap import bounds
 from roadmap.models import (
     FeatureStatus,
     LaunchTask,
@@ -28,7 +29,7 @@ from roadmap.models import (
     RoadmapItem,
 )
 from roadmap.services.features import features_bulk_update
-from roadmap.services.fields import apply_fields, save_if_changed
+from roadmap.services.fields import apply_fields, history_user_set, save_if_changed
 from roadmap.services.records import release_save, roadmap_item_save
 from roadmap.services.strategy import acting_user
 
@@ -117,7 +118,9 @@ def release_checklist_create(*, release: Release) -> list[LaunchTask]:
             continue
         due_on = None
         if release.target_date:
-            due_on = release.target_date - datetime.timedelta(days=row.days_before_release)
+            due_on = bounds.clamp_date(
+                release.target_date - datetime.timedelta(days=row.days_before_release)
+            )
         tasks.append(
             LaunchTask(
                 release=release,
@@ -152,7 +155,7 @@ def launch_task_save(
         data = {**data, "position": _next_position(release.launch_tasks, data.get("team", ""))}
     changed = apply_fields(task, data, TASK_FIELDS)
     if creating or changed:
-        task._history_user = acting_user(actor)
+        history_user_set(task, acting_user(actor))
         task.save()
     return task
 
@@ -163,7 +166,7 @@ def launch_task_complete(*, task: LaunchTask, actor=None) -> LaunchTask:
     task = LaunchTask.objects.select_for_update().get(pk=task.pk)
     if task.done_at is None:
         task.done_at, task.done_by = timezone.now(), acting_user(actor)
-        task._history_user = acting_user(actor)
+        history_user_set(task, acting_user(actor))
         task.save(update_fields=["done_at", "done_by", "updated_at"])
     return task
 
@@ -174,7 +177,7 @@ def launch_task_reopen(*, task: LaunchTask, actor=None) -> LaunchTask:
     task = LaunchTask.objects.select_for_update().get(pk=task.pk)
     if task.done_at is not None:
         task.done_at, task.done_by = None, None
-        task._history_user = acting_user(actor)
+        history_user_set(task, acting_user(actor))
         task.save(update_fields=["done_at", "done_by", "updated_at"])
     return task
 
@@ -228,16 +231,16 @@ def release_ship(*, release: Release, actor=None, force: bool = False) -> ShipRe
         raise PermissionDenied("Only a workspace admin can ship a release that is not ready.")
 
     shipped = []
-    features = []
+    features: list[int] = []
     items = (
         RoadmapItem.objects.filter(release=release)
         .select_related("feature", "lane", "release", "product")
         .order_by("horizon", "position", "id")
     )
     for item in items:
-        if item.feature_id:
+        if item.feature:
             if item.feature.status not in _SETTLED:
-                features.append(item.feature_id)
+                features.append(item.feature.pk)
                 shipped.append(item.feature.title)
         elif item.theme_status not in _SETTLED:
             roadmap_item_save(

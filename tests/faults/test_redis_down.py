@@ -220,3 +220,29 @@ def test_recompute_missed_while_redis_was_down_is_done_once_it_is_back(
         assert "roadmap.tasks.recompute_product" in worker.log()
     finally:
         worker.stop()
+
+
+@pytest.mark.django_db
+def test_a_pending_csv_import_survives_redis_going_down(
+    client, editor, product, redis_server, redis_at
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    # Given a CSV import previewed while Redis was up
+    client.force_login(editor)
+    redis_at(redis_server.url)
+    upload = SimpleUploadedFile("features.csv", b"title\nSurvivor\n", content_type="text/csv")
+    preview = client.post(reverse("roadmap:features_import", args=[product.slug]), {"file": upload})
+    assert preview.status_code == 200
+
+    # When Redis goes down (losing all it held) before the PM confirms
+    redis_server.stop()
+    key = preview.context["confirm"]["upload"].value()
+    confirm = reverse("roadmap:features_import_confirm", args=[product.slug])
+    imported = client.post(confirm, {"upload": key})
+
+    # Then the import happens, once
+    assert imported.status_code == 302
+    assert client.post(confirm, {"upload": key}).status_code == 400
+    titles = Feature.objects.filter(product=product).values_list("title", flat=True)
+    assert list(titles) == ["Survivor"]

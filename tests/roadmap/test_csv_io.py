@@ -2,9 +2,11 @@
 
 import csv
 import io
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,6 +17,7 @@ from accounts.models import Role
 from roadmap.models import (
     ChangeEvent,
     ChangeKind,
+    CsvUpload,
     Feature,
     FeatureDriverScore,
     Persona,
@@ -33,6 +36,7 @@ from roadmap.services.features import (
     features_write_many,
 )
 from roadmap.services.scoring import product_recompute_scores
+from roadmap.tasks import sweep_csv_uploads
 from tests import factories as f
 
 HistoricalFeature = Feature.history.model
@@ -1167,3 +1171,63 @@ def test_a_bulk_write_racing_an_edit_raises_a_conflict_and_writes_nothing(planne
             actor=editor,
         )
     assert _state(product) == before
+
+
+# --- Keeping uploads between preview and confirmation ---------------------------------------------
+
+
+def _key(preview) -> str:
+    return preview.context["confirm"]["upload"].value()
+
+
+def test_a_members_fourth_pending_upload_drops_their_oldest(client, editor, workspace, product):
+    # given another editor's pending upload, and three of the editor's own
+    other_editor = f.MembershipFactory(workspace=workspace, role=Role.EDITOR).user
+    client.force_login(other_editor)
+    others = _upload(client, product, _csv([["title"], ["Theirs"]]))
+    client.force_login(editor)
+    previews = [_upload(client, product, _csv([["title"], [f"Mine {n}"]])) for n in range(4)]
+
+    # then the editor keeps the three newest, and the other editor's is untouched
+    kept = CsvUpload.objects.filter(user=editor).values_list("key", flat=True)
+    assert sorted(kept) == sorted(_key(p) for p in previews[1:])
+    assert CsvUpload.objects.filter(user=other_editor).get().key == _key(others)
+
+    # and the dropped one can no longer be confirmed, while the newest can
+    dropped = _confirm(client, product, previews[0])
+    assert dropped.status_code == 400
+    assert "This preview has expired or was already imported." in dropped.content.decode()
+    assert _confirm(client, product, previews[3]).status_code == 302
+    assert list(Feature.objects.filter(product=product).values_list("title", flat=True)) == [
+        "Mine 3"
+    ]
+
+
+def test_a_preview_older_than_its_lifetime_cannot_be_confirmed(editor_client, product):
+    # given a preview kept one second longer than its lifetime
+    preview = _upload(editor_client, product, _csv([["title"], ["Late"]]))
+    CsvUpload.objects.update(
+        created_at=timezone.now() - timedelta(seconds=csv_io.PENDING_SECONDS + 1)
+    )
+
+    # when it is confirmed, then nothing is imported
+    response = _confirm(editor_client, product, preview)
+    assert response.status_code == 400
+    assert "This preview has expired or was already imported." in response.content.decode()
+    assert not Feature.objects.filter(product=product).exists()
+
+
+def test_the_sweep_deletes_only_expired_uploads(editor_client, product):
+    # given an expired upload and a fresh one
+    _upload(editor_client, product, _csv([["title"], ["Old"]]))
+    CsvUpload.objects.update(
+        created_at=timezone.now() - timedelta(seconds=csv_io.PENDING_SECONDS + 1)
+    )
+    fresh = _upload(editor_client, product, _csv([["title"], ["New"]]))
+
+    # when beat's sweep runs, then only the fresh one is left
+    assert sweep_csv_uploads.delay().get() == 1
+    assert list(CsvUpload.objects.values_list("key", flat=True)) == [_key(fresh)]
+    assert "roadmap.tasks.sweep_csv_uploads" in {
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from roadmap import external
+from roadmap import bounds, external
 from roadmap.models import (
     ChangeEvent,
     ChangeKind,
@@ -174,6 +174,28 @@ def test_checklist_creation_is_idempotent_and_adds_only_what_is_missing(
     assert again == []
     assert [t.title for t in grown] == ["FAQ"]
     assert LaunchTask.objects.filter(release=release).count() == 4
+
+
+@pytest.mark.parametrize("days", [731, -731, 10**9])
+def test_a_lead_time_beyond_two_years_is_refused(workspace, admin_user, days):
+    with pytest.raises(ValidationError) as error:
+        services.launch_template_task_save(
+            workspace=workspace,
+            data={"team": "support", "title": "Plan", "days_before_release": days},
+            actor=admin_user,
+        )
+
+    assert error.value.message_dict == {"days_before_release": [bounds.LEAD_DAYS_MESSAGE]}
+
+
+def test_due_dates_stay_in_the_years_dates_may_take(product, workspace):
+    release = f.ReleaseFactory(product=product, target_date=datetime.date(2000, 3, 1))
+    f.LaunchTemplateTaskFactory(workspace=workspace, title="Early", days_before_release=730)
+
+    (task,) = services.release_checklist_create(release=release)
+
+    assert task.due_on == bounds.EARLIEST_DATE
+    task.full_clean()
 
 
 def test_checklist_without_target_date_has_no_due_dates(product, template):

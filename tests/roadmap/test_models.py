@@ -16,6 +16,7 @@ from roadmap.models import (
     ChangeEvent,
     Comparison,
     Competitor,
+    CsvUpload,
     DigestDelivery,
     Feature,
     FeatureDriverScore,
@@ -373,6 +374,9 @@ def test_every_roadmap_model_reads_well_as_text(product):
                 hidden_columns=["kano", "personas"],
             )
         ),
+        CsvUpload: str(
+            CsvUpload(user=User(email="pat@example.com"), product=product, filename="plan.csv")
+        ),
         WebhookEndpoint: str(endpoint),
         WebhookDelivery: str(
             WebhookDelivery(endpoint=endpoint, event="feature.created", status="failed")
@@ -406,6 +410,7 @@ def test_every_roadmap_model_reads_well_as_text(product):
         LaunchTemplateTask: "Marketing: Write the blog post",
         LaunchTask: "2026.1: Demo",
         TableLayout: "pat on Planner: hides kano, personas",
+        CsvUpload: "plan.csv, pat on Planner",
         WebhookEndpoint: "https://hooks.example.com/w",
         WebhookDelivery: "feature.created → https://hooks.example.com/w (failed)",
     }

@@ -1314,6 +1314,29 @@ def test_a_loopback_receiver_gets_deliveries_only_while_its_network_is_allowed(
     assert delivery.last_error == f"Not sent: 127.0.0.1 is {LOOPBACK}."
 
 
+def test_a_lookup_that_hangs_gives_up_within_its_bound(workspace, monkeypatch):
+    """A DNS server that never answers can't hold a save (or a delivery) beyond RESOLVE_SECONDS."""
+    release = threading.Event()
+
+    def hanging(host, port, **kwargs):
+        release.wait(10)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(outbound, "getaddrinfo", hanging)
+    monkeypatch.setattr(outbound, "RESOLVE_SECONDS", 0.2)
+    started = time.monotonic()
+    try:
+        with pytest.raises(ValidationError) as error:
+            _endpoint(workspace, "https://hooks.slow.test/in", ["feature.created"])
+    finally:
+        release.set()
+
+    assert time.monotonic() - started < 2
+    assert error.value.message_dict == {
+        "url": ["Cannot resolve hooks.slow.test in time: check the host name."]
+    }
+
+
 def test_a_name_that_does_not_resolve_is_refused_on_save_and_not_sent_to(workspace, dns):
     with pytest.raises(ValidationError) as error:
         _endpoint(workspace, "https://hooks.nowhere.test/in", ["feature.created"])
