@@ -92,7 +92,16 @@ def readyz(request):
         checks["database"] = "ok"
     except Exception as exc:  # any failure means not ready; say which
         checks["database"] = f"error: {exc.__class__.__name__}"
-    if settings.REDIS_URL:
+    if settings.CELERY_BROKER_URL.startswith("amqp"):
+        from kombu import Connection
+
+        try:
+            with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
+                conn.ensure_connection(max_retries=1)
+            checks["broker"] = "ok"
+        except Exception as exc:
+            checks["broker"] = f"error: {exc.__class__.__name__}"
+    elif settings.REDIS_URL:
         try:
             import redis
 

@@ -73,17 +73,24 @@ def deliver_webhook(self, delivery_id: int) -> str:
 
 @shared_task(acks_late=True)
 def enqueue_due_digests() -> int:
-    """Beat: create and enqueue every digest due now; pick up any whose task was lost."""
+    """Beat: create and enqueue every digest due now."""
     from roadmap.services import digests
 
-    created = digests.digests_enqueue_due()
-    digests.digests_requeue_stale()
-    return len(created)
+    return len(digests.digests_enqueue_due())
+
+
+@shared_task(acks_late=True)
+def requeue_stale_digests() -> int:
+    """Beat: enqueue again the digests whose task was lost."""
+    from roadmap.services import digests
+
+    return len(digests.digests_requeue_stale())
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
 def send_digest(self, delivery_id: int) -> str:
-    """Send one digest, exactly once; failures are recorded and retried with backoff."""
+    """Send one digest (the guarantee: roadmap/services/digests.py); failures are recorded and
+    retried with backoff."""
     from roadmap.services import digests
 
     try:
@@ -101,3 +108,11 @@ def retry_due_webhooks() -> int:
     from roadmap.services.webhooks import webhooks_requeue_due
 
     return len(webhooks_requeue_due())
+
+
+@shared_task(acks_late=True)
+def sweep_csv_uploads() -> int:
+    """Beat: delete CSV uploads kept past their preview's lifetime."""
+    from roadmap.services.csv_io import csv_imports_sweep
+
+    return csv_imports_sweep()

@@ -5,6 +5,9 @@ import secrets
 from django.conf import settings
 from django.db import models
 
+from accounts.addresses import normalize_email
+from roadmap import bounds
+
 from .base import ScopedQuerySet, TimeStamped
 
 
@@ -108,7 +111,7 @@ class Subscription(TimeStamped):
         help_text="Empty: the internal roadmap (members only).",
     )
     email = models.EmailField()
-    name = models.CharField(max_length=120, blank=True)
+    name = models.CharField(max_length=120, blank=True, validators=[bounds.single_line])
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -154,7 +157,7 @@ class Subscription(TimeStamped):
         from django.core.exceptions import ValidationError
 
         super().clean()
-        self.email = self.email.strip().lower()
+        self.email = normalize_email(self.email)
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -176,7 +179,8 @@ class DigestDeliveryQuerySet(ScopedQuerySet):
 
 class DigestDelivery(TimeStamped):
     """The outbox row of one digest: unique per subscription and period, created before sending,
-    so two beats, a retried task or a redelivered message never send it twice."""
+    so that two beats or a retried task cannot both send it (the guarantee is stated in
+    roadmap/services/digests.py)."""
 
     subscription = models.ForeignKey(
         Subscription, on_delete=models.CASCADE, related_name="deliveries"

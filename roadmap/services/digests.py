@@ -1,29 +1,31 @@
-"""Stakeholder digests: who is due, the outbox row that makes each digest happen once, and the send.
+"""Stakeholder digests: who is due, the outbox row behind each digest, and the send.
 
-Exactly once: ``digests_enqueue_due`` creates one ``DigestDelivery`` per subscription and period
-(a unique constraint, so two beats cannot both create it) before anything is sent. ``digest_send``
-locks that row, re-checks its status and marks it sent in the same transaction as the send, so a
-retried task or a redelivered message finds it sent and does nothing. A worker killed mid-send
-rolls the transaction back; with late acknowledgement the message is delivered again once the
-broker's visibility timeout has passed (``CELERY_VISIBILITY_TIMEOUT``; the sweeper also re-enqueues
-anything left pending), and the digest goes out once.
+The guarantee is at least once, with the Message-ID as the key to drop a duplicate by; it is
+stated here and nowhere else. ``digests_enqueue_due`` creates one ``DigestDelivery`` per
+subscription and period (a unique constraint, so two beats cannot both create it) before anything
+is sent. ``digest_send`` locks that row, re-checks it, writes the row as sent (and the
+subscription's ``sent_through``) and only then hands the email to the mail server, in the same
+transaction: a retried task or a redelivered message finds the row sent and does nothing, and a
+send that raises rolls everything back. A worker killed before the send leaves the row pending, and
+its task comes back (late acknowledgement: RabbitMQ at once, Redis after
+``CELERY_VISIBILITY_TIMEOUT``; ``digests_requeue_stale`` picks up a row whose task was lost).
 
-One window is left, and it errs towards at-least-once: a worker that dies after the mail server
-took the message but before the row's transaction commits sends that digest again on redelivery.
-The alternative (commit "sending" first, never resend it) would lose the digest instead. The
-window is the length of one commit; the Message-ID is the same for every attempt of a delivery,
-so mail systems that drop duplicates by Message-ID drop that one.
+One window is left: a worker killed after the mail server took the message but before the COMMIT
+sends that digest again. Nothing makes an SMTP send atomic with a commit; the other choice
+(commit "sending" first, never send it again) would lose the digest instead. The window is the
+COMMIT alone, and every attempt of a delivery carries the same Message-ID, so mail systems that
+drop duplicates by Message-ID drop that one.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
-import ipaddress
 import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,11 +34,14 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.addresses import mailbox, normalize_email
+from accounts.models import Membership
+from accounts.throttle import client_key
 from config.mail import message_id
 from roadmap.models import (
     ChangeEvent,
@@ -54,8 +59,10 @@ from roadmap.selectors.digests import (
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
-# Outbox rows left pending this long (their task was lost) are enqueued again by the sweeper.
-STALE_PENDING = datetime.timedelta(minutes=10)
+# The sweeper (every minute) enqueues again a row pending for STALE_PENDING and not being sent
+# (its task was lost, or waits out Redis's visibility timeout), and one failed STALE_FAILED ago.
+STALE_PENDING = datetime.timedelta(minutes=2)
+STALE_FAILED = datetime.timedelta(minutes=10)
 
 
 # --- When ----------------------------------------------------------------------------------------
@@ -119,24 +126,30 @@ def digests_enqueue_due(*, now: datetime.datetime | None = None) -> list[int]:
         if created:
             created_ids.append(delivery.pk)
     for pk in created_ids:
-        transaction.on_commit(lambda pk=pk: _enqueue(send_digest, pk))
+        transaction.on_commit(partial(_enqueue, send_digest, pk))
     return created_ids
 
 
+@transaction.atomic
 def digests_requeue_stale(*, now: datetime.datetime | None = None) -> list[int]:
-    """Enqueue again the pending or failed (retryable) deliveries whose task was lost."""
+    """Enqueue again the pending or failed (retryable) deliveries whose task was lost; returns
+    their ids. Rows locked by a send in progress are left to it."""
     from roadmap.tasks import send_digest
 
     now = now or timezone.now()
     ids = list(
-        DigestDelivery.objects.filter(
-            status__in=(DigestStatus.PENDING, DigestStatus.FAILED),
+        DigestDelivery.objects.select_for_update(skip_locked=True)
+        .filter(
+            Q(status=DigestStatus.PENDING, updated_at__lt=now - STALE_PENDING)
+            | Q(status=DigestStatus.FAILED, updated_at__lt=now - STALE_FAILED),
             attempts__lt=MAX_ATTEMPTS,
-            updated_at__lt=now - STALE_PENDING,
-        ).values_list("pk", flat=True)
+        )
+        .values_list("pk", flat=True)
     )
+    # Not again at the next sweep, while this task waits in the queue.
+    DigestDelivery.objects.filter(pk__in=ids).update(updated_at=now)
     for pk in ids:
-        transaction.on_commit(lambda pk=pk: _enqueue(send_digest, pk))
+        transaction.on_commit(partial(_enqueue, send_digest, pk))
     return ids
 
 
@@ -181,7 +194,8 @@ def _digest_sections(
 ) -> list[dict[str, Any]]:
     from roadmap.external import digest_sections
 
-    audience = subscription.share_link.audience if subscription.share_link_id else None
+    link = subscription.share_link
+    audience = link.audience if link else None
     events = digest_events(subscription, since, until)
     if not reuse:
         return digest_sections(product=subscription.product, audience=audience, events=events)
@@ -223,9 +237,13 @@ def digest_build(
     entries = sum(len(s["entries"]) for s in sections)
     if not entries:
         return None
-    if subscription.share_link_id:
-        roadmap_url = settings.SITE_URL + reverse(
-            "external:roadmap", kwargs={"token": subscription.share_link.token}
+    if subscription.share_link is not None:
+        # A link made before tokens were hashed can't be shown again: that digest has no link.
+        token = subscription.share_link.token
+        roadmap_url = (
+            settings.SITE_URL + reverse("external:roadmap", kwargs={"token": token})
+            if token
+            else ""
         )
         title = product.name
     else:
@@ -269,7 +287,11 @@ def _subscription_message(
         **(headers or {}),
     }
     message = EmailMultiAlternatives(
-        subject=subject, body=text, to=[subscription.email], headers=headers
+        # One line, even from a product name saved before names were (roadmap.bounds).
+        subject=" ".join(subject.split()),
+        body=text,
+        to=[subscription.email],
+        headers=headers,
     )
     message.attach_alternative(html, "text/html")
     return message
@@ -296,13 +318,22 @@ def digest_message(*, subscription: Subscription, digest: Digest, delivery_id=No
 
 
 def digest_send(*, delivery_id: int) -> str:
-    """Send one digest at most once. Returns the final status (or "gone")."""
+    """Send one digest unless it was sent or skipped already. Returns the final status (or
+    "gone"). Everything is written before the send, in the transaction that locks the row."""
     with transaction.atomic():
         # Lock only the outbox row: PostgreSQL refuses FOR UPDATE on the nullable side of the
         # outer join to the share link.
         delivery = (
             DigestDelivery.objects.select_for_update(of=("self",))
             .select_related("subscription__product", "subscription__share_link")
+            .annotate(
+                member=Exists(
+                    Membership.objects.filter(
+                        user_id=OuterRef("subscription__user_id"),
+                        workspace_id=OuterRef("subscription__product__workspace_id"),
+                    )
+                )
+            )
             .filter(pk=delivery_id)
             .first()
         )
@@ -311,32 +342,40 @@ def digest_send(*, delivery_id: int) -> str:
         if delivery.status in (DigestStatus.SENT, DigestStatus.SKIPPED):
             return delivery.status
         subscription = delivery.subscription
-        if subscription.unsubscribed_at or (
-            subscription.share_link_id and not subscription.share_link.is_usable
-        ):
+        skipped = _skip_reason(subscription, member=delivery.member)
+        if skipped:
             delivery.status = DigestStatus.SKIPPED
-            delivery.last_error = "Unsubscribed or share link revoked before sending."
+            delivery.last_error = skipped
             delivery.save(update_fields=["status", "last_error", "updated_at"])
             return delivery.status
-        delivery.attempts += 1
         digest = digest_build(
             subscription=subscription,
             since=delivery.events_from,
             until=delivery.events_through,
             reuse_sections=True,
         )
-        if digest is None:
-            delivery.status = DigestStatus.SKIPPED
-        else:
-            # Killed from here to the commit below, the worker leaves the row pending and the
-            # message unacknowledged: the digest is sent again (at least once, see the top).
-            digest_message(subscription=subscription, digest=digest, delivery_id=delivery.pk).send()
-            delivery.status = DigestStatus.SENT
-            delivery.sent_at = timezone.now()
+        delivery.attempts += 1
+        delivery.status = DigestStatus.SKIPPED if digest is None else DigestStatus.SENT
+        delivery.sent_at = None if digest is None else timezone.now()
         delivery.last_error = ""
         delivery.save(update_fields=["status", "attempts", "sent_at", "last_error", "updated_at"])
         Subscription.objects.filter(pk=subscription.pk).update(sent_through=delivery.events_through)
+        if digest is not None:
+            # Last, so that only the COMMIT follows it: killed from here to the commit, the
+            # worker leaves the row pending and the digest is sent again (see the top).
+            digest_message(subscription=subscription, digest=digest, delivery_id=delivery.pk).send()
         return delivery.status
+
+
+def _skip_reason(subscription: Subscription, *, member: bool) -> str:
+    """Why a digest must not go out now (empty: it may)."""
+    if subscription.unsubscribed_at:
+        return "Unsubscribed before sending."
+    if subscription.share_link and not subscription.share_link.is_usable:
+        return "Share link revoked or expired before sending."
+    if not subscription.share_link_id and subscription.user_id and not member:
+        return "No longer a member of the workspace when sending."
+    return ""
 
 
 def digest_record_failure(*, delivery_id: int, error: str) -> int:
@@ -370,26 +409,16 @@ def digest_retry(*, delivery: DigestDelivery) -> None:
 # so being refused never tells whether an address is subscribed.
 SUBSCRIBE_PER_CLIENT = 5  # requests from one client address (an IPv6 /64 counts as one) ...
 SUBSCRIBE_CLIENT_WINDOW = 60 * 60  # ... an hour
-SUBSCRIBE_PER_EMAIL = 3  # requests for one email address, whatever the link ...
+SUBSCRIBE_PER_EMAIL = 3  # requests for one mailbox (``mailbox``: +tags dropped), any link ...
 SUBSCRIBE_EMAIL_WINDOW = 24 * 60 * 60  # ... a day
 
 
 class SubscribeLimited(Exception):
-    """Too many subscription requests from one client, or for one email address."""
+    """Too many subscription requests from one client, or for one mailbox."""
 
     def __init__(self, retry_after: int):
         super().__init__(f"Too many subscription requests; retry in {retry_after} s.")
         self.retry_after = retry_after
-
-
-def _client_key(client: str) -> str:
-    try:
-        address = ipaddress.ip_address(client)
-    except ValueError:
-        return client
-    if address.version == 6:  # one host gets a whole /64
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
 
 
 def _count(key: str, window: int) -> int:
@@ -403,13 +432,13 @@ def _count(key: str, window: int) -> int:
 
 
 def subscription_request_count(*, email: str, client: str | None) -> None:
-    """Count one sign-up request; SubscribeLimited once the client or the email address has had
-    its share. ``client`` None: not from the web (no per-client limit)."""
+    """Count one sign-up request; SubscribeLimited once the client or the mailbox has had its
+    share. ``client`` None: not from the web (no per-client limit)."""
     if client is not None:
-        key = f"digest-subscribe:client:{_client_key(client)}"
+        key = f"digest-subscribe:client:{client_key(client)}"
         if _count(key, SUBSCRIBE_CLIENT_WINDOW) > SUBSCRIBE_PER_CLIENT:
             raise SubscribeLimited(SUBSCRIBE_CLIENT_WINDOW)
-    hashed = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    hashed = hashlib.sha256(mailbox(email).encode()).hexdigest()[:32]
     if _count(f"digest-subscribe:email:{hashed}", SUBSCRIBE_EMAIL_WINDOW) > SUBSCRIBE_PER_EMAIL:
         raise SubscribeLimited(SUBSCRIBE_EMAIL_WINDOW)
 
@@ -435,7 +464,6 @@ def subscription_request(
     *,
     share_link,
     email: str,
-    name: str = "",
     frequency: str = Frequency.WEEKLY,
     weekday: int = 0,
     send_time: datetime.time | None = None,
@@ -446,9 +474,10 @@ def subscription_request(
 
     Asking again resends the confirmation (or does nothing if already confirmed), so the form
     never reveals whether an address is subscribed. Rate-limited per ``client`` (the requester's
-    address) and per email address: SubscribeLimited, and nothing is sent.
+    address) and per mailbox: SubscribeLimited, and nothing is sent. Whoever asks may not be the
+    owner of the address, so nothing they typed but the address is kept or mailed.
     """
-    email = email.strip().lower()
+    email = normalize_email(email)
     subscription_request_count(email=email, client=client)
     subscription = Subscription.objects.filter(share_link=share_link, email=email).first()
     if subscription is None:
@@ -456,7 +485,6 @@ def subscription_request(
             product_id=share_link.product_id,
             share_link=share_link,
             email=email,
-            name=name.strip(),
             frequency=frequency,
             weekday=weekday,
             send_time=send_time or datetime.time(9, 0),
@@ -478,7 +506,6 @@ def _send_confirmation(subscription_id: int) -> None:
     context = {
         "product": subscription.product.name,
         "confirm_url": confirmation_url(subscription),
-        "name": subscription.name,
     }
     _subscription_message(
         subscription=subscription,
@@ -517,7 +544,7 @@ def subscription_add(
     subscription = Subscription(
         product=product,
         share_link=share_link,
-        email=email.strip().lower(),
+        email=normalize_email(email),
         name=name.strip(),
         user=user,
         confirmed_at=now,
@@ -532,3 +559,16 @@ def subscription_add(
 @transaction.atomic
 def subscription_remove(*, subscription: Subscription) -> None:
     subscription.delete()
+
+
+@transaction.atomic
+def subscriptions_end_internal(*, user, workspace) -> int:
+    """A member leaves a workspace: delete their subscriptions to its products' internal
+    roadmaps (by user, or by their address where none is linked). Returns how many."""
+    mine = Q(user=user) | Q(user__isnull=True, email=user.email)
+    _, deleted = (
+        Subscription.objects.filter(product__workspace=workspace, share_link__isnull=True)
+        .filter(mine)
+        .delete()
+    )
+    return deleted.get(Subscription._meta.label, 0)

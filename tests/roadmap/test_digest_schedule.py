@@ -99,3 +99,63 @@ def test_unsubscribe_is_signed_and_idempotent(product, client):
     assert Subscription.objects.get(pk=sub.pk).unsubscribed_at is not None
     assert forged.status_code == 404
     assert subscription_unsubscribe(token="garbage") is None
+
+
+# --- The stale sweep -----------------------------------------------------------------------------
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_enqueues_a_digest_pending_two_minutes_unless_a_send_holds_it(product):
+    import psycopg2
+    from django.db import connection
+    from django.utils import timezone
+
+    from roadmap.models import DigestStatus
+    from roadmap.services.digests import STALE_PENDING, digests_requeue_stale
+
+    now = timezone.now()
+
+    def delivery(email, age, **fields):
+        row = DigestDelivery.objects.create(
+            subscription=_subscription(product, email=email),
+            period="2026-11-23",
+            events_through=now,
+            **fields,
+        )
+        DigestDelivery.objects.filter(pk=row.pk).update(updated_at=now - age)
+        return row.pk
+
+    minutes = datetime.timedelta(minutes=1)
+    lost = delivery("lost@example.org", 2 * minutes + datetime.timedelta(seconds=5))
+    queued = delivery("queued@example.org", 1 * minutes)
+    sending = delivery("sending@example.org", 3 * minutes)
+    failed = delivery("failed@example.org", 3 * minutes, status=DigestStatus.FAILED, attempts=1)
+    delivery("sent@example.org", 30 * minutes, status=DigestStatus.SENT)
+    # A send in progress holds its row's lock (digest_send), here from another connection
+    settings_dict = connection.settings_dict
+    sender = psycopg2.connect(
+        host=settings_dict["HOST"] or "127.0.0.1",
+        port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"],
+        dbname=settings_dict["NAME"],
+    )
+    try:
+        with sender.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {DigestDelivery._meta.db_table} WHERE id = %s FOR UPDATE",
+                [sending],
+            )
+
+            requeued = digests_requeue_stale(now=now)
+            again = digests_requeue_stale(now=now + datetime.timedelta(seconds=30))
+    finally:
+        sender.rollback()
+        sender.close()
+
+    # Only the row pending longer than STALE_PENDING and not being sent; a failed one waits
+    # for its own retry (10 minutes); and not again at the next sweep, a minute later
+    assert STALE_PENDING == 2 * minutes
+    assert requeued == [lost]
+    assert again == []
+    assert queued not in requeued and failed not in requeued
