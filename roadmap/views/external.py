@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import re
 
 from django import forms
 from django.conf import settings
@@ -287,6 +288,15 @@ def roadmap_json(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+# Characters XML 1.0 can't carry: a text saved before names were one line (or a description with
+# a stray control character) would otherwise make the feed a 500.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str | None) -> str | None:
+    return _NOT_XML.sub("", text) if text else text
+
+
 class ExternalFeed(Atom1Feed):
     """Atom (RFC 4287) as outsiders read it: summaries are plain text (``type="text"``: a PM's
     ``<`` or ``&`` is a character, not markup), and ``updated`` of a feed without entries is
@@ -317,12 +327,13 @@ def roadmap_feed(request: HttpRequest, token: str) -> HttpResponse:
         product=link.product, audience=link.audience, limit=FEED_ENTRIES
     )
     product = link.product
+    name, vision = _xml_text(product.name), _xml_text(product.vision)
     feed = ExternalFeed(
-        title=f"{product.name} roadmap",
+        title=f"{name} roadmap",
         link=page_url,
-        description=product.vision,
-        subtitle=product.vision or None,
-        author_name=product.name,
+        description=vision,
+        subtitle=vision or None,
+        author_name=name,
         feed_url=settings.SITE_URL + urls["feed"],
         feed_guid=page_url,
         language="en",
@@ -337,11 +348,11 @@ def roadmap_feed(request: HttpRequest, token: str) -> HttpResponse:
         if entry["description"]:
             description = f"{description}\n\n{entry['description']}"
         feed.add_item(
-            title=f"{entry['summary'].split(';')[0]}: {entry['title']}",
+            title=_xml_text(f"{entry['summary'].split(';')[0]}: {entry['title']}"),
             link=f"{page_url}#{entry['anchor']}" if entry["anchor"] else page_url,
             description=None,
-            summary=description,
-            author_name=product.name,
+            summary=_xml_text(description),
+            author_name=name,
             unique_id=f"{page_url}#change-{entry['id']}",
             updateddate=entry["occurred_at"],
             pubdate=entry["occurred_at"],

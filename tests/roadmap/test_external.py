@@ -805,6 +805,31 @@ def test_feed_is_conforming_atom_with_plain_text_an_author_and_a_link_per_item(
         assert f'id="{entry.link.partition("#")[2]}"' in html
 
 
+def test_feed_leaves_out_characters_xml_cannot_carry(client, product):
+    # Saved before names were one line, or typed into a description: the feed still parses.
+    Product.objects.filter(pk=product.pk).update(name="Atlas\x0b", vision="Ship\x01 it")
+    item = _save(
+        product,
+        feature=f.FeatureFactory(product=product, title="Internal"),
+        visibility="external",
+        external_title="Dark mode",
+        external_description="Bell\x07 and form\x0c feed",
+        horizon="next",
+    )
+    RoadmapItem.objects.filter(pk=item.pk).update(external_title="Dark\x1b mode")
+    link = f.ShareLinkFactory(product=product)
+
+    response = client.get(_feed(link))
+    parsed = feedparser.parse(response.content)
+
+    assert response.status_code == 200
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    assert parsed.feed.title == "Atlas roadmap"
+    [entry] = parsed.entries
+    assert entry.title == "Added to the roadmap: Dark mode"
+    assert entry.summary.endswith("Bell and form feed")
+
+
 def test_feed_updated_is_its_latest_entry(client, product):
     item = _item(product, title="Exports")
     records.roadmap_item_move(item=item, horizon="later", position=0)
