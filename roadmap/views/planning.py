@@ -225,6 +225,13 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
     return _board(request, product)
 
 
+def _menu_form(request: HttpRequest, fragment: str, page: str, context: dict) -> HttpResponse:
+    """A card menu's form: the fragment for htmx, else a page of its own (no JavaScript)."""
+    if request.htmx:
+        return render(request, fragment, context)
+    return render(request, page, {**context, "standalone": True})
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
@@ -244,9 +251,7 @@ def board_item_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "index": selectors.item_cell_index(item=item) + 1,
             "move_url": request.path,
         }
-        if request.htmx:
-            return render(request, MOVE_FORM, context)
-        return render(request, MOVE_PAGE, {**context, "standalone": True})
+        return _menu_form(request, MOVE_FORM, MOVE_PAGE, context)
     form = ItemMoveForm(request.POST, product=product)
     moved = submit(
         form,
@@ -332,9 +337,7 @@ def board_item_text(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     origin = origin if origin in TEXT_ORIGINS and item.feature_id else "board"
     if request.method == "GET":
         context = _text_context(product, item, ItemTextForm(item=item), origin)
-        if request.htmx:
-            return render(request, TEXT_FORM, context)
-        return render(request, TEXT_PAGE, {**context, "standalone": True})
+        return _menu_form(request, TEXT_FORM, TEXT_PAGE, context)
     form = ItemTextForm(request.POST, item=item)
     saved = submit(
         form,

@@ -2,6 +2,7 @@
 feature page) and previewing it, copying a share link, and the focus after "Move to…"."""
 
 import os
+from functools import partial
 
 import pytest
 from playwright.sync_api import expect
@@ -25,24 +26,13 @@ def _shot(page, name: str) -> None:
 def plan(product):
     """Lane Platform: Single sign-on in now (external), Audit log and CSV export in next."""
     platform = f.LaneFactory(product=product, name="Platform", position=0)
-
-    def feature_item(title, horizon, position, **extra):
-        feature = f.FeatureFactory(product=product, title=title, status="planned")
-        return f.RoadmapItemFactory(
-            product=product,
-            feature=feature,
-            horizon=horizon,
-            lane=platform,
-            position=position,
-            **extra,
-        )
-
+    item = partial(f.RoadmapItemFactory, product=product, lane=platform, feature__status="planned")
     return {
         "product": product,
         "platform": platform,
-        "sso": feature_item("Single sign-on", "now", 0, visibility="external"),
-        "audit": feature_item("Audit log", "next", 0, visibility="external"),
-        "export": feature_item("CSV export", "next", 1),
+        "sso": item(feature__title="Single sign-on", horizon="now", visibility="external"),
+        "audit": item(feature__title="Audit log", horizon="next", visibility="external"),
+        "export": item(feature__title="CSV export", horizon="next", position=1),
     }
 
 

@@ -1,6 +1,7 @@
 """The board and the timeline in a real browser: drag and drop, the keyboard, the toggle, dates."""
 
 import datetime
+from functools import partial
 
 import pytest
 from django.utils import timezone
@@ -21,26 +22,19 @@ def plan(product):
     apps = f.LaneFactory(product=product, name="Apps", position=1)
     start = timezone.localdate() + datetime.timedelta(days=10)
 
-    def feature_item(title, horizon, position, **extra):
-        feature = f.FeatureFactory(product=product, title=title)
-        return f.RoadmapItemFactory(
-            product=product,
-            feature=feature,
-            horizon=horizon,
-            lane=platform,
-            position=position,
-            **extra,
-        )
-
+    item = partial(f.RoadmapItemFactory, product=product, lane=platform)
     return {
         "product": product,
         "platform": platform,
         "apps": apps,
-        "sso": feature_item("Single sign-on", "now", 0),
-        "audit": feature_item(
-            "Audit log", "next", 0, start_date=start, end_date=start + datetime.timedelta(days=30)
+        "sso": item(feature__title="Single sign-on", horizon="now"),
+        "audit": item(
+            feature__title="Audit log",
+            horizon="next",
+            start_date=start,
+            end_date=start + datetime.timedelta(days=30),
         ),
-        "export": feature_item("CSV export", "next", 1),
+        "export": item(feature__title="CSV export", horizon="next", position=1),
         "theme": f.RoadmapItemFactory(
             product=product, feature=None, title="Faster onboarding", horizon="later", lane=apps
         ),

@@ -47,6 +47,8 @@ from roadmap.models import (
 )
 from roadmap.services import digests as digest_services
 
+from .bench_digests import subscribers_seed
+
 ROOT = Path(__file__).resolve().parents[3]
 VISIBILITY_TIMEOUT = 3  # seconds: Redis gives a dead worker's taken tasks back after this long
 CONCURRENCY = 2
@@ -231,21 +233,7 @@ def bench_link(subscribers: int, *, slug: str = "bench-digest-kills") -> ShareLi
             before=snapshot,
             after={**snapshot, "status": "shipped"},
         )
-    have = Subscription.objects.filter(share_link=link).count()
-    Subscription.objects.bulk_create(
-        [
-            Subscription(
-                product=product,
-                share_link=link,
-                email=f"reader{i}@bench.example",
-                name=f"Reader {i}",
-                frequency="daily",
-                confirmed_at=start,
-                sent_through=start,
-            )
-            for i in range(have, subscribers)
-        ]
-    )
+    subscribers_seed(link, subscribers, since=start)
     return link
 
 

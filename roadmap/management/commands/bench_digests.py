@@ -105,23 +105,29 @@ def _bench_link(subscribers: int) -> ShareLink:
             [_event(product, i, START + (i + 1) * step) for i in range(SMALL)]
             + [_event(product, SMALL + i, MIDDLE + (i + 1) * step) for i in range(LARGE)]
         )
+    subscribers_seed(link, subscribers, since=START)
+    return link
+
+
+def subscribers_seed(link: ShareLink, subscribers: int, *, since: datetime.datetime) -> None:
+    """Confirmed daily subscribers of ``link`` up to ``subscribers`` in all, told everything up to
+    ``since``; the ones it already has stay."""
     have = Subscription.objects.filter(share_link=link).count()
     for start in range(have, subscribers, BATCH):
         Subscription.objects.bulk_create(
             [
                 Subscription(
-                    product=product,
+                    product_id=link.product_id,
                     share_link=link,
                     email=f"reader{i}@bench.example",
                     name=f"Reader {i}",
                     frequency="daily",
-                    confirmed_at=START,
-                    sent_through=START,
+                    confirmed_at=since,
+                    sent_through=since,
                 )
                 for i in range(start, min(start + BATCH, subscribers))
             ]
         )
-    return link
 
 
 class Command(BaseCommand):
