@@ -4,6 +4,9 @@ Pages must stay fast with 100k features: foreign keys use autocomplete or raw id
 <select> of every row), change lists join what they display (``list_select_related``) and skip the
 unfiltered total count. Scores, ranks and versions are written by the scoring services only, so
 they are read-only here; an edit that can change scores asks for a recompute of the product.
+Rows whose writes have after-effects in the app (a feature's version, change events, webhooks,
+rescoring) are saved and deleted here through the app's services (``ServiceWritesAdmin``), so an
+admin edit leaves the same trace as a PM's. Share links are only revoked (through the service).
 Logs (change events, digests, webhook deliveries, rank snapshots) are view-only, and so is the
 history of features and roadmap items.
 """
@@ -12,14 +15,16 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import F
 from django.db.models.functions import Length
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from roadmap.services import features as feature_services
+from roadmap.services import products as product_services
+from roadmap.services import records
+from roadmap.services.fields import same_product
 from roadmap.services.scoring import product_request_recompute
-from roadmap.services.sharing import embed_origins_clean
+from roadmap.services.sharing import share_link_revoke
 
 from .models import (
     ChangeEvent,
@@ -98,6 +103,46 @@ class RecomputesScoresAdmin(LargeTableAdmin):
         self._request_recompute(product_ids)
 
 
+def _form_data(form, names) -> dict:
+    """The form's cleaned values of those ``names`` it has (read-only fields are not in it)."""
+    return {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
+
+
+class ServiceWritesAdmin(LargeTableAdmin):
+    """Rows the app writes through a service that leaves a trace (change events, webhooks, a
+    version, scores): the admin saves and deletes them through that same service.
+
+    A subclass gives ``service_save(request, form, stored)`` (``stored``: the row as the database
+    holds it, None when adding; it returns the saved row) and ``service_delete(request, obj)``.
+    Rows never move to another parent in the app, so ``fixed_on_change`` is read-only on change.
+    """
+
+    fixed_on_change: tuple[str, ...] = ("product",)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return (*fields, *self.fixed_on_change) if obj is not None else fields
+
+    def service_save(self, request, form, stored):
+        raise NotImplementedError
+
+    def service_delete(self, request, obj) -> None:
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        # The form has already set its values on ``obj``: the service compares with a fresh copy.
+        stored = type(obj).objects.get(pk=obj.pk) if change else None
+        saved = self.service_save(request, form, stored)
+        obj.__dict__.update(saved.__dict__)
+
+    def delete_model(self, request, obj):
+        self.service_delete(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.service_delete(request, obj)
+
+
 class ViewOnlyAdmin(LargeTableAdmin):
     """Records the system writes: readable by superusers, never edited by hand."""
 
@@ -137,9 +182,27 @@ class ScoringDriverInline(admin.TabularInline):
     fields = ("name", "weight", "position")
 
 
+class ProductAdminForm(forms.ModelForm):
+    def clean(self):
+        """The app's rule for slugs (``product_slug_check``): none reserved, one per workspace."""
+        cleaned = super().clean()
+        workspace = cleaned.get("workspace") or getattr(self.instance, "workspace", None)
+        if cleaned.get("slug") and workspace is not None:
+            try:
+                product_services.product_slug_check(
+                    cleaned["slug"], workspace_id=workspace.pk, product_id=self.instance.pk
+                )
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
+
+
 @admin.register(Product)
 class ProductAdmin(RecomputesScoresAdmin):
+    """Saved and deleted through the product services; the inlines' rows ask for a recompute."""
+
     product_lookup = "pk"
+    form = ProductAdminForm
     list_display = (
         "name",
         "slug",
@@ -161,6 +224,28 @@ class ProductAdmin(RecomputesScoresAdmin):
         *TIMESTAMPS,
     )
     inlines = (PersonaInline, ScoringDriverInline)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        # A product never moves to another workspace in the app.
+        return (*fields, "workspace") if obj is not None else fields
+
+    def save_model(self, request, obj, form, change):
+        data = _form_data(form, product_services.PRODUCT_FIELDS)
+        if change:
+            saved = product_services.product_update(
+                product=Product.objects.get(pk=obj.pk), data=data
+            )
+        else:
+            saved = product_services.product_create(workspace=obj.workspace, **data)
+        obj.__dict__.update(saved.__dict__)
+
+    def delete_model(self, request, obj):
+        product_services.product_delete(product=obj)
+
+    def delete_queryset(self, request, queryset):
+        for product in queryset:
+            product_services.product_delete(product=product)
 
 
 @admin.register(Persona)
@@ -202,8 +287,44 @@ class FeatureDriverScoreInline(admin.TabularInline):
     fields = ("driver", "score")
 
 
+def _driver_scores(formsets) -> dict[int, int | None]:
+    """What inline driver-score rows change, as ``feature_set_driver_scores`` takes it: a score
+    per driver id, None for a driver whose score goes."""
+    cleared: set[int] = set()
+    scores: dict[int, int | None] = {}
+    for formset in formsets:
+        for row in formset.forms:
+            if not row.has_changed():
+                continue
+            if row.instance.pk is not None:
+                cleared.add(row.instance.driver_id)
+            if not (formset.can_delete and row.cleaned_data.get("DELETE")):
+                scores[row.cleaned_data["driver"].pk] = row.cleaned_data["score"]
+        # The admin's change message lists these; nothing is written here.
+        formset.save(commit=False)
+    return dict.fromkeys(cleared) | scores
+
+
+class FeatureAdminForm(forms.ModelForm):
+    def clean(self):
+        """The service's rule for links: personas and tags of the feature's own product."""
+        cleaned = super().clean()
+        product = cleaned.get("product") or getattr(self.instance, "product", None)
+        if product is not None:
+            for name in ("personas", "tags"):
+                try:
+                    same_product(product.pk, cleaned.get(name) or (), name)
+                except ValidationError as exc:
+                    self.add_error(None, exc)
+        return cleaned
+
+
 @admin.register(Feature)
-class FeatureAdmin(ReadOnlyHistoryAdmin, RecomputesScoresAdmin):
+class FeatureAdmin(ReadOnlyHistoryAdmin, ServiceWritesAdmin):
+    """Created, edited and deleted through the feature services, as in the app: an edit bumps the
+    version, rescores the feature, records the change event and sends the webhooks."""
+
+    form = FeatureAdminForm
     list_display = (
         "title",
         "product",
@@ -263,21 +384,68 @@ class FeatureAdmin(ReadOnlyHistoryAdmin, RecomputesScoresAdmin):
     )
     inlines = (FeatureDriverScoreInline,)
 
+    @staticmethod
+    def _links(form) -> dict:
+        return {
+            "personas": form.cleaned_data["personas"],
+            "tags": [tag.name for tag in form.cleaned_data["tags"]],
+        }
+
+    def save_model(self, request, obj, form, change):
+        # An edit is written in save_related, with its driver scores, in one service call.
+        if not change:
+            created = feature_services.feature_create(
+                product=obj.product,
+                **self._links(form),
+                **_form_data(form, feature_services.EDITABLE_FIELDS),
+            )
+            obj.__dict__.update(created.__dict__)
+
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if change and _changed(form, formsets):
-            # Editors holding the previous version must not silently overwrite this edit.
-            Feature.objects.filter(pk=form.instance.pk).update(version=F("version") + 1)
+        scores = _driver_scores(formsets)
+        if change:
+            feature_services.feature_update_inputs(
+                feature=form.instance,
+                data=_form_data(form, feature_services.EDITABLE_FIELDS),
+                driver_scores=scores,
+                actor=request.user,
+                **self._links(form),
+            )
+        elif scores:
+            product_services.feature_set_driver_scores(feature=form.instance, scores=scores)
+
+    def service_delete(self, request, obj) -> None:
+        records.feature_delete(feature=obj)
 
 
 @admin.register(FeatureDriverScore)
-class FeatureDriverScoreAdmin(RecomputesScoresAdmin):
-    product_lookup = "feature__product"
+class FeatureDriverScoreAdmin(ServiceWritesAdmin):
+    """Set through ``feature_update_inputs``, as the prioritization table does: a change bumps
+    the feature's version and rescores it."""
+
+    fixed_on_change = ("feature",)
     list_display = ("feature", "driver", "score")
     list_filter = ("feature__product",)
     list_select_related = ("feature", "driver")
     search_fields = ("feature__title", "driver__name")
     autocomplete_fields = ("feature", "driver")
+
+    def _set(self, request, feature, scores) -> None:
+        feature_services.feature_update_inputs(
+            feature=feature, data={}, driver_scores=scores, actor=request.user
+        )
+
+    def service_save(self, request, form, stored):
+        feature = stored.feature if stored else form.cleaned_data["feature"]
+        driver = form.cleaned_data["driver"]
+        scores: dict[int, int | None] = {driver.pk: form.cleaned_data["score"]}
+        if stored is not None and stored.driver_id != driver.pk:
+            scores = {stored.driver_id: None, **scores}
+        self._set(request, feature, scores)
+        return FeatureDriverScore.objects.get(feature=feature, driver=driver)
+
+    def service_delete(self, request, obj) -> None:
+        self._set(request, obj.feature, {obj.driver_id: None})
 
 
 @admin.register(FeatureRankSnapshot)
@@ -449,7 +617,9 @@ class CsvUploadAdmin(LargeTableAdmin):
 
 
 @admin.register(Release)
-class ReleaseAdmin(LargeTableAdmin):
+class ReleaseAdmin(ServiceWritesAdmin):
+    """Deleting a release records, for each of its items, that it left the release."""
+
     list_display = ("name", "product", "status", "target_date")
     list_filter = ("status", "product")
     list_select_related = ("product",)
@@ -457,9 +627,19 @@ class ReleaseAdmin(LargeTableAdmin):
     autocomplete_fields = ("product",)
     readonly_fields = TIMESTAMPS
 
+    def service_save(self, request, form, stored):
+        product = stored.product if stored else form.cleaned_data["product"]
+        data = _form_data(form, records.RELEASE_FIELDS)
+        return records.release_save(product=product, data=data, release=stored)
+
+    def service_delete(self, request, obj) -> None:
+        records.release_delete(release=obj, actor=request.user)
+
 
 @admin.register(Lane)
-class LaneAdmin(LargeTableAdmin):
+class LaneAdmin(ServiceWritesAdmin):
+    """Deleting a lane records, for each of its items, that it left the lane."""
+
     list_display = ("name", "product", "position")
     list_filter = ("product",)
     list_select_related = ("product",)
@@ -467,9 +647,20 @@ class LaneAdmin(LargeTableAdmin):
     autocomplete_fields = ("product",)
     readonly_fields = TIMESTAMPS
 
+    def service_save(self, request, form, stored):
+        product = stored.product if stored else form.cleaned_data["product"]
+        data = _form_data(form, records.LANE_FIELDS)
+        return records.lane_save(product=product, data=data, lane=stored)
+
+    def service_delete(self, request, obj) -> None:
+        records.lane_delete(lane=obj, actor=request.user)
+
 
 @admin.register(RoadmapItem)
-class RoadmapItemAdmin(ReadOnlyHistoryAdmin, LargeTableAdmin):
+class RoadmapItemAdmin(ReadOnlyHistoryAdmin, ServiceWritesAdmin):
+    """Placed, edited and taken off through the roadmap services: each records its change event
+    (and a move its webhook), as on the board."""
+
     list_display = (
         "__str__",
         "product",
@@ -485,28 +676,30 @@ class RoadmapItemAdmin(ReadOnlyHistoryAdmin, LargeTableAdmin):
     list_select_related = ("product", "feature", "lane", "release")
     search_fields = ("title", "external_title", "feature__title", "product__name")
     autocomplete_fields = ("product", "feature", "lane", "release")
+    fields = ("product", *records.ROADMAP_ITEM_FIELDS, *TIMESTAMPS)
     readonly_fields = TIMESTAMPS
+
+    def service_save(self, request, form, stored):
+        product = stored.product if stored else form.cleaned_data["product"]
+        data = _form_data(form, records.ROADMAP_ITEM_FIELDS)
+        return records.roadmap_item_save(
+            product=product, data=data, item=stored, actor=request.user
+        )
+
+    def service_delete(self, request, obj) -> None:
+        records.roadmap_item_delete(item=obj, actor=request.user)
 
 
 # --- Sharing, digests, webhooks ------------------------------------------------------------
 
 
-class ShareLinkAdminForm(forms.ModelForm):
-    def clean_allowed_embed_origins(self) -> str:
-        """The share form's rule for embed origins (``embed_origins_clean``)."""
-        try:
-            origins = embed_origins_clean(self.cleaned_data["allowed_embed_origins"])
-        except ValidationError as exc:
-            raise ValidationError(exc.message_dict["allowed_embed_origins"]) from exc
-        return "\n".join(origins)
-
-
 @admin.register(ShareLink)
-class ShareLinkAdmin(LargeTableAdmin):
+class ShareLinkAdmin(ViewOnlyAdmin):
     """The token is never stored (only its hash and salt, not shown here): the share page shows
-    a link's address."""
+    a link's address. Links are made on the share page (a link made here could never be opened)
+    and never edited or deleted in the app: here they can only be revoked, by the share page's
+    service (``share_link_revoke``)."""
 
-    form = ShareLinkAdminForm
     list_display = (
         "label",
         "product",
@@ -521,13 +714,20 @@ class ShareLinkAdmin(LargeTableAdmin):
     search_fields = ("label", "product__name")
     autocomplete_fields = ("product",)
     raw_id_fields = ("created_by",)
-    readonly_fields = ("view_count", "last_viewed_at", *TIMESTAMPS)
     actions = ("revoke",)
 
-    @admin.action(description=_("Revoke selected share links"))
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("roadmap.change_sharelink")
+
+    @admin.action(description=_("Revoke selected share links"), permissions=["revoke"])
     def revoke(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, _("%(count)d revoked.") % {"count": count})
+        links = list(queryset.filter(revoked_at__isnull=True))
+        for link in links:
+            share_link_revoke(share_link=link)
+        self.message_user(request, _("%(count)d revoked.") % {"count": len(links)})
 
 
 @admin.register(Subscription)

@@ -38,6 +38,8 @@ NOT_ADDABLE = {
     "roadmap.CsvUpload",
     "roadmap.DigestDelivery",
     "roadmap.FeatureRankSnapshot",
+    # Made on the share page only: a link made here could never be opened (its token is not kept).
+    "roadmap.ShareLink",
     "roadmap.WebhookDelivery",
 }
 
@@ -279,25 +281,20 @@ def _post_data(response) -> dict:
     return data
 
 
-def test_feature_edit_in_admin_bumps_version_and_requests_a_recompute(
-    superuser_client, product, django_capture_on_commit_callbacks
-):
+def test_feature_edit_in_admin_bumps_version_and_rescores_at_once(superuser_client, product):
     feature = f.FeatureFactory(product=product, effort=Decimal("2.00"))
     f.FeatureDriverScoreFactory(feature=feature, score=4)
     page = superuser_client.get(_url(Feature, "change", feature.pk))
     data = _post_data(page) | {"effort": "4"}
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = superuser_client.post(_url(Feature, "change", feature.pk), data)
+    response = superuser_client.post(_url(Feature, "change", feature.pk), data)
 
     assert response.status_code == 302
     feature.refresh_from_db()
-    product.refresh_from_db()
     assert feature.effort == Decimal("4.00")
     assert feature.version == 2
-    assert product.score_recompute_requested_at is not None
-    assert product.score_recompute_queued is True
-    assert len(callbacks) == 1
+    # RICE: 100 reach × 1 impact × 80% confidence / 4 effort, scored as the app's edit scores it.
+    assert (feature.score, feature.rank) == (20.0, 1)
 
 
 def test_feature_saved_unchanged_in_admin_keeps_its_version_and_scores(superuser_client, product):
@@ -313,7 +310,9 @@ def test_feature_saved_unchanged_in_admin_keeps_its_version_and_scores(superuser
     assert product.score_recompute_requested_at is None
 
 
-def test_driver_score_edited_inline_requests_a_recompute(superuser_client, product):
+def test_driver_score_edited_inline_rescores_the_feature(superuser_client, product):
+    product.scoring_framework = "weighted"
+    product.save()
     feature = f.FeatureFactory(product=product)
     score = f.FeatureDriverScoreFactory(feature=feature, score=4)
     page = superuser_client.get(_url(Feature, "change", feature.pk))
@@ -328,7 +327,7 @@ def test_driver_score_edited_inline_requests_a_recompute(superuser_client, produ
     feature.refresh_from_db()
     assert score.score == 9
     assert feature.version == 2
-    assert product.score_recompute_requested_at is not None
+    assert feature.score == 9.0  # one driver, weight 1: its score, set at once
 
 
 def test_invalid_feature_input_is_rejected_by_admin_with_the_model_message(

@@ -21,7 +21,9 @@ RESERVED_SLUGS = frozenset({"new"})
 SLUG_TAKEN = "This slug is already used in this workspace; choose another."
 
 
-def _check_slug_free(slug: str, *, workspace_id: int, product_id: int | None = None) -> None:
+def product_slug_check(slug: str, *, workspace_id: int, product_id: int | None = None) -> None:
+    """ValidationError on ``slug`` if it is reserved or another product of the workspace has it
+    (``product_id``: the product being edited)."""
     if slug in RESERVED_SLUGS:
         raise ValidationError({"slug": f"“{slug}” is reserved by Waymark; choose another slug."})
     taken = Product.objects.filter(workspace_id=workspace_id, slug=slug)
@@ -48,7 +50,7 @@ def product_create(*, workspace, name: str, slug: str, **fields: Any) -> Product
     unknown = set(fields) - set(PRODUCT_FIELDS)
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
-    _check_slug_free(slug, workspace_id=workspace.pk)
+    product_slug_check(slug, workspace_id=workspace.pk)
     product = Product(workspace=workspace, name=name, slug=slug, **fields)
     product.full_clean()
     _save(product)
@@ -62,7 +64,7 @@ def product_update(*, product: Product, data: Mapping[str, Any]) -> Product:
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
     if "slug" in data:
-        _check_slug_free(data["slug"], workspace_id=product.workspace_id, product_id=product.pk)
+        product_slug_check(data["slug"], workspace_id=product.workspace_id, product_id=product.pk)
     changed = {name for name, value in data.items() if getattr(product, name) != value}
     for name, value in data.items():
         setattr(product, name, value)
@@ -72,6 +74,16 @@ def product_update(*, product: Product, data: Mapping[str, Any]) -> Product:
     if changed & set(SCORING_SETTINGS):
         product_request_recompute(product_id=product.pk)
     return product
+
+
+@transaction.atomic
+def product_delete(*, product: Product) -> None:
+    """Delete a product and everything in it (features, roadmap, share links, subscriptions).
+
+    Takes the product's lock first, so a recompute or an edit running on it finishes before.
+    """
+    product_lock(product_id=product.pk)
+    product.delete()
 
 
 @transaction.atomic
