@@ -5,7 +5,6 @@ The only code that creates users outside the admin, and that changes who belongs
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from functools import partial
 
@@ -15,12 +14,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from config.dispatch import enqueue_on_commit
+
 from . import throttle
 from .addresses import normalize_email
 from .models import Invitation, Membership, Role, User, Workspace, hash_token
 from .tokens import api_tokens_revoke_in
-
-logger = logging.getLogger(__name__)
 
 
 class InvitationUnusable(Exception):
@@ -222,16 +221,8 @@ def password_reset_request(*, email: str, client: str) -> None:
     users = User.objects.filter(email=normalize_email(email), is_active=True)
     for user in users:
         if user.has_usable_password():
-            transaction.on_commit(partial(_enqueue_password_reset, user.pk))
-
-
-def _enqueue_password_reset(user_id: int) -> None:
-    from .tasks import send_password_reset
-
-    try:
-        send_password_reset.delay(user_id)
-    except Exception:  # broker down, or (in-process) the mail server: asking again resends
-        logger.exception("Could not send the password reset email of user %s.", user_id)
+            # Lost if the broker is down (or, in-process, the mail server): asking again resends.
+            enqueue_on_commit("accounts.tasks.send_password_reset", user.pk)
 
 
 def send_password_reset_email(*, user_id: int) -> None:

@@ -12,7 +12,7 @@ taken, failed webhooks are retried, stale scores are recomputed, expired CSV upl
 - One process per database runs it: the thread takes an exclusive lock on a file named after the
   database, and the others (gunicorn workers without a broker) wait for it to be released.
 - Every entry runs once at start, then on its schedule: a laptop that was off all night catches up
-  (the nightly recompute, today's rank snapshot) instead of waiting a whole interval again.
+  (the full recompute, today's rank snapshot) instead of waiting a whole interval again.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """The cache: Django's Redis cache, made to survive a Redis outage.
 
-Waymark keeps only counters in its cache (login failures, share-link password attempts, API
-throttling), never data a page needs. So when Redis is unreachable the cache does not answer 500:
-it logs a warning and keeps counting in this process's memory until Redis answers again. Limits
-still hold per process (a client gets at most the limit times the number of web processes while
-Redis is down); nothing fails open. Redis is retried every ``RETRY_SECONDS``, not on every call,
-so an outage does not add a connection timeout to every request.
+Waymark keeps only counters in its cache (login failures, password reset requests, share-link
+password attempts, digest sign-up requests, API throttling), never data a page needs. So when
+Redis is unreachable the cache does not answer 500: it logs a warning and keeps counting in this
+process's memory until Redis answers again. Limits still hold per process (a client gets at most
+the limit times the number of web processes while Redis is down); nothing fails open. Redis is
+retried every ``RETRY_SECONDS``, not on every call, so an outage does not add a connection
+timeout to every request.
 """
 
 import logging

@@ -228,7 +228,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "roadmap.tasks.recompute_pending_products",
         "schedule": 60.0,
     },
-    "nightly-full-recompute": {
+    "recompute-all-scores": {
         "task": "roadmap.tasks.recompute_all_products",
         "schedule": 24 * 60 * 60.0,
     },
@@ -244,7 +244,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "roadmap.tasks.retry_due_webhooks",
         "schedule": 60.0,
     },
-    "daily-rank-snapshots": {
+    "take-rank-snapshots": {  # today's snapshot, overwritten by each run, so no day is missed
         "task": "roadmap.tasks.take_rank_snapshots",
         "schedule": 6 * 60 * 60.0,
     },

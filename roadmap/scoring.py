@@ -216,9 +216,6 @@ def _frameworks(divide_by_effort: bool) -> dict[str, Framework]:
     }
 
 
-FRAMEWORKS = _frameworks(divide_by_effort=False)
-
-
 def framework_for(key: str, *, divide_by_effort: bool = False) -> Framework:
     return _frameworks(divide_by_effort)[key]
 

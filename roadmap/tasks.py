@@ -9,7 +9,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from roadmap.models import Product
+from roadmap.services import digests
 from roadmap.services import scoring as scoring_services
+from roadmap.services.csv_io import csv_imports_sweep
+from roadmap.services.webhooks import webhook_deliver, webhooks_requeue_due
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +50,7 @@ def recompute_pending_products(min_age_seconds: int = 30) -> list[int]:
 
 @shared_task(acks_late=True)
 def recompute_all_products() -> int:
-    """Nightly: recompute every product, whatever its state."""
+    """Beat, every 24 hours: recompute every product, whatever its state."""
     ids = list(Product.objects.values_list("pk", flat=True))
     for product_id in ids:
         scoring_services.product_recompute_scores(product_id=product_id)
@@ -63,8 +66,6 @@ def take_rank_snapshots() -> int:
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def deliver_webhook(self, delivery_id: int) -> str:
     """Send one webhook delivery; retried with backoff while the endpoint fails."""
-    from roadmap.services.webhooks import webhook_deliver
-
     outcome = webhook_deliver(delivery_id=delivery_id)
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
@@ -74,16 +75,12 @@ def deliver_webhook(self, delivery_id: int) -> str:
 @shared_task(acks_late=True)
 def enqueue_due_digests() -> int:
     """Beat: create and enqueue every digest due now."""
-    from roadmap.services import digests
-
     return len(digests.digests_enqueue_due())
 
 
 @shared_task(acks_late=True)
 def requeue_stale_digests() -> int:
     """Beat: enqueue again the digests whose task was lost."""
-    from roadmap.services import digests
-
     return len(digests.digests_requeue_stale())
 
 
@@ -91,8 +88,6 @@ def requeue_stale_digests() -> int:
 def send_digest(self, delivery_id: int) -> str:
     """Send one digest (the guarantee: roadmap/services/digests.py); failures are recorded and
     retried with backoff."""
-    from roadmap.services import digests
-
     try:
         return digests.digest_send(delivery_id=delivery_id)
     except Exception as exc:
@@ -105,14 +100,10 @@ def send_digest(self, delivery_id: int) -> str:
 @shared_task(acks_late=True)
 def retry_due_webhooks() -> int:
     """Beat: enqueue overdue webhook retries and pending deliveries whose task was lost."""
-    from roadmap.services.webhooks import webhooks_requeue_due
-
     return len(webhooks_requeue_due())
 
 
 @shared_task(acks_late=True)
 def sweep_csv_uploads() -> int:
     """Beat: delete CSV uploads kept past their preview's lifetime."""
-    from roadmap.services.csv_io import csv_imports_sweep
-
     return csv_imports_sweep()

@@ -13,6 +13,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from accounts.addresses import normalize_email
 from accounts.models import Membership, User
 from roadmap import scoring
+from roadmap.access import product_by_slug
 from roadmap.models import (
     IMPACT_CHOICES,
     Feature,
@@ -27,6 +28,9 @@ from roadmap.models import (
 )
 from roadmap.services.features import feature_version_check
 from roadmap.services.scoring import SCORING_INPUT_FIELDS
+
+from .permissions import request_token
+from .scoping import scoped
 
 READ_ONLY_CHANGED = "Read-only: leave it out, or send it back as it was read."
 
@@ -156,8 +160,6 @@ class ProductSlugField(serializers.SlugRelatedField):
         super().__init__(slug_field="slug", **kwargs)
 
     def to_internal_value(self, data):
-        from roadmap.views.access import product_by_slug
-
         if not isinstance(data, str):
             self.fail("invalid")
         if not SLUG.fullmatch(data):  # no product has it: not worth a query (nor a NUL to SQL)
@@ -183,8 +185,6 @@ class MemberEmailField(serializers.SlugRelatedField):
         super().__init__(slug_field="email", queryset=User.objects.none(), **kwargs)
 
     def get_queryset(self):
-        from .permissions import request_token
-
         request = self.context.get("request")
         if request is None or not request.user.is_authenticated:
             return User.objects.none()
@@ -335,8 +335,6 @@ class FeatureSerializer(StrictMixin, ModelRulesSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            from .views import scoped
-
             self.fields["product"].queryset = scoped(Product.objects.all(), request)
             self.fields["personas"].child_relation.queryset = scoped(Persona.objects.all(), request)
         if self.instance is not None and not isinstance(self.instance, list | tuple):
@@ -374,8 +372,6 @@ class ProductChildSerializer(StrictMixin, ModelRulesSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            from .views import scoped
-
             self.fields["product"].queryset = scoped(Product.objects.all(), request)
             for name, field in self.fields.items():
                 related = getattr(field, "child_relation", field)

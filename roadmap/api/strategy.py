@@ -42,6 +42,7 @@ from roadmap.services import strategy as strategy_services
 
 from . import views
 from .permissions import admin_workspace, ensure_can_edit
+from .scoping import scoped
 from .serializers import (
     MemberEmailField,
     ModelRulesSerializer,
@@ -58,7 +59,6 @@ from .views import (
     UpdatedSinceFilter,
     _data,
     product_record_viewset,
-    scoped,
 )
 
 # --- Serializers ---------------------------------------------------------------------------------

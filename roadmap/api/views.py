@@ -22,6 +22,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from accounts.models import Workspace
+from roadmap.access import product_by_slug
 from roadmap.models import (
     Feature,
     FeatureStatus,
@@ -42,22 +43,13 @@ from roadmap.selectors.priorities import priorities_list
 from roadmap.services import features as feature_services
 from roadmap.services import products as product_services
 from roadmap.services import records
-from roadmap.views.access import product_by_slug
 
 from . import serializers as s
 from .permissions import IsMemberWithRole, ensure_can_edit, request_roles, request_token
 from .schema import VALIDATION_ERROR_SCHEMA
+from .scoping import scoped
 
 MAX_PAGE_SIZE = 200
-
-
-def scoped(queryset, request):
-    """Rows the requester may see: their workspaces, narrowed to the token's workspace."""
-    queryset = queryset.for_user(request.user)
-    token = request_token(request)
-    if token is not None:
-        queryset = queryset.for_workspace(token.workspace_id)
-    return queryset
 
 
 class Pagination(PageNumberPagination):
@@ -255,7 +247,7 @@ class ProductViewSet(ScopedViewSet):
 
     def perform_destroy(self, instance):
         ensure_can_edit(self.request, instance.workspace_id, admin_only=True)
-        instance.delete()
+        product_services.product_delete(product=instance)
 
     @extend_schema(
         summary="The product's features in priority order",

@@ -21,8 +21,9 @@ from .permissions import (
     admin_workspace,
     request_roles,
 )
+from .scoping import scoped
 from .serializers import StrictMixin
-from .views import ERRORS, Pagination, scoped
+from .views import ERRORS, Pagination
 
 ADMINS_ONLY = "Only workspace admins can manage webhooks."
 

@@ -178,9 +178,8 @@ class DigestDeliveryQuerySet(ScopedQuerySet):
 
 
 class DigestDelivery(TimeStamped):
-    """The outbox row of one digest: unique per subscription and period, created before sending,
-    so that two beats or a retried task cannot both send it (the guarantee is stated in
-    roadmap/services/digests.py)."""
+    """The outbox row of one digest: unique per subscription and period, created before sending
+    (the guarantee is stated in roadmap/services/digests.py)."""
 
     subscription = models.ForeignKey(
         Subscription, on_delete=models.CASCADE, related_name="deliveries"

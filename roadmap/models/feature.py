@@ -189,7 +189,7 @@ class Feature(TimeStamped):
     score_breakdown = models.JSONField(default=dict, blank=True, editable=False)
     scored_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Position by score within the product's open features (not shipped or archived); null for
-    # closed ones. Ties: see roadmap.scoring.rank_order_sql.
+    # closed ones. Ties: see roadmap.services.scoring.product_rerank.
     rank = models.PositiveIntegerField(null=True, blank=True, editable=False, db_index=True)
 
     # Optimistic concurrency: every edit through a service bumps it.

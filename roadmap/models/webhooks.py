@@ -69,7 +69,8 @@ class WebhookDeliveryQuerySet(ScopedQuerySet):
 
 
 class WebhookDelivery(TimeStamped):
-    """One event for one endpoint: created before sending, so nothing is sent twice or lost."""
+    """One event for one endpoint, created before sending so that none is lost (delivery is at
+    least once: roadmap/services/webhooks.py)."""
 
     endpoint = models.ForeignKey(
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"

@@ -1,6 +1,6 @@
 """Reads for a product's records pages: personas, the insights inbox and objectives.
 
-Every function takes a product the caller already scoped (``roadmap.views.access.product_for``)
+Every function takes a product the caller already scoped (``roadmap.access.product_for``)
 and runs a fixed number of queries, whatever the number of rows.
 """
 

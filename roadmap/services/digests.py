@@ -25,7 +25,6 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,6 +41,7 @@ from django.utils import timezone
 from accounts.addresses import mailbox, normalize_email
 from accounts.models import Membership
 from accounts.throttle import client_key
+from config.dispatch import enqueue_on_commit
 from config.mail import message_id
 from roadmap.models import (
     ChangeEvent,
@@ -107,8 +107,6 @@ def digests_enqueue_due(*, now: datetime.datetime | None = None) -> list[int]:
 
     Safe to run twice at once: the unique (subscription, period) row is created only once.
     """
-    from roadmap.tasks import send_digest
-
     now = now or timezone.now()
     created_ids = []
     for subscription in _active_subscriptions().iterator():
@@ -126,7 +124,7 @@ def digests_enqueue_due(*, now: datetime.datetime | None = None) -> list[int]:
         if created:
             created_ids.append(delivery.pk)
     for pk in created_ids:
-        transaction.on_commit(partial(_enqueue, send_digest, pk))
+        enqueue_on_commit("roadmap.tasks.send_digest", pk)
     return created_ids
 
 
@@ -134,8 +132,6 @@ def digests_enqueue_due(*, now: datetime.datetime | None = None) -> list[int]:
 def digests_requeue_stale(*, now: datetime.datetime | None = None) -> list[int]:
     """Enqueue again the pending or failed (retryable) deliveries whose task was lost; returns
     their ids. Rows locked by a send in progress are left to it."""
-    from roadmap.tasks import send_digest
-
     now = now or timezone.now()
     ids = list(
         DigestDelivery.objects.select_for_update(skip_locked=True)
@@ -149,15 +145,8 @@ def digests_requeue_stale(*, now: datetime.datetime | None = None) -> list[int]:
     # Not again at the next sweep, while this task waits in the queue.
     DigestDelivery.objects.filter(pk__in=ids).update(updated_at=now)
     for pk in ids:
-        transaction.on_commit(partial(_enqueue, send_digest, pk))
+        enqueue_on_commit("roadmap.tasks.send_digest", pk)
     return ids
-
-
-def _enqueue(task, *args) -> None:
-    try:
-        task.delay(*args)
-    except Exception:  # broker down: the sweeper enqueues it again later
-        logger.warning("Could not enqueue %s%r; the sweeper will retry.", task.name, args)
 
 
 # --- What ----------------------------------------------------------------------------------------
@@ -389,17 +378,6 @@ def digest_record_failure(*, delivery_id: int, error: str) -> int:
         delivery.last_error = error[:2000]
         delivery.save(update_fields=["attempts", "status", "last_error", "updated_at"])
         return delivery.attempts
-
-
-@transaction.atomic
-def digest_retry(*, delivery: DigestDelivery) -> None:
-    """A PM's "retry now" on a failed digest."""
-    from roadmap.tasks import send_digest
-
-    DigestDelivery.objects.filter(pk=delivery.pk, status=DigestStatus.FAILED).update(
-        status=DigestStatus.PENDING, last_error=""
-    )
-    transaction.on_commit(lambda: _enqueue(send_digest, delivery.pk))
 
 
 # --- Subscribe / unsubscribe ---------------------------------------------------------------------

@@ -4,14 +4,13 @@ transaction that makes the change. Called by the other services, never by views.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
+from config.dispatch import enqueue_on_commit
 from roadmap.models import (
     ChangeEvent,
     ChangeKind,
@@ -23,9 +22,6 @@ from roadmap.models import (
 
 # A rank change smaller than this is noise for stakeholders (webhooks get every change).
 PRIORITY_CHANGE_THRESHOLD = getattr(settings, "PRIORITY_CHANGE_THRESHOLD", 3)
-
-
-logger = logging.getLogger(__name__)
 
 
 def item_snapshot(item: RoadmapItem) -> dict[str, Any]:
@@ -172,19 +168,9 @@ def webhooks_emit(*, workspace_id: int, event: str, payload: Mapping[str, Any]) 
     deliveries = WebhookDelivery.objects.bulk_create(
         [WebhookDelivery(endpoint=e, event=event, payload=body) for e in endpoints]
     )
-    ids = [d.pk for d in deliveries]
-
-    def enqueue():
-        from roadmap.tasks import deliver_webhook
-
-        for pk in ids:
-            try:
-                deliver_webhook.delay(pk)
-            except Exception:  # broker down: the periodic retry sweep sends it later
-                logger.warning("webhook delivery %s not enqueued (broker down?)", pk, exc_info=True)
-
-    transaction.on_commit(enqueue)
-    return len(ids)
+    for delivery in deliveries:
+        enqueue_on_commit("roadmap.tasks.deliver_webhook", delivery.pk)
+    return len(deliveries)
 
 
 def items_record_changes(
@@ -239,16 +225,6 @@ def webhooks_emit_many(
             for e in endpoints
         ]
     )
-    ids = [d.pk for d in deliveries]
-
-    def enqueue():
-        from roadmap.tasks import deliver_webhook
-
-        for pk in ids:
-            try:
-                deliver_webhook.delay(pk)
-            except Exception:  # broker down: the periodic retry sweep sends it later
-                logger.warning("webhook delivery %s not enqueued (broker down?)", pk, exc_info=True)
-
-    transaction.on_commit(enqueue)
-    return len(ids)
+    for delivery in deliveries:
+        enqueue_on_commit("roadmap.tasks.deliver_webhook", delivery.pk)
+    return len(deliveries)

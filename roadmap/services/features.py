@@ -11,14 +11,13 @@ from django.db import transaction
 from django.db.models import F, Field
 from django.utils import timezone
 
-from roadmap.models import Feature, Insight, Persona, Product, RoadmapItem, Tag
+from roadmap.models import Feature, Persona, Product, RoadmapItem, Tag
 from roadmap.services import events
 from roadmap.services.fields import same_product
 from roadmap.services.scoring import (
     SCORING_INPUT_FIELDS,
     feature_score,
     product_lock,
-    product_request_recompute,
 )
 
 EDITABLE_FIELDS = (
@@ -182,18 +181,6 @@ def feature_update(
     return feature
 
 
-@transaction.atomic
-def insight_link_features(*, insight: Insight, features: Iterable[Feature]) -> None:
-    """Set the features an insight is evidence for; evidence-driven scores follow."""
-    features = list(features)
-    same_product(insight.product_id, features, "features")
-    before = set(insight.features.values_list("pk", flat=True))
-    if before == {f.pk for f in features}:
-        return
-    insight.features.set(features)
-    product_request_recompute(product_id=insight.product_id)
-
-
 def tag_names_clean(names: Iterable[str]) -> list[str]:
     """Tag names as a feature stores them: inner whitespace collapsed, lower-case, without blanks
     or duplicates, sorted. Callers compare a feature's tags with new names through it."""
@@ -207,10 +194,13 @@ def feature_update_inputs(
     data: dict[str, Any],
     driver_scores: dict[int, int | None] | None = None,
     expected_version: int | None = None,
+    personas: Iterable[Persona] | None = None,
+    tags: Iterable[str] | None = None,
     actor=None,
 ) -> Feature:
-    """Apply an edit of the prioritization table: fields through ``feature_update`` and, under
-    weighted scoring, per-driver scores through ``feature_set_driver_scores``.
+    """Apply an edit of the prioritization table (or the admin's change form): fields, personas
+    and tags through ``feature_update`` and, under weighted scoring, per-driver scores through
+    ``feature_set_driver_scores``.
 
     One version check covers both, and a change of driver scores bumps the version like any other
     edit, so a stale table row cannot overwrite it. All or nothing.
@@ -218,7 +208,14 @@ def feature_update_inputs(
     from roadmap.models import FeatureDriverScore
     from roadmap.services.products import feature_set_driver_scores
 
-    feature_update(feature=feature, data=data, expected_version=expected_version, actor=actor)
+    feature_update(
+        feature=feature,
+        data=data,
+        expected_version=expected_version,
+        personas=personas,
+        tags=tags,
+        actor=actor,
+    )
     if driver_scores:
         stored = dict(
             FeatureDriverScore.objects.filter(feature=feature).values_list("driver_id", "score")

@@ -6,7 +6,6 @@ of a title or an input is never overwritten by a recompute.
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 
 from django.db import connection, transaction
@@ -25,6 +24,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Lower, Now, RowNumber
 from django.utils import timezone
 
+from config.dispatch import enqueue_on_commit
 from roadmap import scoring
 from roadmap.models import (
     Feature,
@@ -35,8 +35,6 @@ from roadmap.models import (
     Product,
     ScoringDriver,
 )
-
-logger = logging.getLogger(__name__)
 
 
 def product_lock(*, product_id: int) -> None:
@@ -284,18 +282,9 @@ def product_request_recompute(*, product_id: int) -> bool:
     )
     if not queued:
         return False
-    from roadmap.tasks import recompute_product
-
-    transaction.on_commit(lambda: _enqueue_safely(recompute_product, product_id))
+    # A one-second countdown lets a burst of edits land before the run starts.
+    enqueue_on_commit("roadmap.tasks.recompute_product", product_id, countdown=1)
     return True
-
-
-def _enqueue_safely(task, *args) -> None:
-    try:
-        # A one-second countdown lets a burst of edits land before the run starts.
-        task.apply_async(args=args, countdown=1)
-    except Exception:  # broker down: the product stays marked and the sweeper retries it
-        logger.warning("Could not enqueue %s%r; the sweeper will pick it up.", task.name, args)
 
 
 def ranks_snapshot(*, taken_on: date) -> int:

@@ -21,7 +21,6 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +29,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config.dispatch import enqueue_on_commit
 from roadmap import outbound
 from roadmap.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from roadmap.models.webhooks import new_webhook_secret
@@ -169,15 +169,6 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
 # --- Deliveries -----------------------------------------------------------------------------
 
 
-def _enqueue(delivery_id: int) -> None:
-    from roadmap.tasks import deliver_webhook
-
-    try:
-        deliver_webhook.delay(delivery_id)
-    except Exception:  # broker down: the sweep enqueues it again later
-        logger.warning("Could not enqueue webhook delivery %s; the sweep will retry.", delivery_id)
-
-
 @transaction.atomic
 def webhook_resend(*, delivery: WebhookDelivery) -> WebhookDelivery:
     """An admin's resend: the delivery starts over as pending (same event id, a fresh series of
@@ -199,8 +190,7 @@ def webhook_resend(*, delivery: WebhookDelivery) -> WebhookDelivery:
             "updated_at",
         ]
     )
-    pk = delivery.pk
-    transaction.on_commit(lambda: _enqueue(pk))
+    enqueue_on_commit("roadmap.tasks.deliver_webhook", delivery.pk)
     return delivery
 
 
@@ -221,7 +211,7 @@ def webhooks_requeue_due(*, now: datetime.datetime | None = None) -> list[int]:
         .values_list("pk", flat=True)
     )
     for pk in ids:
-        transaction.on_commit(partial(_enqueue, pk))
+        enqueue_on_commit("roadmap.tasks.deliver_webhook", pk)
     return ids
 
 

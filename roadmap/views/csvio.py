@@ -24,11 +24,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from roadmap.access import product_for
 from roadmap.models import Product
 from roadmap.selectors import csv_io as selectors
 from roadmap.services import csv_io as services
 from roadmap.services.features import ConflictError
-from roadmap.views.access import product_for
 
 # Rows per chunk of the streamed export: fewer, larger writes than one per row.
 EXPORT_CHUNK_ROWS = 200

@@ -22,10 +22,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import Role
+from roadmap.access import product_for
 from roadmap.models import LaunchTask, LaunchTemplateTask, Product, Release
 from roadmap.selectors import launch as selectors
 from roadmap.services import launch as services
-from roadmap.views.access import product_for
 from roadmap.views.page_forms import submit
 from roadmap.views.strategy import DATE, ServiceModelForm
 

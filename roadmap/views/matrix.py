@@ -4,10 +4,10 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.vary import vary_on_headers
 
+from roadmap.access import product_for
 from roadmap.selectors import matrix as selectors
 from roadmap.selectors import pages
 from roadmap.selectors.records import persona_choices
-from roadmap.views.access import product_for
 
 
 @login_required

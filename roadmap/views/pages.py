@@ -9,6 +9,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from roadmap.access import product_by_id, product_for
 from roadmap.models import Feature, Product
 from roadmap.selectors import pages as selectors
 from roadmap.services.features import (
@@ -19,7 +20,6 @@ from roadmap.services.features import (
 )
 from roadmap.services.products import feature_set_driver_scores
 from roadmap.services.records import feature_delete
-from roadmap.views.access import product_by_id, product_for
 from roadmap.views.page_forms import FeatureForm, add_service_errors
 from roadmap.views.planning import ItemTextForm
 

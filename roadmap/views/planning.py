@@ -21,10 +21,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
+from roadmap.access import product_for
 from roadmap.models import Feature, Horizon, Lane, Product, RoadmapItem, Visibility
 from roadmap.selectors import planning as selectors
 from roadmap.services import records
-from roadmap.views.access import product_for
 from roadmap.views.page_forms import LongSelect, ServiceErrors, TextAreaField, submit
 
 BOARD_PAGE = "roadmap/board.html"

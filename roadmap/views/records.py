@@ -1,7 +1,7 @@
 """A product's records pages: personas, the insights inbox and objectives.
 
 Members read them; editors and admins create, edit and delete (viewers get 403, anyone else 404,
-see ``roadmap.views.access``). Every form posts as a plain form and redirects; the insights inbox
+see ``roadmap.access``). Every form posts as a plain form and redirects; the insights inbox
 is enhanced by htmx (quick add, inline edit, delete without a reload), each fragment being a
 partial the full page includes.
 """
@@ -20,10 +20,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from roadmap.access import product_for
 from roadmap.models import Feature, Insight, InsightSource, Objective, Persona, Product
 from roadmap.selectors import records as selectors
 from roadmap.services import records as services
-from roadmap.views.access import product_for
 from roadmap.views.page_forms import submit
 
 # --- Forms ----------------------------------------------------------------------------------------

@@ -20,11 +20,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from roadmap.access import product_for
 from roadmap.models import Lane, Product, Release, ScoringDriver
 from roadmap.selectors import pages as selectors
 from roadmap.services import products as product_services
 from roadmap.services import records
-from roadmap.views.access import product_for
 from roadmap.views.page_forms import (
     DriverForm,
     LaneForm,

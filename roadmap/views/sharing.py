@@ -23,10 +23,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from roadmap import bounds, external
+from roadmap.access import product_for
 from roadmap.models import Audience, Frequency, Product, ShareLink, Subscription
 from roadmap.services import digests as digest_services
 from roadmap.services import sharing as services
-from roadmap.views.access import product_for
 from roadmap.views.page_forms import ServiceErrors, submit
 
 

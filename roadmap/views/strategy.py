@@ -2,7 +2,7 @@
 size) and the business case.
 
 Members read them; editors and admins write (viewers get 403, anyone else 404, see
-``roadmap.views.access``). Every form works as a plain form post with a redirect; htmx enhances
+``roadmap.access``). Every form works as a plain form post with a redirect; htmx enhances
 the positioning answers (edited in place) and the comparison grid (each select saved at once),
 each fragment being a partial the full page includes. Rules live in the services: their errors
 are shown next to the fields they concern, and nothing is saved when any is invalid.
@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from roadmap.access import product_for
 from roadmap.models import (
     Comparison,
     ComparisonStatus,
@@ -41,7 +42,6 @@ from roadmap.models import (
 from roadmap.selectors import strategy as selectors
 from roadmap.services import strategy as services
 from roadmap.services.features import feature_update
-from roadmap.views.access import product_for
 from roadmap.views.page_forms import ServiceErrors, submit
 
 # --- Forms ----------------------------------------------------------------------------------------

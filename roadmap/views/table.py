@@ -25,13 +25,13 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url, reswap, retarget
 
+from roadmap.access import product_for
 from roadmap.models import Feature, FeatureStatus, Horizon, Kano, MarketPosition, Product
 from roadmap.selectors import table as selectors
 from roadmap.services import features as feature_services
 from roadmap.services import preferences as preference_services
 from roadmap.services.features import ConflictError
 from roadmap.templatetags.waymark import number
-from roadmap.views.access import product_for
 
 # --- Where the table is ---------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Due digests through real Celery workers on real brokers (Redis, RabbitMQ), each sent once —
+"""Due digests through real Celery workers on real brokers (Redis, RabbitMQ), every one sent —
 also when a worker is killed in the middle of a send (CI: REQUIRE_SERVICES=1). Killed again and
 again, a worker may send a digest twice only if the kill lands between the send and the COMMIT.
 

@@ -20,8 +20,8 @@ from roadmap.services.digests import (
     subscription_request,
     unsubscribe_url,
 )
-from roadmap.services.features import feature_update, insight_link_features
-from roadmap.services.records import roadmap_item_move
+from roadmap.services.features import feature_update
+from roadmap.services.records import insight_save, roadmap_item_move
 from roadmap.services.scoring import product_recompute_scores
 from tests import factories as f
 
@@ -67,7 +67,9 @@ def roadmap(product):
         horizon="now",
     )
     insight = f.InsightFactory(product=product, customer="Globex Industries")
-    insight_link_features(insight=insight, features=[shipped.feature, secret.feature])
+    insight_save(
+        product=product, data={}, insight=insight, features=[shipped.feature, secret.feature]
+    )
     product_recompute_scores(product_id=product.pk)
     return {"shipped": shipped, "moved": moved, "secret": secret}
 

@@ -10,9 +10,9 @@ from rest_framework.test import APIClient
 from accounts.middleware import SESSION_KEY
 from accounts.models import Role
 from accounts.tokens import api_token_issue
+from roadmap.access import product_for
 from roadmap.models import Feature, Product
 from roadmap.services.products import SLUG_TAKEN
-from roadmap.views.access import product_for
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

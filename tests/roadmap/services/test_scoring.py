@@ -9,6 +9,7 @@ from roadmap import scoring
 from roadmap.models import Feature, FeatureDriverScore, Product
 from roadmap.services import features as feature_services
 from roadmap.services import products as product_services
+from roadmap.services.records import insight_save
 from roadmap.services.scoring import (
     feature_scoring_inputs,
     product_recompute_scores,
@@ -131,13 +132,13 @@ def test_linking_and_unlinking_an_insight_moves_the_score(
     insight = f.InsightFactory(product=product, customer="Umbrella")
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        feature_services.insight_link_features(insight=insight, features=[feature])
+        insight_save(product=product, data={}, insight=insight, features=[feature])
     feature.refresh_from_db()
     assert len(callbacks) == 1
     assert feature.score == 1.0
 
     with django_capture_on_commit_callbacks(execute=True):
-        feature_services.insight_link_features(insight=insight, features=[])
+        insight_save(product=product, data={}, insight=insight, features=[])
     feature.refresh_from_db()
     assert feature.score == 0.0
     assert feature.score_breakdown["inputs"]["reach"]["value"] == 0

@@ -1,4 +1,4 @@
-"""Who may open and edit a product's pages: one place, used by every planning view.
+"""Who may open and edit a product: one place, used by every planning view and the API.
 
 Members of the product's workspace may read; editors and admins may also write (viewers get 403).
 Anyone else gets 404, as if the product did not exist.
