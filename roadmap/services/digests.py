@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q
@@ -517,12 +518,22 @@ def subscription_add(
     *, product, email: str, name: str = "", share_link=None, user=None, **schedule
 ) -> Subscription:
     """A PM (or a member for themselves) adds a subscriber; confirmed at once, since a member
-    vouches for the address."""
+    vouches for the address. An address already following gets a field error."""
+    email = normalize_email(email)
+    following = Subscription.objects.filter(email=email)
+    following = (
+        following.filter(share_link=share_link)
+        if share_link is not None
+        else following.filter(product=product, share_link__isnull=True)
+    )
+    if following.exists():
+        where = "this link" if share_link is not None else "this roadmap"
+        raise ValidationError({"email": f"This address already follows {where}."})
     now = timezone.now()
     subscription = Subscription(
         product=product,
         share_link=share_link,
-        email=normalize_email(email),
+        email=email,
         name=name.strip(),
         user=user,
         confirmed_at=now,

@@ -252,22 +252,19 @@ def subscriber_add(request, slug: str, pk: int):
     form = SubscriberForm(request.POST, auto_id=f"id_sub{link.pk}_%s")
     if form.is_valid():
         email = form.cleaned_data["email"]
-        if Subscription.objects.filter(share_link=link, email=email.strip().lower()).exists():
-            form.add_error("email", "This address already follows this link.")
+        try:
+            digest_services.subscription_add(
+                product=product,
+                share_link=link,
+                email=email,
+                name=form.cleaned_data["name"],
+                frequency=form.cleaned_data["frequency"],
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
         else:
-            try:
-                digest_services.subscription_add(
-                    product=product,
-                    share_link=link,
-                    email=email,
-                    name=form.cleaned_data["name"],
-                    frequency=form.cleaned_data["frequency"],
-                )
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-            else:
-                messages.success(request, f"{email} now gets digests of “{link.label}”.")
-                return redirect("sharing:list", slug=product.slug)
+            messages.success(request, f"{email} now gets digests of “{link.label}”.")
+            return redirect("sharing:list", slug=product.slug)
     return _list_page(
         request, product, subscriber_form=form, subscriber_link_id=link.pk, status=400
     )

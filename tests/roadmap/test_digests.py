@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -540,6 +541,21 @@ def test_pm_sees_subscribers_of_each_link(editor_client, product, link):
     assert "Confirmed" in page and "Not yet" in page
     assert "Daily" in page and "Weekly" in page
     assert f'action="{_add_url(product, link)}"' in page
+
+
+@pytest.mark.parametrize("spelling", ["sam@example.org", "SAM@Example.org", "ſam@example.org"])
+def test_an_address_follows_a_link_or_a_roadmap_once_however_it_is_spelled(product, link, spelling):
+    subscription_add(product=product, share_link=link, email="sam@example.org")
+    subscription_add(product=product, email="sam@example.org")
+
+    with pytest.raises(ValidationError) as on_link:
+        subscription_add(product=product, share_link=link, email=spelling)
+    with pytest.raises(ValidationError) as internal:
+        subscription_add(product=product, email=spelling)
+
+    assert on_link.value.message_dict == {"email": ["This address already follows this link."]}
+    assert internal.value.message_dict == {"email": ["This address already follows this roadmap."]}
+    assert Subscription.objects.count() == 2
 
 
 def test_pm_adds_and_removes_a_subscriber(editor_client, product, link):
