@@ -41,12 +41,19 @@ def share_token_derive(salt: str, key: str) -> str:
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
+def usable_links(path: str = "") -> models.Q:
+    """A link opens while it is neither revoked nor expired: the rule as a filter, for links
+    (``ShareLink.objects.usable()``) or for rows that reach a link through ``path``
+    (e.g. ``"share_link__"``). ``ShareLink.is_usable`` is the same rule for one link in memory."""
+    return models.Q(**{f"{path}revoked_at__isnull": True}) & (
+        models.Q(**{f"{path}expires_at__isnull": True})
+        | models.Q(**{f"{path}expires_at__gt": timezone.now()})
+    )
+
+
 class ShareLinkQuerySet(ScopedQuerySet):
     def usable(self):
-        now = timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(
-            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
-        )
+        return self.filter(usable_links())
 
 
 class ShareLink(TimeStamped):

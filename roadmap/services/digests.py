@@ -51,6 +51,7 @@ from roadmap.models import (
     Frequency,
     Subscription,
 )
+from roadmap.models.sharing import usable_links
 from roadmap.selectors.digests import (
     UNSUBSCRIBE_SALT,
     subscription_by_confirmation_token,
@@ -91,14 +92,9 @@ def subscription_period(subscription: Subscription, now: datetime.datetime) -> s
 
 
 def _active_subscriptions():
-    now = timezone.now()
     return (
         Subscription.objects.active()
-        .filter(
-            Q(share_link__isnull=True)
-            | Q(share_link__revoked_at__isnull=True)
-            & (Q(share_link__expires_at__isnull=True) | Q(share_link__expires_at__gt=now))
-        )
+        .filter(Q(share_link__isnull=True) | usable_links("share_link__"))
         .select_related("share_link")
     )
 

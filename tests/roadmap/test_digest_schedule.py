@@ -82,8 +82,18 @@ def test_unconfirmed_unsubscribed_and_revoked_get_nothing(product):
     revoked = _subscription(product, email="c@example.org")
     revoked.share_link.revoked_at = timezone.now()
     revoked.share_link.save()
+    expired = _subscription(product, email="d@example.org")
+    expired.share_link.expires_at = timezone.now() - datetime.timedelta(seconds=1)
+    expired.share_link.save()
+    still_open = _subscription(product, email="e@example.org")
+    still_open.share_link.expires_at = timezone.now() + datetime.timedelta(days=1)
+    still_open.share_link.save()
 
-    assert digests_enqueue_due(now=datetime.datetime(2026, 11, 23, 10, tzinfo=UTC)) == []
+    due = digests_enqueue_due(now=datetime.datetime(2026, 11, 23, 10, tzinfo=UTC))
+
+    assert list(
+        DigestDelivery.objects.filter(pk__in=due).values_list("subscription", flat=True)
+    ) == [still_open.pk]
 
 
 def test_unsubscribe_is_signed_and_idempotent(product, client):
