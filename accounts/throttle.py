@@ -16,6 +16,19 @@ PER_ACCOUNT = getattr(settings, "LOGIN_FAILURES_PER_ACCOUNT", 5)
 PER_ADDRESS = getattr(settings, "LOGIN_FAILURES_PER_ADDRESS", 20)
 
 
+def window_count(key: str, window: int) -> int:
+    """Count one more under ``key`` and return the count so far, this one included, in a fixed
+    window of ``window`` seconds that starts with the first (add, then incr). Every rate limit
+    of the app counts through here."""
+    if cache.add(key, 1, window):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, window)
+        return 1
+
+
 def _keys(email: str, address: str) -> tuple[str, str]:
     return f"login-fail:account:{normalize_email(email)}", f"login-fail:ip:{client_key(address)}"
 
@@ -52,11 +65,7 @@ def login_blocked(*, email: str, address: str) -> bool:
 
 def login_failed(*, email: str, address: str) -> None:
     for key in _keys(email, address):
-        if not cache.add(key, 1, WINDOW_SECONDS):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, WINDOW_SECONDS)
+        window_count(key, WINDOW_SECONDS)
 
 
 def login_succeeded(*, email: str) -> None:
@@ -70,21 +79,10 @@ RESET_PER_EMAIL = getattr(settings, "PASSWORD_RESETS_PER_EMAIL", 3)
 RESET_PER_ADDRESS = getattr(settings, "PASSWORD_RESETS_PER_ADDRESS", 10)
 
 
-def _count(key: str) -> int:
-    """Requests so far in a window that starts with the first one, this one included."""
-    if cache.add(key, 1, RESET_WINDOW_SECONDS):
-        return 1
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, RESET_WINDOW_SECONDS)
-        return 1
-
-
 def password_reset_allowed(*, email: str, address: str) -> bool:
     """Count one reset request; False once the email address or the client had its share of
     the hour (both are counted either way)."""
     hashed = hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
-    per_email = _count(f"password-reset:email:{hashed}")
-    per_address = _count(f"password-reset:ip:{client_key(address)}")
+    per_email = window_count(f"password-reset:email:{hashed}", RESET_WINDOW_SECONDS)
+    per_address = window_count(f"password-reset:ip:{client_key(address)}", RESET_WINDOW_SECONDS)
     return per_email <= RESET_PER_EMAIL and per_address <= RESET_PER_ADDRESS

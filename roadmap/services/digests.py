@@ -30,7 +30,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -41,7 +40,7 @@ from django.utils import timezone
 
 from accounts.addresses import mailbox, normalize_email
 from accounts.models import Membership
-from accounts.throttle import client_key
+from accounts.throttle import client_key, window_count
 from config.dispatch import enqueue_on_commit
 from config.mail import message_id
 from roadmap.models import (
@@ -396,25 +395,16 @@ class SubscribeLimited(Exception):
         self.retry_after = retry_after
 
 
-def _count(key: str, window: int) -> int:
-    """Requests so far in a fixed window that starts with the first one, this one included."""
-    cache.add(key, 0, window)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, window)
-        return 1
-
-
 def subscription_request_count(*, email: str, client: str | None) -> None:
     """Count one sign-up request; SubscribeLimited once the client or the mailbox has had its
     share. ``client`` None: not from the web (no per-client limit)."""
     if client is not None:
         key = f"digest-subscribe:client:{client_key(client)}"
-        if _count(key, SUBSCRIBE_CLIENT_WINDOW) > SUBSCRIBE_PER_CLIENT:
+        if window_count(key, SUBSCRIBE_CLIENT_WINDOW) > SUBSCRIBE_PER_CLIENT:
             raise SubscribeLimited(SUBSCRIBE_CLIENT_WINDOW)
     hashed = hashlib.sha256(mailbox(email).encode()).hexdigest()[:32]
-    if _count(f"digest-subscribe:email:{hashed}", SUBSCRIBE_EMAIL_WINDOW) > SUBSCRIBE_PER_EMAIL:
+    per_mailbox = window_count(f"digest-subscribe:email:{hashed}", SUBSCRIBE_EMAIL_WINDOW)
+    if per_mailbox > SUBSCRIBE_PER_EMAIL:
         raise SubscribeLimited(SUBSCRIBE_EMAIL_WINDOW)
 
 

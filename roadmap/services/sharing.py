@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from publicsuffixlist import PublicSuffixList
 
-from accounts.throttle import client_key
+from accounts.throttle import client_key, window_count
 from roadmap.models import Audience, Product, ShareLink
 
 # Wrong passwords allowed within the window, per share link and client (an IPv6 /64 is one
@@ -205,9 +205,9 @@ def share_link_check_password(
     # can't all pass a limit read before any of them counted; a right answer is given back.
     # A client refused on its own limit adds nothing to the link's.
     per_client, per_link = _attempts_keys(share_link, client)
-    if _count_attempt(per_client) > PASSWORD_ATTEMPTS:
+    if window_count(per_client, PASSWORD_WINDOW_SECONDS) > PASSWORD_ATTEMPTS:
         return PasswordCheck.LIMITED
-    if _count_attempt(per_link) > PASSWORD_ATTEMPTS_PER_LINK:
+    if window_count(per_link, PASSWORD_WINDOW_SECONDS) > PASSWORD_ATTEMPTS_PER_LINK:
         _uncount_attempt(per_client)
         return PasswordCheck.LIMITED
     if check_password(password, share_link.password_hash):
@@ -215,16 +215,6 @@ def share_link_check_password(
         _uncount_attempt(per_link)
         return PasswordCheck.OK
     return PasswordCheck.WRONG
-
-
-def _count_attempt(key: str) -> int:
-    # add + incr keeps the window fixed from the first attempt.
-    cache.add(key, 0, PASSWORD_WINDOW_SECONDS)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, PASSWORD_WINDOW_SECONDS)
-        return 1
 
 
 def _uncount_attempt(key: str) -> None:
