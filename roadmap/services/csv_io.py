@@ -671,7 +671,7 @@ def csv_import_keep(
         "created_at": now,
         "updated_at": now,
     }
-    if key is None or not CsvUpload.objects.filter(key=key).update(**fields):
+    if key is None or not CsvUpload.objects.filter(key=key, user=user).update(**fields):
         key = key or secrets.token_urlsafe(24)
         CsvUpload.objects.create(key=key, **fields)
     newest = CsvUpload.objects.filter(user=user).order_by("-created_at", "-pk")
