@@ -11,9 +11,9 @@ from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .addresses import normalize_email
-from .models import ApiToken, Invitation, Membership, User, Workspace
-from .services import membership_end_access
+from accounts.addresses import normalize_email
+from accounts.models import ApiToken, Invitation, Membership, User, Workspace
+from accounts.services import membership_end_access
 
 
 class _NormalisedEmailMixin:

@@ -8,9 +8,8 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from accounts.models import Invitation
 from config.mail import message_id
-
-from .models import Invitation
 
 
 def invitation_link(raw_token: str) -> str:

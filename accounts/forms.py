@@ -3,8 +3,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from . import throttle
-from .models import Role, TokenScope
+from accounts import throttle
+from accounts.models import Role, TokenScope
 
 
 class LoginForm(AuthenticationForm):

@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from .selectors import membership_current
+from accounts.selectors import membership_current
 
 SESSION_KEY = "workspace_id"
 

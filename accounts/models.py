@@ -10,9 +10,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.addresses import normalize_email
 from roadmap.bounds import single_line
-
-from .addresses import normalize_email
 
 
 class TimeStamped(models.Model):

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from .addresses import normalize_email
-from .models import Invitation, Membership, User, Workspace, hash_token
+from accounts.addresses import normalize_email
+from accounts.models import Invitation, Membership, User, Workspace, hash_token
 
 
 def membership_current(*, user, workspace_id: int | None) -> Membership | None:

@@ -14,12 +14,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import throttle
+from accounts.addresses import normalize_email
+from accounts.models import Invitation, Membership, Role, User, Workspace, hash_token
+from accounts.tokens import api_tokens_revoke_in
 from config.dispatch import enqueue_on_commit
-
-from . import throttle
-from .addresses import normalize_email
-from .models import Invitation, Membership, Role, User, Workspace, hash_token
-from .tokens import api_tokens_revoke_in
 
 
 class InvitationUnusable(Exception):
@@ -59,7 +58,7 @@ def _require_admin(*, user: User, workspace: Workspace) -> None:
 
 def send_invitation_email(*, invitation_id: int, raw_token: str) -> None:
     """Email the invite link. Runs after the invitation is committed (see invitation_create)."""
-    from .emails import invitation_email
+    from accounts.emails import invitation_email
 
     invitation = Invitation.objects.select_related("workspace", "invited_by").get(pk=invitation_id)
     invitation_email(invitation=invitation, raw_token=raw_token).send()
@@ -201,7 +200,9 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
 def membership_end_access(*, user: User, workspace: Workspace) -> None:
     """What a membership gave beyond itself ends with it: the user's API tokens for the
     workspace, their internal digest subscriptions there. Caller removed the membership."""
-    from roadmap.services.digests import subscriptions_end_internal  # roadmap builds on accounts
+    from roadmap.sharing.services.digests import (
+        subscriptions_end_internal,  # roadmap builds on accounts
+    )
 
     api_tokens_revoke_in(user=user, workspace=workspace)
     subscriptions_end_internal(user=user, workspace=workspace)
@@ -227,7 +228,7 @@ def password_reset_request(*, email: str, client: str) -> None:
 
 def send_password_reset_email(*, user_id: int) -> None:
     """Email a user the link to set a new password (works once; see accounts/emails.py)."""
-    from .emails import password_reset_email
+    from accounts.emails import password_reset_email
 
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is not None and user.has_usable_password():

@@ -9,7 +9,7 @@ import ipaddress
 from django.conf import settings
 from django.core.cache import cache
 
-from .addresses import normalize_email
+from accounts.addresses import normalize_email
 
 WINDOW_SECONDS = getattr(settings, "LOGIN_FAILURE_WINDOW", 15 * 60)
 PER_ACCOUNT = getattr(settings, "LOGIN_FAILURES_PER_ACCOUNT", 5)

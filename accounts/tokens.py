@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import ApiToken, Membership, TokenScope, Workspace, hash_token
+from accounts.models import ApiToken, Membership, TokenScope, Workspace, hash_token
 
 TOKEN_PREFIX = "wmk_"
 # Recording every use would write on every request; once a minute is enough to tell.

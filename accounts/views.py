@@ -12,9 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import selectors, services, throttle
-from .addresses import normalize_email
-from .forms import (
+from accounts import selectors, services, throttle
+from accounts.addresses import normalize_email
+from accounts.forms import (
     AcceptSignupForm,
     ApiTokenForm,
     InviteForm,
@@ -22,9 +22,9 @@ from .forms import (
     RoleForm,
     WorkspaceSwitchForm,
 )
-from .middleware import SESSION_KEY
-from .models import ApiToken
-from .tokens import api_token_issue, api_token_revoke
+from accounts.middleware import SESSION_KEY
+from accounts.models import ApiToken
+from accounts.tokens import api_token_issue, api_token_revoke
 
 
 @login_required

@@ -278,7 +278,7 @@ INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 
 # --- Webhooks ------------------------------------------------------------------------------
 # Networks (CIDRs) a self-hosted install may post webhooks into, e.g. 10.0.0.0/8; by default only
-# public addresses are sent to (roadmap/outbound.py).
+# public addresses are sent to (roadmap/integrations/outbound.py).
 WEBHOOK_ALLOWED_NETWORKS = [
     n.strip() for n in env.list("WEBHOOK_ALLOWED_NETWORKS", default=[]) if n.strip()
 ]
@@ -323,9 +323,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "FeatureStatusEnum": "roadmap.models.feature.FeatureStatus",
-        "HorizonEnum": "roadmap.models.roadmap.Horizon",
-        "WebhookEventEnum": "roadmap.models.webhooks.WebhookEvent",
+        "FeatureStatusEnum": "roadmap.planning.models.feature.FeatureStatus",
+        "HorizonEnum": "roadmap.planning.models.roadmap.Horizon",
+        "WebhookEventEnum": "roadmap.integrations.models.webhooks.WebhookEvent",
     },
 }
 

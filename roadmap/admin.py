@@ -19,14 +19,8 @@ from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from roadmap.services import features as feature_services
-from roadmap.services import products as product_services
-from roadmap.services import records
-from roadmap.services.fields import same_product
-from roadmap.services.scoring import product_request_recompute
-from roadmap.services.sharing import share_link_revoke
-
-from .models import (
+from roadmap.fields import same_product
+from roadmap.models import (
     ChangeEvent,
     Comparison,
     Competitor,
@@ -57,6 +51,11 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from roadmap.planning.services import features as feature_services
+from roadmap.planning.services import products as product_services
+from roadmap.planning.services import roadmap as records
+from roadmap.planning.services.scoring import product_request_recompute
+from roadmap.sharing.services.sharing import share_link_revoke
 
 TIMESTAMPS = ("created_at", "updated_at")
 SCORE_FIELDS = ("score", "score_breakdown", "scored_at", "rank", "version")
@@ -807,7 +806,7 @@ def queue_health(request):
     """
     from django.template.response import TemplateResponse
 
-    from roadmap.selectors import queue_health as health
+    from roadmap import queue_health as health
 
     user = request.user
     context = {

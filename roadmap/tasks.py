@@ -8,11 +8,11 @@ from celery import shared_task
 from django.db.models import F, Q
 from django.utils import timezone
 
+from roadmap.integrations.services.csv_io import csv_imports_sweep
+from roadmap.integrations.services.webhooks import webhook_deliver, webhooks_requeue_due
 from roadmap.models import Product
-from roadmap.services import digests
-from roadmap.services import scoring as scoring_services
-from roadmap.services.csv_io import csv_imports_sweep
-from roadmap.services.webhooks import webhook_deliver, webhooks_requeue_due
+from roadmap.planning.services import scoring as scoring_services
+from roadmap.sharing.services import digests
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +86,8 @@ def requeue_stale_digests() -> int:
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
 def send_digest(self, delivery_id: int) -> str:
-    """Send one digest (the guarantee: roadmap/services/digests.py); failures are recorded and
-    retried with backoff."""
+    """Send one digest (the guarantee: roadmap/sharing/services/digests.py); failures are recorded
+    and retried with backoff."""
     try:
         return digests.digest_send(delivery_id=delivery_id)
     except Exception as exc:

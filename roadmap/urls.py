@@ -1,31 +1,17 @@
-from django.urls import include, path, re_path
+"""The planning app's pages under one namespace ("roadmap"): each slice keeps its routes in its own
+module. Share links, digests and webhook settings are mounted by config/urls.py at their own
+prefixes."""
 
-from .views import pages, settings
+from django.urls import include, path
 
 app_name = "roadmap"
 
-# The lists of the settings page edited in place (see roadmap.views.settings.SECTIONS).
-SECTION = r"^products/(?P<slug>[-\w]+)/settings/(?P<section>drivers|lanes|releases)/"
-
 urlpatterns = [
-    path("", pages.home, name="home"),
-    # Before the product pages: "new" is not a product's slug (the services reserve it).
-    path("products/new/", settings.product_new, name="product_create"),
-    path("products/<slug:slug>/features/new/", pages.feature_new, name="feature_create"),
-    path("products/<slug:slug>/settings/", settings.product_settings, name="product_settings"),
-    path(
-        "products/<slug:slug>/settings/scoring/", settings.product_scoring, name="product_scoring"
-    ),
-    re_path(SECTION + r"new/$", settings.section_add, name="settings_row_add"),
-    re_path(SECTION + r"(?P<pk>\d+)/$", settings.section_edit, name="settings_row_edit"),
-    re_path(SECTION + r"(?P<pk>\d+)/delete/$", settings.section_delete, name="settings_row_delete"),
-    path("features/<int:pk>/", pages.feature, name="feature"),
-    path("features/<int:pk>/edit/", pages.feature_edit, name="feature_edit"),
-    path("features/<int:pk>/delete/", pages.feature_remove, name="feature_delete"),
-    # Each area of the planning app keeps its routes in its own module.
-    path("", include("roadmap.urls_table")),
-    path("", include("roadmap.urls_planning")),
-    path("", include("roadmap.urls_records")),
-    path("", include("roadmap.urls_csvio")),
-    path("", include("roadmap.urls_strategy")),
+    # First: "products/new/" is not a product's slug (the services reserve it).
+    path("", include("roadmap.planning.urls")),
+    path("", include("roadmap.planning.urls_table")),
+    path("", include("roadmap.planning.urls_board")),
+    path("", include("roadmap.evidence.urls")),
+    path("", include("roadmap.integrations.urls_csvio")),
+    path("", include("roadmap.strategy.urls")),
 ]

@@ -20,8 +20,8 @@ from roadmap.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from roadmap.services import features as feature_services
-from roadmap.services.scoring import product_lock
+from roadmap.planning.services import features as feature_services
+from roadmap.planning.services.scoring import product_lock
 from tests import factories as f
 from tests import test_admin
 from tests.test_admin import _post_data, _url

@@ -115,8 +115,8 @@ def _circle_within(graph: dict[str, set[str]], members: set[str]) -> list[str]:
 def test_the_import_graph_sees_imports_inside_functions():
     graph = import_graph()
 
-    assert "roadmap.services.scoring" in graph["roadmap.tasks"]  # at the top
-    assert "roadmap.services.digests" in graph["accounts.services"]  # inside a function
+    assert "roadmap.planning.services.scoring" in graph["roadmap.tasks"]  # at the top
+    assert "roadmap.sharing.services.digests" in graph["accounts.services"]  # inside a function
     assert "accounts.throttle" in graph["accounts.services"]  # relative: from . import throttle
     assert "roadmap.api.permissions" in graph["roadmap.api.scoping"]  # relative: from .x import
 

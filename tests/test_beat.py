@@ -21,9 +21,9 @@ CHANGES = """
 import datetime, decimal, json
 from accounts.models import User
 from roadmap.models import Feature, Product, RoadmapItem
-from roadmap.services.digests import subscription_add
-from roadmap.services.features import feature_update
-from roadmap.services.records import roadmap_item_move
+from roadmap.sharing.services.digests import subscription_add
+from roadmap.planning.services.features import feature_update
+from roadmap.planning.services.roadmap import roadmap_item_move
 
 product = Product.objects.get(slug="northwind-insight")
 pm = User.objects.get(email="demo@waymark.example")

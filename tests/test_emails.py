@@ -19,8 +19,8 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.services import invitation_create, password_reset_request
 from roadmap.models import Subscription
-from roadmap.services.digests import digests_enqueue_due, subscription_add
-from roadmap.services.records import roadmap_item_move
+from roadmap.planning.services.roadmap import roadmap_item_move
+from roadmap.sharing.services.digests import digests_enqueue_due, subscription_add
 from tests import factories as f
 
 URL = re.compile(r"https?://[^\s\"'<>]+")

@@ -51,7 +51,7 @@ def test_readyz_reaches_the_real_redis(client, settings):
 
 @pytest.mark.django_db
 def test_readyz_and_queue_health_ask_rabbitmq_when_it_is_the_broker(client, settings):
-    from roadmap.selectors.queue_health import broker_status
+    from roadmap.queue_health import broker_status
     from tests.support import rabbitmq_missing_reason
 
     settings.CELERY_BROKER_URL = "amqp://guest:guest@127.0.0.1:1//"  # nothing listens on port 1

@@ -18,9 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from roadmap.models import Feature, RoadmapItem, Subscription
-from roadmap.services import digests as digest_services
-from roadmap.services import features as feature_services
-from roadmap.services import records
+from roadmap.planning.services import features as feature_services
+from roadmap.planning.services import roadmap as records
+from roadmap.sharing.services import digests as digest_services
 from tests.test_permissions import ROWS, World
 
 MARKER = "xss1337"

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from accounts.tokens import api_token_issue
-from roadmap.services import scoring as scoring_services
+from roadmap.planning.services import scoring as scoring_services
 from roadmap.tasks import recompute_product
 
 

@@ -28,7 +28,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role
 from accounts.tokens import api_token_issue
-from roadmap.services import digests as digest_services
+from roadmap.sharing.services import digests as digest_services
 from tests import factories as f
 
 CALLERS = ("anon", "viewer", "editor", "admin", "other", "read", "write")
@@ -408,7 +408,7 @@ ROWS: list[Row] = [
         kwargs=slug,
         data=lambda w: {"upload": "expired-or-unknown-key-0000"},
     ),
-    # --- Matrix, personas, insights, objectives (roadmap/urls_records.py) -----------------
+    # --- Matrix, personas, insights, objectives (roadmap/evidence/urls.py) -----------------
     Row("roadmap:matrix", "GET", PAGE, kwargs=slug),
     Row("roadmap:personas", "GET", PAGE, kwargs=slug),
     Row("roadmap:personas", "POST", edit(400), kwargs=slug, data=lambda w: {"name": ""}),

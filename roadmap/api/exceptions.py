@@ -7,7 +7,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from roadmap.services.features import ConflictError
+from roadmap.planning.services.features import ConflictError
 
 
 def _django_errors(exc: DjangoValidationError) -> dict:

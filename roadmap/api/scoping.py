@@ -1,6 +1,6 @@
 """What an API request may see, for the views and the serializers' related fields."""
 
-from .permissions import request_token
+from roadmap.api.permissions import request_token
 
 
 def scoped(queryset, request):

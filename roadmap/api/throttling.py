@@ -1,7 +1,7 @@
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from .permissions import request_token
+from roadmap.api.permissions import request_token
 
 
 class TokenRateThrottle(SimpleRateThrottle):

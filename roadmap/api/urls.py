@@ -2,12 +2,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from . import strategy, views
-from .webhooks import WebhookDeliveryViewSet, WebhookEndpointViewSet
+from roadmap.integrations.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
+from roadmap.planning.api import views
+from roadmap.strategy import api as strategy
 
 router = DefaultRouter(trailing_slash=True)
 # Products and releases with their strategy and launch operations (business case, checklist,
-# readiness, ship): roadmap.api.strategy extends their viewsets.
+# readiness, ship): roadmap.strategy.api extends their viewsets.
 router.register("products", strategy.ProductViewSet, basename="product")
 router.register("features", views.FeatureViewSet, basename="feature")
 router.register("personas", views.PersonaViewSet, basename="persona")

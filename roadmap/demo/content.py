@@ -12,7 +12,7 @@ on purpose, so the app shows "missing input". ``drivers`` are the 0–10 scores 
 weighted-scoring drivers, in the drivers' order.
 """
 
-from roadmap.services.scoring import SCORING_INPUT_FIELDS
+from roadmap.planning.services.scoring import SCORING_INPUT_FIELDS
 
 WORKSPACE = {"name": "Northwind Labs", "slug": "northwind-labs"}
 

@@ -33,7 +33,7 @@ from roadmap.models import (
     ScoringDriver,
     Tag,
 )
-from roadmap.services.scoring import product_recompute_scores, ranks_snapshot
+from roadmap.planning.services.scoring import product_recompute_scores, ranks_snapshot
 
 PRODUCT_FIELDS = (
     "name",

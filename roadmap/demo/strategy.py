@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from accounts.models import User, Workspace
 from roadmap.models import Feature, Insight, Lane, Persona, Product, Release
-from roadmap.services import launch, strategy
+from roadmap.strategy.services import launch, strategy
 
 # Insights are named by their customer and the start of what they said.
 POSITIONING = {

@@ -3,9 +3,9 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import roadmap.models.digests
-import roadmap.models.sharing
-import roadmap.models.webhooks
+import roadmap.sharing.models.digests
+import roadmap.sharing.models.sharing
+import roadmap.integrations.models.webhooks
 import uuid
 from decimal import Decimal
 from django.conf import settings
@@ -257,7 +257,7 @@ class Migration(migrations.Migration):
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('label', models.CharField(help_text='Who it is for, e.g. “Acme QBR”.', max_length=120)),
                 ('audience', models.CharField(choices=[('customers', 'Customers'), ('investors', 'Investors'), ('executives', 'Executives')], default='customers', max_length=12)),
-                ('token', models.CharField(default=roadmap.models.sharing.new_share_token, editable=False, max_length=64, unique=True)),
+                ('token', models.CharField(default=roadmap.sharing.models.sharing.new_share_token, editable=False, max_length=64, unique=True)),
                 ('expires_at', models.DateTimeField(blank=True, null=True)),
                 ('password_hash', models.CharField(blank=True, editable=False, max_length=200)),
                 ('allowed_embed_origins', models.TextField(blank=True, help_text='Origins that may embed this roadmap in an iframe, one per line (e.g. https://intranet.example.com). Empty: not embeddable.')),
@@ -283,7 +283,7 @@ class Migration(migrations.Migration):
                 ('weekday', models.PositiveSmallIntegerField(choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')], default=0)),
                 ('send_time', models.TimeField(default='09:00')),
                 ('timezone', models.CharField(default='UTC', max_length=64)),
-                ('confirmation_token', models.CharField(default=roadmap.models.digests.new_confirmation_token, editable=False, max_length=64, unique=True)),
+                ('confirmation_token', models.CharField(default=roadmap.sharing.models.digests.new_confirmation_token, editable=False, max_length=64, unique=True)),
                 ('confirmed_at', models.DateTimeField(blank=True, null=True)),
                 ('unsubscribed_at', models.DateTimeField(blank=True, null=True)),
                 ('sent_through', models.DateTimeField(blank=True, null=True)),
@@ -339,7 +339,7 @@ class Migration(migrations.Migration):
                 ('url', models.URLField(max_length=500)),
                 ('description', models.CharField(blank=True, max_length=200)),
                 ('events', models.JSONField(default=list, help_text='Event names this endpoint receives.')),
-                ('secret', models.CharField(default=roadmap.models.webhooks.new_webhook_secret, max_length=64)),
+                ('secret', models.CharField(default=roadmap.integrations.models.webhooks.new_webhook_secret, max_length=64)),
                 ('is_active', models.BooleanField(default=True)),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='webhook_endpoints', to='accounts.workspace')),

@@ -1,14 +1,12 @@
-from .digests import (
-    ChangeEvent,
-    ChangeKind,
-    DigestDelivery,
-    DigestStatus,
-    Frequency,
-    Subscription,
-    Weekday,
+from roadmap.evidence.models import Importance, Insight, InsightSource, Objective
+from roadmap.integrations.models.imports import CsvUpload
+from roadmap.integrations.models.webhooks import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
 )
-from .evidence import Importance, Insight, InsightSource, Objective
-from .feature import (
+from roadmap.planning.models.feature import (
     IMPACT_CHOICES,
     WSJF_SCALE,
     Feature,
@@ -20,12 +18,34 @@ from .feature import (
     MoSCoW,
     Tag,
 )
-from .imports import CsvUpload
-from .preferences import TableLayout
-from .product import Persona, Product, ReachSource, ScoringDriver, ScoringFramework, TieBreak
-from .roadmap import Horizon, Lane, Release, ReleaseStatus, RoadmapItem, Visibility
-from .sharing import Audience, ShareLink
-from .strategy import (
+from roadmap.planning.models.preferences import TableLayout
+from roadmap.planning.models.product import (
+    Persona,
+    Product,
+    ReachSource,
+    ScoringDriver,
+    ScoringFramework,
+    TieBreak,
+)
+from roadmap.planning.models.roadmap import (
+    Horizon,
+    Lane,
+    Release,
+    ReleaseStatus,
+    RoadmapItem,
+    Visibility,
+)
+from roadmap.sharing.models.digests import (
+    ChangeEvent,
+    ChangeKind,
+    DigestDelivery,
+    DigestStatus,
+    Frequency,
+    Subscription,
+    Weekday,
+)
+from roadmap.sharing.models.sharing import Audience, ShareLink
+from roadmap.strategy.models import (
     Comparison,
     ComparisonStatus,
     Competitor,
@@ -40,7 +60,6 @@ from .strategy import (
     PricePlan,
     RevenueModel,
 )
-from .webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "Comparison",

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from accounts.models import ApiToken, Membership, Role, User
 from accounts.tokens import api_token_authenticate, api_token_issue
 from roadmap.models import Subscription
-from roadmap.services.digests import subscription_add
+from roadmap.sharing.services.digests import subscription_add
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

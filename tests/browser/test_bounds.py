@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from roadmap import bounds
 from roadmap.models import RoadmapItem
-from roadmap.services import sharing as sharing_services
-from roadmap.services import strategy as strategy_services
+from roadmap.sharing.services import sharing as sharing_services
+from roadmap.strategy.services import strategy as strategy_services
 from tests import factories as f
 from tests.browser.conftest import log_in
 

@@ -52,8 +52,9 @@ from roadmap.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from roadmap.services import records, sharing
-from roadmap.services.digests import digests_enqueue_due, subscription_add, unsubscribe_url
+from roadmap.planning.services import roadmap as records
+from roadmap.sharing.services import sharing
+from roadmap.sharing.services.digests import digests_enqueue_due, subscription_add, unsubscribe_url
 from tests.support import AXE_PATH, VNU_JAR
 from tests.test_permissions import ROWS
 

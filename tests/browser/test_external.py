@@ -14,8 +14,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from roadmap.models import ShareLink, Subscription
-from roadmap.services import records, sharing
-from roadmap.services.digests import digests_enqueue_due
+from roadmap.planning.services import roadmap as records
+from roadmap.sharing.services import sharing
+from roadmap.sharing.services.digests import digests_enqueue_due
 from tests import factories as f
 from tests.browser.conftest import log_in
 

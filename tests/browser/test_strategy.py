@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from roadmap.models import Comparison, LaunchTask, PositioningAnswer, Release
-from roadmap.services.digests import digest_build, subscription_add
+from roadmap.sharing.services.digests import digest_build, subscription_add
 from tests import factories as f
 from tests.browser.conftest import log_in
 

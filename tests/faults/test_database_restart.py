@@ -28,7 +28,7 @@ django.setup()
 from django.test import Client
 from accounts.models import Role
 from accounts.tokens import api_token_issue
-from roadmap.services.scoring import product_recompute_scores
+from roadmap.planning.services.scoring import product_recompute_scores
 from tests import factories as f
 editor = f.MembershipFactory(role=Role.EDITOR).user
 workspace = editor.memberships.get().workspace

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.tokens import api_token_issue
 from roadmap.models import Feature, Product
-from roadmap.services.scoring import product_recompute_scores
+from roadmap.planning.services.scoring import product_recompute_scores
 from roadmap.tasks import recompute_pending_products
 from tests import factories as f
 from tests.support import CeleryWorker, wait_for
@@ -150,7 +150,7 @@ def test_api_throttle_still_limits_while_the_cache_is_down(
 def test_share_link_password_limit_still_holds_while_the_cache_is_down(redis_at, dead_redis_url):
     from django.contrib.auth.hashers import make_password
 
-    from roadmap.services.sharing import (
+    from roadmap.sharing.services.sharing import (
         PASSWORD_ATTEMPTS,
         PasswordCheck,
         share_link_check_password,

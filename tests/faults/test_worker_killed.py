@@ -17,8 +17,8 @@ import pytest
 from django.db import connection, transaction
 
 from roadmap.models import Feature, Product
-from roadmap.services.products import product_update
-from roadmap.services.scoring import product_recompute_scores
+from roadmap.planning.services.products import product_update
+from roadmap.planning.services.scoring import product_recompute_scores
 from tests import factories as f
 from tests.support import CeleryWorker, wait_for
 

@@ -16,12 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from roadmap import bounds, markdown
-from roadmap.external import quarter_label
 from roadmap.models import Feature, PositioningAnswer, RoadmapItem, ShareLink
-from roadmap.selectors import planning
-from roadmap.selectors.strategy import business_case
-from roadmap.services import sharing as sharing_services
-from roadmap.services import strategy as strategy_services
+from roadmap.planning.selectors import planning
+from roadmap.sharing.external import quarter_label
+from roadmap.sharing.services import sharing as sharing_services
+from roadmap.strategy.selectors.strategy import business_case
+from roadmap.strategy.services import strategy as strategy_services
 from tests import factories as f
 from tests.roadmap.test_feature_edit import edit_url, field_html, load_form
 

@@ -8,10 +8,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from roadmap import charts
 from roadmap.models import PricePlan, RevenueModel
-from roadmap.selectors.strategy import business_case, plan_forecast
-from roadmap.services import strategy as services
+from roadmap.strategy import charts
+from roadmap.strategy.selectors.strategy import business_case, plan_forecast
+from roadmap.strategy.services import strategy as services
 from tests import factories as f
 
 D = Decimal

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from roadmap.integrations.services import csv_io
 from roadmap.models import (
     ChangeEvent,
     ChangeKind,
@@ -26,16 +27,15 @@ from roadmap.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from roadmap.services import csv_io
-from roadmap.services import features as feature_services
-from roadmap.services import scoring as scoring_services
-from roadmap.services.features import (
+from roadmap.planning.services import features as feature_services
+from roadmap.planning.services import scoring as scoring_services
+from roadmap.planning.services.features import (
     ConflictError,
     FeatureWrite,
     feature_update,
     features_write_many,
 )
-from roadmap.services.scoring import product_recompute_scores
+from roadmap.planning.services.scoring import product_recompute_scores
 from roadmap.tasks import sweep_csv_uploads
 from tests import factories as f
 

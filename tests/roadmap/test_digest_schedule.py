@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from roadmap.models import DigestDelivery, Subscription
-from roadmap.services.digests import (
+from roadmap.sharing.services.digests import (
     digests_enqueue_due,
     subscription_period,
     subscription_unsubscribe,
@@ -122,7 +122,7 @@ def test_the_sweep_enqueues_a_digest_pending_two_minutes_unless_a_send_holds_it(
     from django.utils import timezone
 
     from roadmap.models import DigestStatus
-    from roadmap.services.digests import STALE_PENDING, digests_requeue_stale
+    from roadmap.sharing.services.digests import STALE_PENDING, digests_requeue_stale
 
     now = timezone.now()
 

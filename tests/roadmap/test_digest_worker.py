@@ -21,8 +21,12 @@ from django.utils import timezone
 
 from roadmap.management.commands.bench_digest_kills import bench_link, kill_trial, publishing_to
 from roadmap.models import DigestDelivery, DigestStatus, Subscription
-from roadmap.services.digests import digests_enqueue_due, digests_requeue_stale, subscription_add
-from roadmap.services.features import feature_update
+from roadmap.planning.services.features import feature_update
+from roadmap.sharing.services.digests import (
+    digests_enqueue_due,
+    digests_requeue_stale,
+    subscription_add,
+)
 from roadmap.tasks import send_digest
 from tests import factories as f
 from tests.conftest import REQUIRE_SERVICES

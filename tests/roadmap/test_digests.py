@@ -11,8 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from roadmap.evidence.services import insight_save
 from roadmap.models import DigestDelivery, DigestStatus, Subscription
-from roadmap.services.digests import (
+from roadmap.planning.services.features import feature_update
+from roadmap.planning.services.roadmap import roadmap_item_move
+from roadmap.planning.services.scoring import product_recompute_scores
+from roadmap.sharing.services.digests import (
     digest_build,
     digest_sections_forget,
     digest_send,
@@ -21,9 +25,6 @@ from roadmap.services.digests import (
     subscription_request,
     unsubscribe_url,
 )
-from roadmap.services.features import feature_update
-from roadmap.services.records import insight_save, roadmap_item_move
-from roadmap.services.scoring import product_recompute_scores
 from tests import factories as f
 
 SHIPPED = "Faster CSV exports"
@@ -435,7 +436,7 @@ def test_revoked_or_unknown_link_cannot_be_subscribed(client, link, mailoutbox):
 
 
 def test_password_protected_link_needs_the_password_to_subscribe(client, product, mailoutbox):
-    from roadmap.services.sharing import share_link_create
+    from roadmap.sharing.services.sharing import share_link_create
 
     link = share_link_create(
         product=product, label="Board", audience="investors", password="s3cret-board-pass"

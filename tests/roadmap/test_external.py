@@ -13,10 +13,10 @@ from django.utils import timezone
 from django.utils.feedgenerator import rfc3339_date
 from django.utils.http import http_date
 
-from roadmap import external
 from roadmap.models import ChangeEvent, ChangeKind, Product, RoadmapItem, ShareLink
-from roadmap.services import records
-from roadmap.services.features import feature_update
+from roadmap.planning.services import roadmap as records
+from roadmap.planning.services.features import feature_update
+from roadmap.sharing import external
 from tests import factories as f
 
 pytestmark = pytest.mark.urls("tests.roadmap.urls_with_sharing")

@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from accounts.models import Role
 from roadmap.models import ChangeEvent, Feature, FeatureDriverScore, RoadmapItem
-from roadmap.services.features import feature_update
-from roadmap.services.records import roadmap_item_save
+from roadmap.planning.services.features import feature_update
+from roadmap.planning.services.roadmap import roadmap_item_save
 from tests import factories as f
 
 

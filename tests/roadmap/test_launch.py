@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from roadmap import bounds, external
+from roadmap import bounds
 from roadmap.models import (
     ChangeEvent,
     ChangeKind,
@@ -20,9 +20,10 @@ from roadmap.models import (
     Release,
     RoadmapItem,
 )
-from roadmap.selectors.launch import release_readiness, releases_readiness
-from roadmap.services import launch as services
-from roadmap.services.digests import digest_build, subscription_add
+from roadmap.sharing import external
+from roadmap.sharing.services.digests import digest_build, subscription_add
+from roadmap.strategy.selectors.launch import release_readiness, releases_readiness
+from roadmap.strategy.services import launch as services
 from tests import factories as f
 
 TODAY = timezone.localdate()

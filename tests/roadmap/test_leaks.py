@@ -20,7 +20,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Role
-from roadmap import external
 from roadmap.models import (
     ChangeEvent,
     ChangeKind,
@@ -30,9 +29,11 @@ from roadmap.models import (
     RoadmapItem,
     ShareLink,
 )
-from roadmap.services import records, sharing
-from roadmap.services.digests import digest_build, subscription_add
-from roadmap.services.features import feature_update
+from roadmap.planning.services import roadmap as records
+from roadmap.planning.services.features import feature_update
+from roadmap.sharing import external
+from roadmap.sharing.services import sharing
+from roadmap.sharing.services.digests import digest_build, subscription_add
 from tests import factories as f
 
 pytestmark = pytest.mark.urls("tests.roadmap.urls_with_sharing")

@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from roadmap import scoring as s
 from roadmap.models import Feature
-from roadmap.selectors.matrix import PLOT_BOTTOM, PLOT_LEFT, PLOT_RIGHT, PLOT_TOP
-from roadmap.services.scoring import product_recompute_scores
+from roadmap.planning import scoring as s
+from roadmap.planning.selectors.matrix import PLOT_BOTTOM, PLOT_LEFT, PLOT_RIGHT, PLOT_TOP
+from roadmap.planning.services.scoring import product_recompute_scores
 from tests import factories as f
 
 # --- Axes from the framework definitions (pure) --------------------------------------------------

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from roadmap.models import Feature, Insight, Persona, Product, RoadmapItem
-from roadmap.services.scoring import product_recompute_scores
+from roadmap.planning.services.scoring import product_recompute_scores
 from tests import factories as f
 
 HOME = reverse("roadmap:home")

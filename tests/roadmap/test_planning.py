@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from roadmap.models import ChangeEvent, ChangeKind, Feature, Lane, RoadmapItem
-from roadmap.selectors import planning as selectors
-from roadmap.services import records
-from roadmap.services.scoring import product_recompute_scores
+from roadmap.planning.selectors import planning as selectors
+from roadmap.planning.services import roadmap as records
+from roadmap.planning.services.scoring import product_recompute_scores
 from tests import factories as f
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

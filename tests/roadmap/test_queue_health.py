@@ -147,7 +147,10 @@ def test_superuser_sees_each_backlog_counted_and_listed(superuser_client, worksp
 def test_product_whose_recompute_was_requested_shows_up_until_it_ran(
     superuser_client, product, no_broker
 ):
-    from roadmap.services.scoring import product_recompute_scores, product_request_recompute
+    from roadmap.planning.services.scoring import (
+        product_recompute_scores,
+        product_request_recompute,
+    )
 
     # Given a product whose scores were just asked for again (the enqueue is not run here)
     product_recompute_scores(product_id=product.pk)

@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from roadmap.evidence.selectors import INSIGHTS_PER_PAGE
 from roadmap.models import Feature, Insight, Objective, Persona, Product
-from roadmap.selectors.records import INSIGHTS_PER_PAGE
 from tests import factories as f
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from roadmap import scoring as s
+from roadmap.planning import scoring as s
 
 RICE_INPUTS = s.FeatureInputs(reach=1000, impact=2.0, confidence=80, effort=4.0)
 DRIVERS = (

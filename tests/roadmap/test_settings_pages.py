@@ -197,7 +197,7 @@ def test_changing_the_framework_rescores_and_reranks(
     for feature in (wide, easy):
         feature.confidence_ice = 5
         feature.save()
-    from roadmap.services.scoring import product_recompute_scores
+    from roadmap.planning.services.scoring import product_recompute_scores
 
     product_recompute_scores(product_id=product.pk)
     assert list(Feature.objects.filter(product=product).values_list("title", flat=True)) == [

@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from roadmap.models import ShareLink, Subscription
-from roadmap.models.sharing import share_token_hash
-from roadmap.services import sharing
-from roadmap.services.digests import digest_build, subscription_add
-from roadmap.services.records import roadmap_item_move
+from roadmap.planning.services.roadmap import roadmap_item_move
+from roadmap.sharing.models.sharing import share_token_hash
+from roadmap.sharing.services import sharing
+from roadmap.sharing.services.digests import digest_build, subscription_add
 from tests import factories as f
 from tests.test_settings import SECRET, _settings
 

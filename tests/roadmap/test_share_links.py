@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from roadmap.models import ShareLink
-from roadmap.services import sharing
+from roadmap.sharing.services import sharing
 from tests import factories as f
 
 pytestmark = pytest.mark.urls("tests.roadmap.urls_with_sharing")

@@ -16,13 +16,13 @@ from accounts.models import User
 from accounts.services import invitation_create
 from accounts.tokens import api_token_issue
 from roadmap.models import Feature, Product, Subscription
-from roadmap.services.digests import (
+from roadmap.planning.services.features import feature_update
+from roadmap.sharing.services.digests import (
     digest_build,
     digest_message,
     subscription_add,
     subscription_request,
 )
-from roadmap.services.features import feature_update
 from tests import factories as f
 
 MESSAGE = "Keep this to one line: no line breaks, tabs or other control characters."

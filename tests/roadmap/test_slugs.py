@@ -12,7 +12,7 @@ from accounts.models import Role
 from accounts.tokens import api_token_issue
 from roadmap.access import product_for
 from roadmap.models import Feature, Product
-from roadmap.services.products import SLUG_TAKEN
+from roadmap.planning.services.products import SLUG_TAKEN
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -269,7 +269,7 @@ def test_a_member_of_another_of_my_workspaces_is_refused_through_a_token(carol, 
 def test_a_slug_taken_between_the_check_and_the_save_is_a_form_error(alpha_web, monkeypatch):
     # Two saves at once both pass the checks; the second meets the constraint. Here the other
     # product is made right after this one's checks, as the other transaction's commit would be.
-    from roadmap.services import products
+    from roadmap.planning.services import products
 
     checked = Product.full_clean
 

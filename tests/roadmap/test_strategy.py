@@ -17,8 +17,8 @@ from roadmap.models import (
     Positioning,
     PositioningAnswer,
 )
-from roadmap.selectors.strategy import comparison_grid, positioning_history
-from roadmap.services import strategy as services
+from roadmap.strategy.selectors.strategy import comparison_grid, positioning_history
+from roadmap.strategy.services import strategy as services
 from tests import factories as f
 
 # --- Positioning: the service --------------------------------------------------------------------

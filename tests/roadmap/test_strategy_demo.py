@@ -8,7 +8,6 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from roadmap import external
 from roadmap.models import (
     Comparison,
     LaunchTemplateTask,
@@ -16,10 +15,11 @@ from roadmap.models import (
     Product,
     Release,
 )
-from roadmap.selectors.launch import release_readiness
-from roadmap.selectors.strategy import business_case
-from roadmap.services import launch
-from roadmap.services.digests import digest_build, subscription_add
+from roadmap.sharing import external
+from roadmap.sharing.services.digests import digest_build, subscription_add
+from roadmap.strategy.selectors.launch import release_readiness
+from roadmap.strategy.selectors.strategy import business_case
+from roadmap.strategy.services import launch
 from tests import factories as f
 
 

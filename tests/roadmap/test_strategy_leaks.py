@@ -21,10 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Role
-from roadmap import external
 from roadmap.models import ChangeEvent, ShareLink
-from roadmap.services import launch, records, sharing, strategy
-from roadmap.services.digests import digest_build, subscription_add
+from roadmap.planning.services import roadmap as records
+from roadmap.sharing import external
+from roadmap.sharing.services import sharing
+from roadmap.sharing.services.digests import digest_build, subscription_add
+from roadmap.strategy.services import launch, strategy
 from tests import factories as f
 
 pytestmark = pytest.mark.urls("tests.roadmap.urls_with_sharing")

@@ -3,10 +3,10 @@ in the Python twin and in the stored ranking alike."""
 
 import pytest
 
-from roadmap import scoring as s
 from roadmap.models import Feature, Product
-from roadmap.services.features import feature_update
-from roadmap.services.scoring import product_recompute_scores
+from roadmap.planning import scoring as s
+from roadmap.planning.services.features import feature_update
+from roadmap.planning.services.scoring import product_recompute_scores
 from tests import factories as f
 
 

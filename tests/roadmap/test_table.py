@@ -24,10 +24,10 @@ from roadmap.models import (
     TableLayout,
     Tag,
 )
-from roadmap.selectors.table import HIDEABLE_COLUMNS as HIDEABLE
-from roadmap.services.features import feature_update
-from roadmap.services.preferences import table_layout_save
-from roadmap.services.scoring import product_recompute_scores
+from roadmap.planning.selectors.table import HIDEABLE_COLUMNS as HIDEABLE
+from roadmap.planning.services.features import feature_update
+from roadmap.planning.services.preferences import table_layout_save
+from roadmap.planning.services.scoring import product_recompute_scores
 from tests import factories as f
 
 HTMX = {"HX-Request": "true"}

@@ -32,11 +32,11 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role
 from accounts.tokens import api_token_issue
-from roadmap import outbound
+from roadmap.integrations import outbound
+from roadmap.integrations.services import webhooks as services
 from roadmap.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from roadmap.services import features as feature_services
-from roadmap.services import records
-from roadmap.services import webhooks as services
+from roadmap.planning.services import features as feature_services
+from roadmap.planning.services import roadmap as records
 from roadmap.tasks import deliver_webhook
 from tests import factories as f
 
@@ -59,14 +59,14 @@ if _mounted():
     pytestmark = []
 else:
     import config.urls
-    from roadmap.api.webhooks import WebhookDeliveryViewSet, WebhookEndpointViewSet
+    from roadmap.integrations.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
     _router = SimpleRouter()
     _router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
     _router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
     urlpatterns = [
         path("api/v1/", include(_router.urls)),
-        path("settings/webhooks/", include("roadmap.urls_webhooks")),
+        path("settings/webhooks/", include("roadmap.integrations.urls_webhooks")),
         *config.urls.urlpatterns,
     ]
     pytestmark = [pytest.mark.urls(__name__)]

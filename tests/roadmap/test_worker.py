@@ -5,10 +5,10 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from roadmap import scoring
 from roadmap.models import Feature, Product
-from roadmap.services import products as product_services
-from roadmap.services.scoring import (
+from roadmap.planning import scoring
+from roadmap.planning.services import products as product_services
+from roadmap.planning.services.scoring import (
     feature_scoring_inputs,
     product_recompute_scores,
     product_scoring_config,
@@ -108,7 +108,7 @@ def test_a_concurrent_title_edit_survives_a_recompute(transactional_db, workspac
 
 def test_concurrent_edits_of_one_product_do_not_deadlock(transactional_db, workspace):
     # Given a product whose features two PMs edit at the same moment (each edit re-ranks all)
-    from roadmap.services.features import feature_update
+    from roadmap.planning.services.features import feature_update
 
     product = f.ProductFactory(workspace=workspace)
     features = f.FeatureFactory.create_batch(40, product=product)

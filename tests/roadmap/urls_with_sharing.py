@@ -1,7 +1,7 @@
 """The site's URLs plus the share-link ones, for tests, until config/urls.py mounts them.
 
-Once it does (``path("", include("roadmap.urls_external"))`` and
-``path("products/<slug:slug>/share/", include("roadmap.urls_sharing"))``) this adds nothing.
+Once it does (``path("", include("roadmap.sharing.urls_external"))`` and
+``path("products/<slug:slug>/share/", include("roadmap.sharing.urls"))``) this adds nothing.
 """
 
 from django.urls import include, path
@@ -11,11 +11,11 @@ from config.urls import urlpatterns as site_urlpatterns
 _mounted = {getattr(p, "namespace", None) for p in site_urlpatterns}
 
 urlpatterns = [
-    *([] if "external" in _mounted else [path("", include("roadmap.urls_external"))]),
+    *([] if "external" in _mounted else [path("", include("roadmap.sharing.urls_external"))]),
     *(
         []
         if "sharing" in _mounted
-        else [path("products/<slug:slug>/share/", include("roadmap.urls_sharing"))]
+        else [path("products/<slug:slug>/share/", include("roadmap.sharing.urls"))]
     ),
     *site_urlpatterns,
 ]

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Membership, Role, User, Workspace
 from accounts.tokens import api_token_issue
 from roadmap.models import Feature, Product
-from roadmap.services.scoring import product_recompute_scores
+from roadmap.planning.services.scoring import product_recompute_scores
 
 IMPACTS = [Decimal("0.25"), Decimal("0.50"), Decimal("1.00"), Decimal("2.00"), Decimal("3.00")]
 

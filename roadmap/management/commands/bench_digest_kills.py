@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from accounts.models import Workspace
 from config.celery import app as celery_app
+from roadmap.management.commands.bench_digests import subscribers_seed
 from roadmap.models import (
     ChangeEvent,
     ChangeKind,
@@ -45,9 +46,7 @@ from roadmap.models import (
     ShareLink,
     Subscription,
 )
-from roadmap.services import digests as digest_services
-
-from .bench_digests import subscribers_seed
+from roadmap.sharing.services import digests as digest_services
 
 ROOT = Path(__file__).resolve().parents[3]
 VISIBILITY_TIMEOUT = 3  # seconds: Redis gives a dead worker's taken tasks back after this long
@@ -204,7 +203,7 @@ def bench_link(subscribers: int, *, slug: str = "bench-digest-kills") -> ShareLi
     )
     link = ShareLink.objects.filter(product=product, revoked_at__isnull=True).first()
     if link is None:
-        from roadmap.services.sharing import share_link_create
+        from roadmap.sharing.services.sharing import share_link_create
 
         link = share_link_create(product=product, label="Customers", audience="customers")
     start = datetime.datetime(2026, 1, 5, 9, 0, tzinfo=datetime.UTC)

@@ -21,16 +21,16 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from accounts.models import Workspace
-from roadmap.external import digest_sections
 from roadmap.models import ChangeEvent, ChangeKind, Product, ShareLink, Subscription
-from roadmap.services.digests import (
+from roadmap.sharing.external import digest_sections
+from roadmap.sharing.services.digests import (
     digest_build,
     digest_events,
     digest_message,
     digest_sections_forget,
     unsubscribe_url,
 )
-from roadmap.services.sharing import share_link_create
+from roadmap.sharing.services.sharing import share_link_create
 
 BATCH = 2000
 # Fixed instants, so a second run finds the same windows: events of the small window fall in

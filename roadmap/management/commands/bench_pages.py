@@ -13,8 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-
-from .bench_api import _bench_product, _median
+from roadmap.management.commands.bench_api import _bench_product, _median
 
 PAGES = {
     "prioritization table (first 50 rows)": "/products/{slug}/",

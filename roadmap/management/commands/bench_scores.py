@@ -9,7 +9,7 @@ from django.db import connection, transaction
 
 from accounts.models import Workspace
 from roadmap.models import Feature, Product
-from roadmap.services.scoring import product_recompute_scores
+from roadmap.planning.services.scoring import product_recompute_scores
 
 IMPACTS = [Decimal("0.25"), Decimal("0.50"), Decimal("1.00"), Decimal("2.00"), Decimal("3.00")]
 BATCH = 5000

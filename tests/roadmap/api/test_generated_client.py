@@ -18,7 +18,7 @@ from decimal import Decimal
 import pytest
 
 from accounts.tokens import api_token_issue
-from roadmap.services.scoring import product_recompute_scores
+from roadmap.planning.services.scoring import product_recompute_scores
 from tests import factories as f
 
 PACKAGE = "waymark_client"

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from roadmap.models import Feature, FeatureRankSnapshot
-from roadmap.services.scoring import product_recompute_scores
+from roadmap.planning.services.scoring import product_recompute_scores
 from tests import factories as f
 
 

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from accounts.tokens import api_token_issue
 from roadmap.api.urls import router
 from roadmap.models import Feature, WebhookDelivery, WebhookEndpoint
-from roadmap.services.scoring import product_recompute_scores
+from roadmap.planning.services.scoring import product_recompute_scores
 from tests import factories as f
 
 RESOURCES = [prefix for prefix, _viewset, _basename in router.registry]

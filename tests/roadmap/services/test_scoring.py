@@ -5,12 +5,12 @@ from decimal import Decimal
 
 import pytest
 
-from roadmap import scoring
+from roadmap.evidence.services import insight_save
 from roadmap.models import Feature, FeatureDriverScore, Product
-from roadmap.services import features as feature_services
-from roadmap.services import products as product_services
-from roadmap.services.records import insight_save
-from roadmap.services.scoring import (
+from roadmap.planning import scoring
+from roadmap.planning.services import features as feature_services
+from roadmap.planning.services import products as product_services
+from roadmap.planning.services.scoring import (
     feature_scoring_inputs,
     product_recompute_scores,
     product_request_recompute,

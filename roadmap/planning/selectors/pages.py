@@ -1,0 +1,524 @@
+"""Reads for the browser pages: each page runs a fixed number of queries, whatever its size.
+
+Rows are reached through ``for_user``, so a page never shows anything of a workspace its reader
+does not belong to. Members and invitations are read in ``accounts.selectors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import groupby
+from typing import Any
+
+from django.db.models import (
+    Count,
+    F,
+    Field,
+    IntegerField,
+    Model,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from accounts.models import User, Workspace
+from roadmap.models import (
+    Feature,
+    FeatureDriverScore,
+    FeatureStatus,
+    Horizon,
+    Insight,
+    Lane,
+    Objective,
+    Persona,
+    Product,
+    Release,
+    RoadmapItem,
+    ScoringDriver,
+    ScoringFramework,
+)
+from roadmap.planning import scoring
+
+HOME_TOP_FEATURES = 5
+# The product page's status filter: open features (the ranked ones) unless asked otherwise.
+STATUS_OPEN = "open"
+STATUS_ALL = "all"
+STATUS_FILTERS = [
+    (STATUS_OPEN, "Open (ranked)"),
+    (STATUS_ALL, "All statuses"),
+    *FeatureStatus.choices,
+]
+
+
+# --- Home ----------------------------------------------------------------------------------------
+
+
+def _count(model: type[Model], *conditions: Q) -> Coalesce:
+    """Rows of ``model`` for the outer product: a subquery, so counts do not multiply."""
+    rows = (
+        model._default_manager.filter(*conditions, product=OuterRef("pk"))
+        .order_by()
+        .values("product")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
+@dataclass(frozen=True)
+class ProductLine:
+    name: str
+    products: list[Product]
+
+
+def _open_items() -> Q:
+    """Roadmap items still to be delivered: a feature item follows its feature's status, a
+    theme its own; shipped and archived ones are done."""
+    closed = scoring.CLOSED_STATUSES
+    return (Q(feature__isnull=False) & ~Q(feature__status__in=closed)) | (
+        Q(feature__isnull=True) & ~Q(theme_status__in=closed)
+    )
+
+
+def home_product_lines(
+    *, user, workspace: Workspace | None, today: date | None = None
+) -> list[ProductLine]:
+    """The workspace's products grouped by product line, with counts, roadmap health and
+    top-ranked features.
+
+    Health, per product: open features without a score (inputs missing), open roadmap items past
+    their end date (``overdue_count``) and open items in "now" with neither a start nor an end
+    date (``undated_now_count``); stale scores are ``product.scores_stale``.
+    Two queries: the annotated products, and their top features.
+    """
+    if workspace is None:
+        return []
+    today = today or timezone.localdate()
+    open_features = ~Q(status__in=scoring.CLOSED_STATUSES)
+    top_features = Feature.objects.filter(rank__isnull=False).order_by("product_id", "rank")
+    products = (
+        Product.objects.for_user(user)
+        .for_workspace(workspace)
+        .annotate(
+            feature_count=_count(Feature),
+            open_feature_count=_count(Feature, open_features),
+            unscored_count=_count(Feature, open_features, Q(score__isnull=True)),
+            insight_count=_count(Insight),
+            persona_count=_count(Persona),
+            item_count=_count(RoadmapItem),
+            overdue_count=_count(RoadmapItem, _open_items(), Q(end_date__lt=today)),
+            undated_now_count=_count(
+                RoadmapItem,
+                _open_items(),
+                Q(horizon=Horizon.NOW, start_date__isnull=True, end_date__isnull=True),
+            ),
+        )
+        .prefetch_related(
+            Prefetch("features", queryset=top_features[:HOME_TOP_FEATURES], to_attr="top_features")
+        )
+        .order_by("product_line", "name", "pk")
+    )
+    return [
+        ProductLine(name=line, products=list(group))
+        for line, group in groupby(products, key=lambda p: p.product_line)
+    ]
+
+
+# --- Product -------------------------------------------------------------------------------------
+
+
+def normalise_status_filter(value: str | None) -> str:
+    """A known status filter, or the default (open features) for anything else."""
+    known = {key for key, _ in STATUS_FILTERS}
+    return value if value in known else STATUS_OPEN
+
+
+# --- Feature -------------------------------------------------------------------------------------
+
+
+def feature_page_queryset(*, user) -> QuerySet[Feature]:
+    """Features the user may open, with everything the feature page shows (six queries)."""
+    return (
+        Feature.objects.for_user(user)
+        .select_related(
+            "product__workspace",
+            "owner",
+            "roadmap_item__lane",
+            "roadmap_item__release",
+        )
+        .prefetch_related(
+            "personas",
+            "tags",
+            Prefetch(
+                "insights",
+                queryset=Insight.objects.select_related("persona").order_by(
+                    "-importance", "-observed_on", "-id"
+                ),
+            ),
+            Prefetch("objectives", queryset=Objective.objects.order_by("due", "name")),
+            Prefetch(
+                "driver_scores",
+                queryset=FeatureDriverScore.objects.select_related("driver").order_by(
+                    "driver__position", "driver_id"
+                ),
+            ),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    name: str
+    label: str
+    value: float | None
+    source: str
+
+    @property
+    def missing(self) -> bool:
+        return self.value is None
+
+
+@dataclass(frozen=True)
+class ScoreExplanation:
+    framework: str
+    formula: str
+    score: float | None
+    inputs: list[ScoreInput]
+    lines: list[str]
+    missing: list[str]
+
+
+def _input_label(name: str) -> str:
+    if name == "weighted_drivers":
+        return "Weighted drivers"
+    field = Feature._meta.get_field(name)
+    assert isinstance(field, Field)  # a column of the feature, not a relation to it
+    return str(field.verbose_name).capitalize()
+
+
+def feature_score_explanation(*, feature: Feature) -> ScoreExplanation:
+    """The stored score of a feature, explained input by input (no query)."""
+    breakdown = feature.score_breakdown or {}
+    framework_key = breakdown.get("framework") or feature.product.scoring_framework
+    definition = scoring.framework_for(
+        framework_key, divide_by_effort=feature.product.weighted_divide_by_effort
+    )
+    inputs = [
+        ScoreInput(
+            name=name,
+            label=_input_label(name),
+            value=term["value"],
+            source=scoring.SOURCE_WORDS.get(term["source"], term["source"]),
+        )
+        for name, term in scoring.ordered_inputs(breakdown)
+    ]
+    return ScoreExplanation(
+        framework=definition.label,
+        formula=breakdown.get("formula") or definition.formula_text,
+        score=feature.score,
+        inputs=inputs,
+        lines=scoring.explain(breakdown),
+        missing=scoring.missing_inputs(breakdown),
+    )
+
+
+def feature_placement(*, feature: Feature) -> RoadmapItem | None:
+    """The feature's roadmap item, already joined by ``feature_page_queryset`` (no query)."""
+    try:
+        return feature.roadmap_item
+    except RoadmapItem.DoesNotExist:
+        return None
+
+
+def customers_of(insights: Iterable[Insight]) -> list[str]:
+    """Distinct customers among insights, case-insensitively, in first-seen order."""
+    seen: dict[str, str] = {}
+    for insight in insights:
+        seen.setdefault(insight.customer.lower(), insight.customer)
+    return list(seen.values())
+
+
+# --- Feature history -----------------------------------------------------------------------------
+
+HISTORY_LIMIT = 50
+# Long texts are named, not quoted, in a history line ("edited the requirements").
+_LONG_TEXT = {"description", "requirements", "business_case_notes", "internal_notes"}
+_FEATURE_SKIP = {"id", "product", "created_at"}
+_ITEM_LONG_TEXT = {"external_description"}
+# Positions shift whenever a neighbour moves: noise in a feature's history.
+_ITEM_SKIP = {"id", "product", "feature", "created_at", "position", "title", "theme_status"}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    old: str = ""
+    new: str = ""
+    # Long texts: only that they changed.
+    edited_only: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.label} from {self.old} to {self.new}"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One save of the feature or of its roadmap placement, as a sentence."""
+
+    when: datetime
+    actor: str
+    summary: str
+    on_roadmap: bool = False
+
+
+@dataclass(frozen=True)
+class FeatureHistory:
+    entries: list[HistoryEntry]
+    # Older saves exist beyond the ``HISTORY_LIMIT`` shown.
+    truncated: bool
+
+
+def _display(field_obj, value, names: dict[tuple[str, Any], str]) -> str:
+    if value is None or value == "":
+        return "—"
+    if field_obj.is_relation:
+        return names.get((field_obj.name, value), f"a removed {field_obj.verbose_name}")
+    if field_obj.choices and not isinstance(value, Decimal):
+        return str(dict(field_obj.flatchoices).get(value, value))
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return f"{float(value):,.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, date):
+        return f"{value.day} {value:%b %Y}"
+    return str(value)
+
+
+def _changes(new, old, *, skip, long_text, names) -> list[FieldChange]:
+    model = new.instance_type
+    changes = []
+    delta = new.diff_against(old, excluded_fields=skip)
+    # The model's field order reads better than diff_against's alphabetical one.
+    order = {f.name: i for i, f in enumerate(model._meta.fields)}
+    for change in sorted(delta.changes, key=lambda c: order.get(c.field, 0)):
+        field_obj = model._meta.get_field(change.field)
+        label = str(field_obj.verbose_name)
+        if change.field in long_text:
+            changes.append(FieldChange(label, edited_only=True))
+        else:
+            changes.append(
+                FieldChange(
+                    label,
+                    _display(field_obj, change.old, names),
+                    _display(field_obj, change.new, names),
+                )
+            )
+    return changes
+
+
+def _summary(changes: list[FieldChange], subject: str = "") -> str:
+    """ "changed status from Idea to Planned, effort from 2 to 3 and edited the description"."""
+    values = [str(c) for c in changes if not c.edited_only]
+    edited = [c.label for c in changes if c.edited_only]
+    clauses = []
+    if values:
+        clauses.append(f"changed {subject}" + ", ".join(values))
+    if edited:
+        clauses.append(f"edited {subject or 'the '}" + " and ".join(edited))
+    return " and ".join(clauses)
+
+
+def _actor(row) -> str:
+    return row.history_user.name if row.history_user_id and row.history_user else "Someone"
+
+
+def _latest(history_queryset) -> list:
+    rows = history_queryset.select_related("history_user").order_by("-history_date", "-history_id")
+    return list(rows[: HISTORY_LIMIT + 1])
+
+
+def _names(feature_rows, item_rows) -> dict[tuple[str, Any], str]:
+    """Names of the owners, lanes and releases the rows point to (a query per kind, at most)."""
+    names: dict[tuple[str, Any], str] = {}
+    wanted = [
+        ("owner", User, {r.owner_id for r in feature_rows} - {None}),
+        ("lane", Lane, {r.lane_id for r in item_rows} - {None}),
+        ("release", Release, {r.release_id for r in item_rows} - {None}),
+    ]
+    for field_name, model, ids in wanted:
+        if ids:
+            for obj in model._default_manager.filter(pk__in=ids):
+                names[(field_name, obj.pk)] = str(obj)
+    return names
+
+
+def feature_history(*, feature: Feature) -> FeatureHistory:
+    """Who changed what, when, newest first: the feature's saves and its roadmap placement's,
+    from simple-history, each diffed against the save before it.
+
+    At most five queries, however long the history: the latest saves of each, and the names of
+    the owners, lanes and releases they mention. Saves that changed nothing are left out.
+    """
+    feature_rows = _latest(Feature.history.filter(id=feature.pk))
+    item_rows = _latest(RoadmapItem.history.filter(feature_id=feature.pk))
+    names = _names(feature_rows, item_rows)
+    entries: list[HistoryEntry] = []
+
+    feature_rows.reverse()
+    for old, new in zip([None, *feature_rows], feature_rows, strict=False):
+        if new.history_type == "+":
+            summary = "created the feature"
+        elif old is None:
+            continue  # its predecessor is beyond the window shown
+        else:
+            changes = _changes(new, old, skip=_FEATURE_SKIP, long_text=_LONG_TEXT, names=names)
+            if not changes:
+                continue
+            summary = _summary(changes)
+        entries.append(HistoryEntry(new.history_date, _actor(new), summary))
+
+    item_rows.reverse()
+    previous: dict[int, Any] = {}
+    for new in item_rows:
+        old = previous.get(new.id)
+        previous[new.id] = new
+        if new.history_type == "+":
+            where = _display(RoadmapItem._meta.get_field("horizon"), new.horizon, names)
+            summary = f"put it on the roadmap in {where}"
+            if new.lane_id:
+                summary += f", lane {names.get(('lane', new.lane_id), 'a removed lane')}"
+        elif new.history_type == "-":
+            summary = "took it off the roadmap"
+        elif old is None:
+            continue
+        else:
+            changes = _changes(new, old, skip=_ITEM_SKIP, long_text=_ITEM_LONG_TEXT, names=names)
+            if not changes:
+                continue
+            summary = _summary(changes, subject="its roadmap ")
+        entries.append(HistoryEntry(new.history_date, _actor(new), summary, on_roadmap=True))
+
+    entries.sort(key=lambda e: e.when, reverse=True)
+    truncated = len(feature_rows) > HISTORY_LIMIT or len(item_rows) > HISTORY_LIMIT
+    return FeatureHistory(entries=entries[:HISTORY_LIMIT], truncated=truncated)
+
+
+def feature_last_save(*, feature: Feature) -> tuple[str, datetime]:
+    """Who saved the feature last and when (one query); "Someone" when nobody is recorded."""
+    row = (
+        Feature.history.filter(id=feature.pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")
+        .first()
+    )
+    if row is None:
+        return "Someone", feature.updated_at
+    return _actor(row), row.history_date
+
+
+# --- Feature forms -------------------------------------------------------------------------------
+
+
+def workspace_members(*, workspace: Workspace) -> QuerySet[User]:
+    """The people who may own a feature of this workspace's products, by name."""
+    return User.objects.filter(memberships__workspace=workspace).order_by("display_name", "email")
+
+
+def product_personas(*, product: Product) -> QuerySet[Persona]:
+    """The personas a feature of this product may serve, by name."""
+    return Persona.objects.filter(product=product).order_by("name")
+
+
+def product_drivers(*, product: Product) -> list[ScoringDriver]:
+    """The product's weighted-scoring drivers in their order (one query)."""
+    return list(ScoringDriver.objects.filter(product=product).order_by("position", "id"))
+
+
+def feature_for_edit(*, user, pk: int) -> Feature:
+    """A feature the user may open, with what its edit form shows (three queries); 404 if not."""
+    return get_object_or_404(
+        Feature.objects.for_user(user)
+        .select_related("product__workspace", "owner")
+        .prefetch_related(
+            Prefetch("personas", queryset=Persona.objects.order_by("name")),
+            "tags",
+            Prefetch(
+                "driver_scores",
+                queryset=FeatureDriverScore.objects.select_related("driver").order_by(
+                    "driver__position", "driver_id"
+                ),
+            ),
+        ),
+        pk=pk,
+    )
+
+
+# --- Product settings ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrameworkInput:
+    label: str
+    help: str
+
+
+@dataclass(frozen=True)
+class FrameworkSummary:
+    key: str
+    label: str
+    formula: str
+    inputs: list[FrameworkInput]
+    current: bool
+
+
+def scoring_frameworks(*, product: Product) -> list[FrameworkSummary]:
+    """Each framework's formula and inputs, from roadmap.planning.scoring, as the settings page
+    explains them (no query). Weighted scoring follows the product's divide-by-effort setting."""
+    summaries = []
+    for key, _ in ScoringFramework.choices:
+        definition = scoring.framework_for(key, divide_by_effort=product.weighted_divide_by_effort)
+        inputs = []
+        for name in definition.inputs:
+            if name == "weighted_drivers":
+                inputs.append(
+                    FrameworkInput("Drivers", "each feature's 0–10 score on every driver")
+                )
+            else:
+                model_field = Feature._meta.get_field(name)
+                assert isinstance(model_field, Field)
+                inputs.append(FrameworkInput(_input_label(name), str(model_field.help_text)))
+        summaries.append(
+            FrameworkSummary(
+                key=key,
+                label=definition.label,
+                formula=definition.formula_text,
+                inputs=inputs,
+                current=key == product.scoring_framework,
+            )
+        )
+    return summaries
+
+
+def product_lanes_with_counts(*, product: Product) -> list[Lane]:
+    """The product's lanes in order, each with ``item_count`` (one query)."""
+    return list(
+        Lane.objects.filter(product=product)
+        .annotate(item_count=Count("items"))
+        .order_by("position", "name", "pk")
+    )
+
+
+def product_releases_with_counts(*, product: Product) -> list[Release]:
+    """The product's releases by target date (undated last), each with ``item_count``."""
+    return list(
+        Release.objects.filter(product=product)
+        .annotate(item_count=Count("items"))
+        .order_by(F("target_date").asc(nulls_last=True), "name", "pk")
+    )

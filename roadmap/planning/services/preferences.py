@@ -1,0 +1,29 @@
+"""Writes of a member's own view settings: they change what that member sees, not the data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from roadmap.models import Product, TableLayout
+from roadmap.planning.selectors.table import HIDEABLE_COLUMNS
+
+
+@transaction.atomic
+def table_layout_save(*, user, product: Product, hidden: Iterable[str]) -> TableLayout:
+    """Set the columns ``user`` hides from ``product``'s prioritization table. Precondition: the
+    user may read the product. A key that is not a hideable column is refused."""
+    hidden = set(hidden)
+    unknown = hidden - HIDEABLE_COLUMNS.keys()
+    if unknown:
+        raise ValidationError(
+            {"columns": f"These columns cannot be hidden: {', '.join(sorted(unknown))}."}
+        )
+    layout, _ = TableLayout.objects.update_or_create(
+        user=user,
+        product=product,
+        defaults={"hidden_columns": [k for k in HIDEABLE_COLUMNS if k in hidden]},
+    )
+    return layout

@@ -1,0 +1,129 @@
+"""Writes of products and their scoring settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from roadmap.models import Feature, FeatureDriverScore, Product, ScoringDriver
+from roadmap.planning.services.scoring import feature_score, product_lock, product_request_recompute
+
+SCORING_SETTINGS = ("scoring_framework", "reach_source", "weighted_divide_by_effort", "tie_break")
+PRODUCT_FIELDS = ("name", "slug", "product_line", "vision", "description", *SCORING_SETTINGS)
+# Paths under /products/ that are pages, not products: a product with such a slug could not be
+# opened in the browser.
+RESERVED_SLUGS = frozenset({"new"})
+# A slug is unique within its workspace only: another workspace's products are never consulted.
+SLUG_TAKEN = "This slug is already used in this workspace; choose another."
+
+
+def product_slug_check(slug: str, *, workspace_id: int, product_id: int | None = None) -> None:
+    """ValidationError on ``slug`` if it is reserved or another product of the workspace has it
+    (``product_id``: the product being edited)."""
+    if slug in RESERVED_SLUGS:
+        raise ValidationError({"slug": f"“{slug}” is reserved by Waymark; choose another slug."})
+    taken = Product.objects.filter(workspace_id=workspace_id, slug=slug)
+    if product_id is not None:
+        taken = taken.exclude(pk=product_id)
+    if taken.exists():
+        raise ValidationError({"slug": ValidationError(SLUG_TAKEN, code="unique")})
+
+
+def _save(product: Product, **kwargs: Any) -> None:
+    """Save, answering a slug taken since the check (two saves at once) as the check does."""
+    try:
+        with transaction.atomic():
+            product.save(**kwargs)
+    except IntegrityError as exc:
+        if "slug" not in str(exc):
+            raise
+        raise ValidationError({"slug": ValidationError(SLUG_TAKEN, code="unique")}) from None
+
+
+@transaction.atomic
+def product_create(*, workspace, name: str, slug: str, **fields: Any) -> Product:
+    """Create a product in a workspace."""
+    unknown = set(fields) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+    product_slug_check(slug, workspace_id=workspace.pk)
+    product = Product(workspace=workspace, name=name, slug=slug, **fields)
+    product.full_clean()
+    _save(product)
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, data: Mapping[str, Any]) -> Product:
+    """Edit a product. A change of scoring settings enqueues a recompute after commit."""
+    unknown = set(data) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+    if "slug" in data:
+        product_slug_check(data["slug"], workspace_id=product.workspace_id, product_id=product.pk)
+    changed = {name for name, value in data.items() if getattr(product, name) != value}
+    for name, value in data.items():
+        setattr(product, name, value)
+    product.full_clean()
+    if changed:
+        _save(product, update_fields=[*changed, "updated_at"])
+    if changed & set(SCORING_SETTINGS):
+        product_request_recompute(product_id=product.pk)
+    return product
+
+
+@transaction.atomic
+def product_delete(*, product: Product) -> None:
+    """Delete a product and everything in it (features, roadmap, share links, subscriptions).
+
+    Takes the product's lock first, so a recompute or an edit running on it finishes before.
+    """
+    product_lock(product_id=product.pk)
+    product.delete()
+
+
+@transaction.atomic
+def driver_save(
+    *, product: Product, name: str, weight: Decimal, driver: ScoringDriver | None = None
+) -> ScoringDriver:
+    """Create or edit a weighted-scoring driver; the product's scores follow."""
+    driver = driver or ScoringDriver(product=product, position=product.drivers.count())
+    driver.name, driver.weight = name, weight
+    driver.full_clean()
+    driver.save()
+    product_request_recompute(product_id=product.pk)
+    return driver
+
+
+@transaction.atomic
+def driver_delete(*, driver: ScoringDriver) -> None:
+    product_id = driver.product_id
+    driver.delete()
+    product_request_recompute(product_id=product_id)
+
+
+@transaction.atomic
+def feature_set_driver_scores(*, feature: Feature, scores: Mapping[int, int | None]) -> None:
+    """Set a feature's 0–10 score per driver (None clears one) and rescore the feature."""
+    product_lock(product_id=feature.product_id)
+    drivers = {d.pk: d for d in ScoringDriver.objects.filter(product_id=feature.product_id)}
+    errors = {}
+    for driver_id, value in scores.items():
+        if driver_id not in drivers:
+            errors[f"driver_{driver_id}"] = "This driver belongs to another product."
+        elif value is not None and not 0 <= value <= 10:
+            errors[f"driver_{driver_id}"] = "A driver score must be between 0 and 10."
+    if errors:
+        raise ValidationError(errors)
+    for driver_id, value in scores.items():
+        if value is None:
+            FeatureDriverScore.objects.filter(feature=feature, driver_id=driver_id).delete()
+        else:
+            FeatureDriverScore.objects.update_or_create(
+                feature=feature, driver_id=driver_id, defaults={"score": value}
+            )
+    feature_score(feature=feature)

@@ -1,0 +1,302 @@
+"""Writes of scores and ranks. The only code that sets Feature.score, score_breakdown and rank.
+
+Every write here touches the score columns only (``QuerySet.update``), so a PM's concurrent edit
+of a title or an input is never overwritten by a recompute.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import connection, transaction
+from django.db.models import (
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce, Lower, Now, RowNumber
+from django.utils import timezone
+
+from config.dispatch import enqueue_on_commit
+from roadmap.models import (
+    Feature,
+    FeatureDriverScore,
+    FeatureRankSnapshot,
+    Insight,
+    Persona,
+    Product,
+    ScoringDriver,
+)
+from roadmap.planning import scoring
+
+
+def product_lock(*, product_id: int) -> None:
+    """Take the product's row lock. Every write that re-ranks a product takes it first, so
+    concurrent edits of two features queue up instead of deadlocking on each other's rows.
+    Caller must be inside a transaction."""
+    list(Product.objects.select_for_update().filter(pk=product_id).values_list("pk"))
+
+
+def product_scoring_config(*, product: Product) -> scoring.ScoringConfig:
+    """The product's scoring settings as the pure scoring module sees them (one query)."""
+    drivers: tuple[scoring.Driver, ...] = ()
+    if product.scoring_framework == scoring.WEIGHTED:
+        drivers = tuple(
+            scoring.Driver(id=d.id, name=d.name, weight=float(d.weight))
+            for d in ScoringDriver.objects.filter(product=product)
+        )
+    return scoring.ScoringConfig(
+        framework=product.scoring_framework,
+        reach_source=product.reach_source,
+        divide_by_effort=product.weighted_divide_by_effort,
+        drivers=drivers,
+    )
+
+
+def feature_scoring_inputs(*, feature: Feature, config: scoring.ScoringConfig):
+    """A feature's inputs, with the evidence counts its product's reach source needs."""
+    insight_customers = persona_segment_size = 0
+    if config.reach_source == scoring.INSIGHTS and config.framework == scoring.RICE:
+        insight_customers = (
+            Insight.objects.filter(features=feature).aggregate(
+                n=Count(Lower("customer"), distinct=True)
+            )["n"]
+            or 0
+        )
+    if config.reach_source == scoring.PERSONAS and config.framework == scoring.RICE:
+        persona_segment_size = (
+            Persona.objects.filter(features=feature).aggregate(n=Sum("segment_size"))["n"] or 0
+        )
+    driver_scores = {}
+    if config.framework == scoring.WEIGHTED:
+        driver_scores = dict(
+            FeatureDriverScore.objects.filter(feature=feature).values_list("driver_id", "score")
+        )
+    return scoring.FeatureInputs(
+        **{name: getattr(feature, name) for name in _PLAIN_INPUTS},
+        driver_scores=driver_scores,
+        insight_customers=insight_customers,
+        persona_segment_size=persona_segment_size,
+    )
+
+
+_PLAIN_INPUTS = (
+    "reach",
+    "impact",
+    "confidence",
+    "effort",
+    "impact_ice",
+    "confidence_ice",
+    "ease",
+    "business_value",
+    "time_criticality",
+    "risk_reduction",
+    "job_size",
+    "value",
+)
+SCORING_INPUT_FIELDS = _PLAIN_INPUTS
+
+
+def feature_score(*, feature: Feature) -> scoring.Evaluation:
+    """Score one feature in Python, store it, and re-rank its product.
+
+    Used on every save of a feature, so the PM sees the new score and rank at once.
+    """
+    config = product_scoring_config(product=feature.product)
+    evaluation = scoring.evaluate(config, feature_scoring_inputs(feature=feature, config=config))
+    now = timezone.now()
+    Feature.objects.filter(pk=feature.pk).update(
+        score=evaluation.score, score_breakdown=evaluation.breakdown, scored_at=now
+    )
+    feature.score, feature.score_breakdown, feature.scored_at = (
+        evaluation.score,
+        evaluation.breakdown,
+        now,
+    )
+    product_rerank(product_id=feature.product_id)
+    feature.rank = Feature.objects.filter(pk=feature.pk).values_list("rank", flat=True).first()
+    return evaluation
+
+
+def _sql_evidence(config: scoring.ScoringConfig):
+    insight_customers = Coalesce(
+        Subquery(
+            # django-stubs loses the annotation `n` after .values().
+            Insight.features.through.objects.filter(feature_id=OuterRef("pk"))  # type: ignore[misc]
+            .order_by()
+            .values("feature_id")
+            .annotate(n=Count(Lower("insight__customer"), distinct=True))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+    persona_segment_size = Coalesce(
+        Subquery(
+            # django-stubs loses the annotation `n` after .values().
+            Feature.personas.through.objects.filter(feature_id=OuterRef("pk"))  # type: ignore[misc]
+            .order_by()
+            .values("feature_id")
+            .annotate(n=Sum("persona__segment_size"))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+    driver_count = len(config.drivers)
+    weighted = Subquery(
+        FeatureDriverScore.objects.filter(feature_id=OuterRef("pk"))
+        .order_by()
+        .values("feature_id")
+        .annotate(
+            n=Count("id"),
+            total=Sum(
+                Cast("score", FloatField()) * Cast("driver__weight", FloatField()),
+                output_field=FloatField(),
+            ),
+            weights=Sum(Cast("driver__weight", FloatField()), output_field=FloatField()),
+        )
+        .filter(n=driver_count)
+        .annotate(avg=ExpressionWrapper(F("total") / F("weights"), output_field=FloatField()))
+        .values("avg")[:1],
+        output_field=FloatField(),
+    )
+    return {
+        "insight_customers": insight_customers,
+        "persona_segment_size": persona_segment_size,
+        "weighted_drivers": weighted if driver_count else Value(None, output_field=FloatField()),
+    }
+
+
+def product_recompute_scores(*, product_id: int) -> int:
+    """Recompute every feature score of a product in one UPDATE, then re-rank. Idempotent.
+
+    Returns the number of features scored; 0 when the product no longer exists.
+    """
+    product = Product.objects.filter(pk=product_id).first()
+    if product is None:
+        return 0
+    started = timezone.now()
+    # Unqueue before reading: a trigger that lands during the run enqueues another run, and its
+    # request time (after ``started``) keeps the product stale until that run completes.
+    Product.objects.filter(pk=product_id).update(score_recompute_queued=False)
+    config = product_scoring_config(product=product)
+    inputs = scoring.sql_inputs(config, **_sql_evidence(config))
+    score = scoring.score_sql(config, inputs)
+    with transaction.atomic():
+        product_lock(product_id=product_id)
+        count = Feature.objects.filter(product_id=product_id).update(
+            score=score,
+            score_breakdown=scoring.breakdown_sql(config, inputs, score),
+            scored_at=Now(),
+        )
+        product_rerank(product_id=product_id)
+        Product.objects.filter(pk=product_id).update(scores_computed_at=started)
+    return count
+
+
+def product_rerank(*, product_id: int) -> None:
+    """Number the product's open features by the ranking order in one statement.
+
+    Closed features (shipped, archived) get no rank. Ties: the product's tie-break, then the
+    oldest feature first, then the lowest id.
+    """
+    product = Product.objects.filter(pk=product_id).values("tie_break", "workspace_id").first()
+    if product is None:
+        return
+    tie_break = product["tie_break"]
+    watched = _rank_watch(product_id=product_id, workspace_id=product["workspace_id"])
+    before = dict(watched.values_list("pk", "rank")) if watched is not None else {}
+    ranked = (
+        Feature.objects.filter(product_id=product_id)
+        .exclude(status__in=scoring.CLOSED_STATUSES)
+        .annotate(
+            new_rank=Window(
+                RowNumber(),
+                order_by=[
+                    F("score").desc(nulls_last=True),
+                    scoring.tie_break_sql(tie_break).asc(),
+                    F("created_at").asc(),
+                    F("id").asc(),
+                ],
+            )
+        )
+        .order_by()
+        .values("id", "new_rank")
+    )
+    sql, params = ranked.query.sql_with_params()
+    table = connection.ops.quote_name(Feature._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET rank = ranked.new_rank FROM ({sql}) AS ranked "
+            f"WHERE {table}.id = ranked.id "
+            f"AND ({table}.rank IS NULL OR {table}.rank <> ranked.new_rank)",
+            params,
+        )
+    Feature.objects.filter(
+        product_id=product_id, status__in=scoring.CLOSED_STATUSES, rank__isnull=False
+    ).update(rank=None)
+    if watched is not None:
+        from roadmap.events import ranks_record_changes
+
+        after = dict(watched.values_list("pk", "rank"))
+        ranks_record_changes(product_id=product_id, before=before, after=after)
+
+
+def _rank_watch(*, product_id: int, workspace_id: int):
+    """The features whose rank changes someone listens to: every feature when a webhook wants
+    ``priority.changed``, else those on the roadmap (for digests); None when nobody listens."""
+    from roadmap.models import RoadmapItem, WebhookEndpoint
+
+    features = Feature.objects.filter(product_id=product_id).order_by()
+    hooked = any(
+        "priority.changed" in events
+        for events in WebhookEndpoint.objects.filter(
+            workspace_id=workspace_id, is_active=True
+        ).values_list("events", flat=True)
+    )
+    if hooked:
+        return features
+    if RoadmapItem.objects.filter(product_id=product_id, feature__isnull=False).exists():
+        return features.filter(roadmap_item__isnull=False)
+    return None
+
+
+def product_request_recompute(*, product_id: int) -> bool:
+    """Mark a product's scores stale and enqueue one recompute after the transaction commits.
+
+    Bursts collapse: while a run is queued, further requests only move the request time.
+    Returns whether a new run was enqueued. If the broker is unreachable the product stays
+    stale and the periodic sweeper (``recompute_pending_products``) picks it up later.
+    """
+    Product.objects.filter(pk=product_id).update(score_recompute_requested_at=timezone.now())
+    queued = Product.objects.filter(pk=product_id, score_recompute_queued=False).update(
+        score_recompute_queued=True
+    )
+    if not queued:
+        return False
+    # A one-second countdown lets a burst of edits land before the run starts.
+    enqueue_on_commit("roadmap.tasks.recompute_product", product_id, countdown=1)
+    return True
+
+
+def ranks_snapshot(*, taken_on: date) -> int:
+    """Copy every ranked feature's rank and score into the day's snapshot. Idempotent per day."""
+    snapshot_table = connection.ops.quote_name(FeatureRankSnapshot._meta.db_table)
+    feature_table = connection.ops.quote_name(Feature._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {snapshot_table} (feature_id, taken_on, rank, score) "
+            f"SELECT id, %s, rank, score FROM {feature_table} WHERE rank IS NOT NULL "
+            f"ON CONFLICT (feature_id, taken_on) DO UPDATE SET rank = excluded.rank, "
+            f"score = excluded.score",
+            [taken_on],
+        )
+        return cursor.rowcount

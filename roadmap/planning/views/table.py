@@ -1,0 +1,514 @@
+"""The prioritization table: a product's features with their inputs, score and rank, edited in
+place.
+
+Every page works without JavaScript: filters are a GET form, edits are POSTs answered with a
+redirect (or the page again, with the errors, when refused). htmx requests get fragments
+instead: the table for a filter or a sort, and for an edit the cells it changed, out of band, so
+whatever the PM is typing in another cell is left alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.forms.models import fields_for_model
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url, reswap, retarget
+
+from roadmap.access import product_for
+from roadmap.models import Feature, FeatureStatus, Horizon, Kano, MarketPosition, Product
+from roadmap.planning.selectors import table as selectors
+from roadmap.planning.services import features as feature_services
+from roadmap.planning.services import preferences as preference_services
+from roadmap.planning.services.features import ConflictError
+from roadmap.templatetags.waymark import number
+
+# --- Where the table is ---------------------------------------------------------------------------
+
+
+def _next_url(request: HttpRequest, product: Product) -> str:
+    """The table URL (with its filters) a request is about: the table's own request, else the
+    browser's address for htmx (filters change it without a page load), else the form's
+    ``next`` if it is this product's table."""
+    table = product.get_absolute_url()
+    if request.method in ("GET", "HEAD") and request.path == table:
+        return request.get_full_path()
+    if request.htmx and request.htmx.current_url:
+        current = urlsplit(request.htmx.current_url)
+        if current.path == table:
+            return f"{table}?{current.query}" if current.query else table
+    candidate = request.POST.get("next", "")
+    if (
+        candidate
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        and urlsplit(candidate).path == table
+    ):
+        return candidate
+    return table
+
+
+def _table_query(request: HttpRequest, product: Product) -> QueryDict:
+    """The filters and sort of the table the request is about."""
+    return QueryDict(urlsplit(_next_url(request, product)).query)
+
+
+# A number no feature has, replaced by each row's id: one reverse per URL name rather than two per
+# row (a thousand rows).
+_ANY_PK = 987654321
+
+
+def _linked(product: Product, rows: list[selectors.TableRow]) -> list[selectors.TableRow]:
+    """Give rows their links: the feature's page, and the URL their cells post to."""
+    page = reverse("roadmap:feature", args=[_ANY_PK]).rpartition(str(_ANY_PK))
+    edit = reverse("roadmap:table_edit", args=[product.slug, _ANY_PK]).rpartition(str(_ANY_PK))
+    for row in rows:
+        row.url = f"{page[0]}{row.pk_text}{page[2]}"
+        row.edit_url = f"{edit[0]}{row.pk_text}{edit[2]}"
+    return rows
+
+
+def _view(request: HttpRequest, product: Product, *, selected=()) -> selectors.TableView:
+    """The table the request is about (its filters and sort) as its reader lays it out, its
+    rows linked."""
+    view = selectors.table_view(
+        product=product,
+        query=_table_query(request, product),
+        selected=selected,
+        hidden=selectors.table_hidden_columns(user=request.user, product=product),
+    )
+    _linked(product, view.rows)
+    return view
+
+
+def _shown_columns(
+    request: HttpRequest, product: Product
+) -> tuple[selectors.TableColumns, frozenset[str]]:
+    """The columns of the product's table its reader shows, and the ones they hide."""
+    hidden = selectors.table_hidden_columns(user=request.user, product=product)
+    return selectors.table_columns(product=product).without(hidden), hidden
+
+
+def _row(product: Product, pk: int, columns: selectors.TableColumns) -> selectors.TableRow:
+    row = selectors.table_row(product=product, pk=pk, columns=columns)
+    if row is None:
+        raise Http404
+    return _linked(product, [row])[0]
+
+
+def _context(request: HttpRequest, product: Product, view: selectors.TableView, **extra):
+    return {
+        "product": product,
+        "view": view,
+        "hidden": view.hidden,
+        # Forms come back to this view of the table, in its canonical form.
+        "next_url": product.get_absolute_url() + view.params.query_string(),
+        "statuses": FeatureStatus.choices,
+        "horizons": Horizon.choices,
+        "moscow": [(v, selectors.MOSCOW_SHORT[v]) for v in selectors.MOSCOW_SHORT],
+        "kano": Kano.choices,
+        "market_positions": MarketPosition.choices,
+        "quick_add": QuickAddForm(),
+        "bulk": BulkForm(options=view.options),
+        **extra,
+    }
+
+
+# --- The page ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+@vary_on_headers("HX-Request")
+def product(request: HttpRequest, slug: str) -> HttpResponse:
+    """The product's features, filtered, searched and sorted from the query string.
+
+    An htmx request (a filter, a sort, a re-sort after edits) gets the table alone, and the
+    browser's address bar is set to the view's canonical URL so it can be bookmarked.
+    """
+    product = product_for(request, slug)
+    view = _view(request, product)
+    context = _context(request, product, view)
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, "roadmap/_feature_table.html", context)
+        return push_url(response, product.get_absolute_url() + view.params.query_string())
+    return render(request, "roadmap/product.html", context)
+
+
+class ColumnsForm(forms.Form):
+    shown = forms.MultipleChoiceField(
+        choices=list(selectors.HIDEABLE_COLUMNS.items()), required=False
+    )
+
+
+@login_required
+@require_POST
+def table_columns(request: HttpRequest, slug: str) -> HttpResponse:
+    """Save which columns the reader shows (any member: it is their own view, not the data).
+    htmx gets the table again; a plain form goes back to the table it came from."""
+    product = product_for(request, slug)
+    form = ColumnsForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Choose columns from the menu: reload the table.")
+    shown = set(form.cleaned_data["shown"])
+    preference_services.table_layout_save(
+        user=request.user, product=product, hidden=selectors.HIDEABLE_COLUMNS.keys() - shown
+    )
+    if request.htmx:
+        view = _view(request, product)
+        return render(request, "roadmap/_feature_table.html", _context(request, product, view))
+    return redirect(_next_url(request, product))
+
+
+def _page_again(
+    request: HttpRequest, product: Product, *, selected=(), **extra: Any
+) -> tuple[selectors.TableView, dict]:
+    """The table the PM came from, to show a refused form on it."""
+    view = _view(request, product, selected=selected)
+    return view, _context(request, product, view, **extra)
+
+
+# --- Editing cells ------------------------------------------------------------------------------
+
+
+def _row_form(columns: selectors.TableColumns, names: list[str], data) -> forms.Form:
+    """Parses the posted cells: the model's own form fields, and a whole number per driver
+    (their 0–10 range is the service's rule)."""
+    editable = columns.editable
+    plain = [n for n in names if editable[n].driver_id is None]
+    fields: dict[str, forms.Field] = dict(fields_for_model(Feature, fields=plain))
+    for name in names:
+        if editable[name].driver_id is not None:
+            fields[name] = forms.IntegerField(required=False)
+    fields["version"] = forms.IntegerField(min_value=1)
+    return type("RowForm", (forms.Form,), fields)(data)
+
+
+def _errors_by_cell(
+    error: ValidationError, names: list[str], edited: str | None
+) -> dict[str, list[str]]:
+    """A refused edit's messages by the cell that shows them: a field's own cell, else the
+    edited cell (htmx), else the row."""
+    if hasattr(error, "error_dict"):
+        items = error.message_dict.items()
+    else:
+        items = [(NON_FIELD_ERRORS, error.messages)]
+    result: dict[str, list[str]] = {}
+    for name, found in items:
+        target = name if name in names else (edited or NON_FIELD_ERRORS)
+        result.setdefault(target, []).extend(found)
+    return result
+
+
+def _saved_message(row: selectors.TableRow, column: selectors.Column | None, was) -> str:
+    feature = row.feature
+    what = f"{column.noun} of “{feature.title}”" if column else f"“{feature.title}”"
+    score = number(feature.score) if feature.score is not None else "none yet"
+    rank = f"#{feature.rank}" if feature.rank else "not ranked"
+    moved = f" (was #{was})" if was and was != feature.rank else ""
+    return f"Saved {what}: score {score}, rank {rank}{moved}."
+
+
+@login_required
+@require_POST
+def feature_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Save one cell (htmx: the cell named by ``HX-Trigger-Name``) or a whole row (a plain form
+    post) of a feature, refusing it if someone else saved the feature since the row was read."""
+    product = product_for(request, slug, edit=True)
+    columns = selectors.table_columns(product=product)
+    editable = columns.editable
+    feature = get_object_or_404(Feature.objects.filter(product=product), pk=pk)
+    edited = request.htmx.trigger_name if request.htmx else None
+    if edited is not None and edited not in editable:
+        return HttpResponseBadRequest("This cell cannot be edited.")
+    names = [edited] if edited else [n for n in editable if n in request.POST]
+    form = _row_form(columns, names, request.POST)
+    if "version" in form.errors:
+        return HttpResponseBadRequest("The row's version is missing: reload the table.")
+    before = selectors.table_product_ranks(product=product)
+    errors: dict[str, list[str]] = {}
+    conflict: Feature | None = None
+    if form.is_valid():
+        try:
+            feature_services.feature_update_inputs(
+                feature=feature,
+                data={n: form.cleaned_data[n] for n in names if editable[n].driver_id is None},
+                driver_scores={
+                    editable[n].driver_id: form.cleaned_data[n]
+                    for n in names
+                    if editable[n].driver_id is not None
+                },
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except ConflictError as error:
+            conflict = error.current
+        except ValidationError as error:
+            errors = _errors_by_cell(error, names, edited)
+    else:
+        errors = {name: list(found) for name, found in form.errors.items()}
+    typed = {name: request.POST.get(name, "") for name in names}
+    column = editable.get(edited) if edited else None
+
+    if request.htmx:
+        row = _row(product, pk, columns)
+        cell = row.cells[edited]
+        context: dict[str, Any] = {"product": product, "row": row, "cell": cell}
+        if conflict is not None:
+            row.conflict = selectors.table_conflict(
+                current=conflict, column=column, yours=typed[edited]
+            )
+            cell.value = typed[edited]
+            cell.errors = ["Not saved."]
+            context["message"] = f"Not saved: someone else changed “{row.feature.title}”."
+        elif errors:
+            row.show_input(typed, errors)
+            reasons = " ".join(m for found in errors.values() for m in found)
+            context["message"] = f"{column.noun} of “{row.feature.title}” not saved: {reasons}"
+        else:
+            query = _table_query(request, product)
+            updates = selectors.table_rank_updates(
+                product=product,
+                query=query,
+                before=before,
+                always=[pk],
+                # The rows on the PM's page (table.js sends them): of a thousand that moved, the
+                # fifty shown.
+                shown=_posted_ids(request, "shown") if "shown" in request.POST else None,
+            )
+            moved = any(before.get(u.pk) != u.rank for u in updates)
+            # Rows stay where they are while the PM edits; offer to sort them again when the
+            # edit changed what they are sorted by.
+            sort = (query.get("sort") or selectors.DEFAULT_SORT).removeprefix("-")
+            context.update(
+                saved=True,
+                rank_updates=updates,
+                resort=(moved and sort in ("rank", "movement")) or sort in ("score", column.key),
+                resort_url=_next_url(request, product),
+            )
+            context["message"] = _saved_message(row, column, before.get(pk))
+        return render(request, "roadmap/table/_edit.html", context)
+
+    if conflict is None and not errors:
+        row = _row(product, pk, columns)
+        messages.success(request, _saved_message(row, None, before.get(pk)))
+        return redirect(f"{_next_url(request, product)}#feature-{pk}")
+    view, context = _page_again(request, product)
+    row = view.row_for(pk)
+    if row is None:
+        # Filtered out of the view it was edited in (e.g. a status just changed): shown on top.
+        row = _row(product, pk, view.columns)
+        row.fresh = True
+        view.rows.insert(0, row)
+    if conflict is not None:
+        # A hidden column is not in the row (nor, but for a forged post, among the names).
+        changed = [n for n in names if n in row.cells and typed[n] != row.cells[n].saved]
+        first = editable[(changed or names)[0]] if names else columns.choices[0]
+        row.conflict = selectors.table_conflict(
+            current=conflict, column=first, yours=typed.get(first.name, "")
+        )
+        row.show_input(typed, {})
+        context["status_message"] = f"Not saved: someone else changed “{row.feature.title}”."
+        return render(request, "roadmap/product.html", context, status=409)
+    row.show_input(typed, errors)
+    row.error = " ".join(errors.get(NON_FIELD_ERRORS, []))
+    context["status_message"] = f"“{row.feature.title}” was not saved: see the marked cells."
+    return render(request, "roadmap/product.html", context, status=400)
+
+
+@login_required
+@require_safe
+def feature_row(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """One feature's row as stored now (after a conflict, "Reload row")."""
+    product = product_for(request, slug)
+    columns, hidden = _shown_columns(request, product)
+    row = _row(product, pk, columns)
+    if not request.htmx:
+        return redirect(f"{product.get_absolute_url()}#feature-{pk}")
+    context = {
+        "product": product,
+        "row": row,
+        "hidden": hidden,
+        "next_url": _next_url(request, product),
+    }
+    return render(request, "roadmap/table/_row.html", context)
+
+
+# --- Quick add ---------------------------------------------------------------------------------
+
+
+class QuickAddForm(forms.Form):
+    title = fields_for_model(Feature, fields=["title"])["title"]
+
+
+@login_required
+@require_POST
+def feature_quick_add(request: HttpRequest, slug: str) -> HttpResponse:
+    """Add a feature by its title; it shows at the top of the table at once."""
+    product = product_for(request, slug, edit=True)
+    form = QuickAddForm(request.POST)
+    feature = None
+    if form.is_valid():
+        try:
+            feature = feature_services.feature_create(
+                product=product, title=form.cleaned_data["title"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+    if request.htmx:
+        context: dict[str, Any] = {
+            "product": product,
+            "quick_add": form if feature is None else QuickAddForm(),
+            "next_url": _next_url(request, product),
+        }
+        if feature is not None:
+            columns, context["hidden"] = _shown_columns(request, product)
+            row = _row(product, feature.pk, columns)
+            row.fresh = True
+            counts = selectors.table_counts(product=product, query=_table_query(request, product))
+            context.update(
+                row=row,
+                shown=counts.shown,
+                total=counts.total,
+                filtered=counts.filtered,
+                message=f"Added “{feature.title}”: fill in its inputs to score it.",
+            )
+        else:
+            context["message"] = "Not added: " + " ".join(
+                m for found in form.errors.values() for m in found
+            )
+        return render(request, "roadmap/table/_quick_added.html", context)
+    if feature is not None:
+        messages.success(request, f"Added “{feature.title}”.")
+        return redirect(f"{_next_url(request, product)}#feature-{feature.pk}")
+    view, context = _page_again(request, product, quick_add=form)
+    return render(request, "roadmap/product.html", context, status=400)
+
+
+# --- Bulk edits -------------------------------------------------------------------------------
+
+KEEP = ""
+NO_RELEASE = "none"
+
+
+class BulkForm(forms.Form):
+    """Parses a bulk edit; what may be applied is the service's rule."""
+
+    status = forms.ChoiceField(required=False)
+    release = forms.ChoiceField(required=False)
+    tag = forms.CharField(required=False, strip=True)
+
+    def __init__(self, *args, options: selectors.TableOptions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.releases = {str(r.pk): r for r in options.releases}
+        self.tags = options.tags
+        self.fields["status"].choices = [(KEEP, "Keep status"), *FeatureStatus.choices]
+        self.fields["release"].choices = [
+            (KEEP, "Keep release"),
+            (NO_RELEASE, "No release"),
+            *((pk, r.name) for pk, r in self.releases.items()),
+        ]
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        arguments: dict[str, Any] = {"status": data["status"] or None, "tag": data["tag"]}
+        if data["release"] == NO_RELEASE:
+            arguments["release"] = None
+        elif data["release"]:
+            arguments["release"] = self.releases[data["release"]]
+        return arguments
+
+
+def _posted_ids(request: HttpRequest, name: str) -> list[int] | None:
+    """Feature ids posted as ``name``, once per field or comma-separated (table.js sends them so,
+    to stay under the server's limit on the number of fields). None if one is not a number."""
+    try:
+        return [
+            int(part)
+            for value in request.POST.getlist(name)
+            for part in value.split(",")
+            if part.strip()
+        ]
+    except ValueError:
+        return None
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _bulk_message(result: feature_services.BulkUpdateResult, arguments: dict[str, Any]) -> str:
+    """What a bulk edit did, e.g. “Status Planned and tag “q3”: 2 of 3 features changed.”"""
+    actions = []
+    if arguments.get("status"):
+        actions.append(f"status {FeatureStatus(arguments['status']).label}")
+    tag = next(iter(feature_services.tag_names_clean([arguments.get("tag", "")])), "")
+    if tag:
+        actions.append(f"tag “{tag}”")
+    parts = []
+    if actions:
+        said = " and ".join(actions)
+        changed = f"{result.updated} of {_plural(result.selected, 'feature')} changed"
+        parts.append(f"{said[0].upper()}{said[1:]}: {changed}.")
+    if "release" in arguments:
+        release = arguments["release"]
+        what = f"Release “{release.name}”" if release else "No release"
+        parts.append(f"{what} on {_plural(result.placed, 'feature')} on the roadmap.")
+        if result.not_on_roadmap:
+            count = len(result.not_on_roadmap)
+            titles = ", ".join(f"“{t}”" for t in result.not_on_roadmap[:5])
+            more = f" and {count - 5} more" if count > 5 else ""
+            verb = "is" if count == 1 else "are"
+            parts.append(f"{count} {verb} not on the roadmap, so got no release: {titles}{more}.")
+    return " ".join(parts)
+
+
+@login_required
+@require_POST
+def features_bulk(request: HttpRequest, slug: str) -> HttpResponse:
+    """Apply a status, a release or a tag to the ticked features, all or nothing."""
+    product = product_for(request, slug, edit=True)
+    options = selectors.table_options(product=product)
+    form = BulkForm(request.POST, options=options)
+    ids = _posted_ids(request, "features")
+    result = None
+    arguments: dict[str, Any] = {}
+    if ids is None:
+        form.add_error(None, "The selection is not valid: reload the table.")
+    elif form.is_valid():
+        arguments = form.service_arguments()
+        try:
+            result = feature_services.features_bulk_update(
+                product=product, feature_ids=ids, actor=request.user, **arguments
+            )
+        except ValidationError as error:
+            for name, found in error.message_dict.items():
+                form.add_error(name if name in form.fields else None, found)
+    message = _bulk_message(result, arguments) if result else ""
+    if request.htmx:
+        if result is None:
+            response = render(
+                request,
+                "roadmap/table/_bulk.html",
+                {"product": product, "bulk": form, "next_url": _next_url(request, product)},
+            )
+            return reswap(retarget(response, "#bulk-form"), "outerHTML")
+        view = _view(request, product, selected=ids)
+        context = _context(request, product, view, message=message, bulk_done=True)
+        return render(request, "roadmap/table/_bulk_done.html", context)
+    if result is not None:
+        messages.success(request, message)
+        return redirect(_next_url(request, product))
+    view, context = _page_again(request, product, selected=ids or (), bulk=form)
+    return render(request, "roadmap/product.html", context, status=400)
