@@ -61,6 +61,10 @@ bench: $(VENV)/.installed-dev
 	@if [ -n "$$REDIS_URL$$CELERY_BROKER_URL" ] && echo "$$DATABASE_URL" | grep -q '^postgres'; then \
 	  DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_digest_kills --runs $${BENCH_KILL_RUNS:-4}; \
 	else echo "bench_digest_kills skipped: needs DATABASE_URL=postgres://... and a broker (REDIS_URL)"; fi
+	@# The scale series, 10k and 100k features (BENCH_BIG=1 adds 1M: seeding takes minutes).
+	@if echo "$$DATABASE_URL" | grep -q '^postgres'; then \
+	  DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_scale $$([ "$$BENCH_BIG" = 1 ] && echo --big); \
+	else echo "bench_scale skipped: needs DATABASE_URL=postgres://..."; fi
 
 $(VENV)/.installed-load: requirements-load.txt requirements.txt $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -r requirements-load.txt

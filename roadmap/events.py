@@ -8,13 +8,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from config.dispatch import enqueue_on_commit
 from roadmap.models import (
     ChangeEvent,
     ChangeKind,
-    Feature,
     RoadmapItem,
     WebhookDelivery,
     WebhookEndpoint,
@@ -114,8 +114,8 @@ def item_record_changes(*, item: RoadmapItem, before: Mapping[str, Any], actor=N
 def ranks_record_changes(
     *, product_id: int, before: Mapping[int, int | None], after: Mapping[int, int | None]
 ) -> None:
-    """Priority events for roadmap items whose feature moved by a meaningful amount, and one
-    ``priority.changed`` webhook listing every feature whose rank changed."""
+    """Priority events for roadmap items whose feature moved by a meaningful amount (``before``
+    and ``after``: the ranks of the features on the roadmap)."""
     moved = {pk: (before.get(pk), rank) for pk, rank in after.items() if before.get(pk) != rank}
     if not moved:
         return
@@ -139,19 +139,31 @@ def ranks_record_changes(
                 after=snapshot,
                 item=item,
             )
-    workspace_id = Feature.objects.filter(product_id=product_id).values_list(
-        "product__workspace_id", flat=True
-    )[:1]
-    changes = sorted(
-        ({"feature_id": pk, "old_rank": old, "new_rank": new} for pk, (old, new) in moved.items()),
+
+
+def priority_changed_emit(
+    *,
+    product_id: int,
+    product_slug: str,
+    workspace_id: int,
+    changes: Iterable[Mapping[str, int | None]],
+    count: int,
+) -> int:
+    """One ``priority.changed`` webhook for a re-rank: ``changes``, the largest moves (the
+    caller picks them, a bounded number), listed in their new rank order (leaving the ranking
+    last); ``count``, how many features moved in all; when that is more than are listed,
+    ``priorities_url``, the API's priorities endpoint of the product, for the rest. Returns how
+    many deliveries were created."""
+    listed = sorted(
+        (dict(change) for change in changes),
         key=lambda c: (c["new_rank"] is None, c["new_rank"] or 0),
     )
-    for wid in workspace_id:
-        webhooks_emit(
-            workspace_id=wid,
-            event="priority.changed",
-            payload={"product_id": product_id, "changes": changes[:1000], "count": len(changes)},
+    payload: dict[str, Any] = {"product_id": product_id, "changes": listed, "count": count}
+    if count > len(listed):
+        payload["priorities_url"] = settings.SITE_URL + reverse(
+            "api:product-priorities", kwargs={"slug": product_slug}
         )
+    return webhooks_emit(workspace_id=workspace_id, event="priority.changed", payload=payload)
 
 
 def webhooks_emit(*, workspace_id: int, event: str, payload: Mapping[str, Any]) -> int:

@@ -111,6 +111,96 @@ def test_unsubscribe_is_signed_and_idempotent(product, client):
     assert subscription_unsubscribe(token="garbage") is None
 
 
+# --- Many subscribers at once ----------------------------------------------------------------
+
+
+def _subscribers(product, count, *, start=0):
+    link = f.ShareLinkFactory(product=product)
+    Subscription.objects.bulk_create(
+        Subscription(
+            product=product,
+            share_link=link,
+            email=f"reader{start + n}@example.org",
+            frequency="daily",
+            send_time=datetime.time(0, 0),
+            confirmed_at=datetime.datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        for n in range(count)
+    )
+
+
+def test_enqueueing_costs_the_same_queries_for_50_subscribers_as_for_5(
+    product, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # given 5 subscribers due on one day, and 50 due on the next
+    _subscribers(product, 5)
+    day = datetime.datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    with CaptureQueriesContext(connection) as five, django_capture_on_commit_callbacks() as sends5:
+        few = digests_enqueue_due(now=day)
+    _subscribers(product, 45, start=5)
+
+    # when the 50 are enqueued
+    with (
+        django_assert_max_num_queries(len(five)),
+        django_capture_on_commit_callbacks() as sends50,
+    ):
+        many = digests_enqueue_due(now=day + datetime.timedelta(days=1))
+
+    # then both took the same (small) number of queries, and each delivery got one send
+    assert len(five) <= 4
+    assert (len(few), len(many)) == (5, 50)
+    assert (len(sends5), len(sends50)) == (5, 50)
+    assert DigestDelivery.objects.count() == 55
+
+
+def test_only_the_rows_this_call_created_are_returned_with_their_window(
+    product, django_capture_on_commit_callbacks
+):
+    # given a daily subscriber already sent through an instant, one confirmed but never sent,
+    # a weekly one in Tokyo whose Tuesday 09:00 has passed, one whose day has not come yet,
+    # and one whose digest of the day another beat created first
+    now = datetime.datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # Tuesday 10:00 in Tokyo
+    sent_through = datetime.datetime(2026, 11, 22, 0, 0, tzinfo=UTC)
+    daily = _subscription(product, email="daily@example.org", sent_through=sent_through)
+    fresh = _subscription(product, email="fresh@example.org")
+    tokyo = _subscription(
+        product,
+        email="tokyo@example.org",
+        frequency="weekly",
+        weekday=1,
+        send_time=datetime.time(9, 0),
+        timezone="Asia/Tokyo",
+    )
+    _subscription(
+        product, email="later@example.org", frequency="daily", send_time=datetime.time(23, 0)
+    )
+    done = _subscription(product, email="done@example.org")
+    earlier = DigestDelivery.objects.create(
+        subscription=done, period="2026-11-24", events_through=sent_through
+    )
+
+    # when the beat runs
+    with django_capture_on_commit_callbacks() as sends:
+        created = digests_enqueue_due(now=now)
+
+    # then the three due and not yet created are, each with its period and events window
+    rows = {
+        d.subscription_id: (d.period, d.events_from, d.events_through, d.status)
+        for d in DigestDelivery.objects.filter(pk__in=created)
+    }
+    assert rows == {
+        daily.pk: ("2026-11-24", sent_through, now, "pending"),
+        fresh.pk: ("2026-11-24", fresh.confirmed_at, now, "pending"),
+        tokyo.pk: ("2026-W48", tokyo.confirmed_at, now, "pending"),
+    }
+    assert len(sends) == 3
+    assert earlier.pk not in created
+    assert DigestDelivery.objects.count() == 4
+
+
 # --- The stale sweep -----------------------------------------------------------------------------
 
 

@@ -323,6 +323,67 @@ def test_a_rank_change_delivers_priority_changed(
     }
 
 
+def test_priority_changed_lists_the_50_largest_moves_and_links_to_the_rest(
+    receiver, product, settings, django_capture_on_commit_callbacks
+):
+    from django.db.models import F
+
+    from roadmap.models import Feature
+    from roadmap.planning.services.scoring import product_recompute_scores
+
+    # given 300 ranked features (the highest reach first), and an endpoint for priority changes
+    for n in range(300):
+        f.FeatureFactory(product=product, reach=1000 * (n + 1))
+    product_recompute_scores(product_id=product.pk)
+    before = dict(Feature.objects.filter(product=product).values_list("pk", "rank"))
+    assert sorted(before.values()) == list(range(1, 301))
+    _endpoint(product.workspace, receiver.url, [WebhookEvent.PRIORITY_CHANGED])
+
+    # when the reaches are turned upside down and the feature in the middle ships
+    Feature.objects.filter(product=product).update(reach=301_000 - F("reach"))
+    shipped = Feature.objects.get(product=product, reach=150_000)
+    Feature.objects.filter(pk=shipped.pk).update(status="shipped")
+    with django_capture_on_commit_callbacks(execute=True):
+        product_recompute_scores(product_id=product.pk)
+
+    # then every feature moved, and one delivery lists the 50 that moved most, in new rank
+    # order, with the shipped one (which left the ranking) among them, last
+    after = dict(Feature.objects.filter(product=product).values_list("pk", "rank"))
+    assert all(before[pk] != after[pk] for pk in before)
+    assert len(receiver.requests) == 1
+    body = receiver.requests[0]["body"]
+    data = json.loads(body)["data"]
+    assert data["product_id"] == product.pk
+    assert data["count"] == 300
+    assert data["priorities_url"] == settings.SITE_URL + reverse(
+        "api:product-priorities", kwargs={"slug": product.slug}
+    )
+    changes = data["changes"]
+    assert len(changes) == 50
+    assert all(
+        c
+        == {
+            "feature_id": c["feature_id"],
+            "old_rank": before[c["feature_id"]],
+            "new_rank": after[c["feature_id"]],
+        }
+        for c in changes
+    )
+    assert changes[-1] == {
+        "feature_id": shipped.pk,
+        "old_rank": before[shipped.pk],
+        "new_rank": None,
+    }
+    ranked = [c["new_rank"] for c in changes[:-1]]
+    assert ranked == sorted(ranked)
+    listed = {c["feature_id"] for c in changes}
+    distance = {pk: abs(after[pk] - before[pk]) for pk in before if pk != shipped.pk}
+    assert min(distance[pk] for pk in listed - {shipped.pk}) >= max(
+        distance[pk] for pk in distance.keys() - listed
+    )
+    assert len(body) < 4000
+
+
 def test_endpoints_not_subscribed_inactive_or_elsewhere_receive_nothing(
     receiver, product, other_workspace, django_capture_on_commit_callbacks
 ):

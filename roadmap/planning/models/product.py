@@ -73,6 +73,12 @@ class Product(TimeStamped):
 
     class Meta:
         ordering = ["product_line", "name"]
+        indexes = [
+            # A workspace's products in id order: a list across the workspace ordered by product
+            # (the API's features) reads them here instead of walking every workspace's products
+            # by primary key (EXPLAIN, tests/roadmap/test_scale.py).
+            models.Index(fields=["workspace", "id"], name="product_workspace_id"),
+        ]
         constraints = [
             # Unique per workspace, not instance-wide: a slug taken elsewhere tells nothing.
             models.UniqueConstraint(

@@ -208,13 +208,17 @@ def product_rerank(*, product_id: int) -> None:
     Closed features (shipped, archived) get no rank. Ties: the product's tie-break, then the
     oldest feature first, then the lowest id.
     """
-    product = Product.objects.filter(pk=product_id).values("tie_break", "workspace_id").first()
+    product = (
+        Product.objects.filter(pk=product_id).values("tie_break", "workspace_id", "slug").first()
+    )
     if product is None:
         return
     tie_break = product["tie_break"]
-    watched = _rank_watch(product_id=product_id, workspace_id=product["workspace_id"])
-    before = dict(watched.values_list("pk", "rank")) if watched is not None else {}
-    ranked = (
+    hooked, on_roadmap = _rank_listeners(
+        product_id=product_id, workspace_id=product["workspace_id"]
+    )
+    before = dict(on_roadmap.values_list("pk", "rank")) if on_roadmap is not None else {}
+    ordered = (
         Feature.objects.filter(product_id=product_id)
         .exclude(status__in=scoring.CLOSED_STATUSES)
         .annotate(
@@ -229,10 +233,12 @@ def product_rerank(*, product_id: int) -> None:
             )
         )
         .order_by()
-        .values("id", "new_rank")
     )
+    ranked = ordered.values("id", "new_rank")
     sql, params = ranked.query.sql_with_params()
     table = connection.ops.quote_name(Feature._meta.db_table)
+    # Read before the UPDATE below, which overwrites the old ranks.
+    movers = _rank_movers(ordered=ordered, product_id=product_id) if hooked else None
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET rank = ranked.new_rank FROM ({sql}) AS ranked "
@@ -243,30 +249,77 @@ def product_rerank(*, product_id: int) -> None:
     Feature.objects.filter(
         product_id=product_id, status__in=scoring.CLOSED_STATUSES, rank__isnull=False
     ).update(rank=None)
-    if watched is not None:
+    if on_roadmap is not None:
         from roadmap.events import ranks_record_changes
 
-        after = dict(watched.values_list("pk", "rank"))
+        after = dict(on_roadmap.values_list("pk", "rank"))
         ranks_record_changes(product_id=product_id, before=before, after=after)
+    if movers is not None and movers[1]:
+        from roadmap.events import priority_changed_emit
+
+        priority_changed_emit(
+            product_id=product_id,
+            product_slug=product["slug"],
+            workspace_id=product["workspace_id"],
+            changes=movers[0],
+            count=movers[1],
+        )
 
 
-def _rank_watch(*, product_id: int, workspace_id: int):
-    """The features whose rank changes someone listens to: every feature when a webhook wants
-    ``priority.changed``, else those on the roadmap (for digests); None when nobody listens."""
+def _rank_listeners(*, product_id: int, workspace_id: int):
+    """Who listens to the product's rank changes: whether a webhook wants ``priority.changed``,
+    and the features on the roadmap (their items' change events feed digests and feeds), or
+    None when the roadmap holds none."""
     from roadmap.models import RoadmapItem, WebhookEndpoint
 
-    features = Feature.objects.filter(product_id=product_id).order_by()
     hooked = any(
         "priority.changed" in events
         for events in WebhookEndpoint.objects.filter(
             workspace_id=workspace_id, is_active=True
         ).values_list("events", flat=True)
     )
-    if hooked:
-        return features
+    on_roadmap = None
     if RoadmapItem.objects.filter(product_id=product_id, feature__isnull=False).exists():
-        return features.filter(roadmap_item__isnull=False)
-    return None
+        on_roadmap = Feature.objects.filter(
+            product_id=product_id, roadmap_item__isnull=False
+        ).order_by()
+    return hooked, on_roadmap
+
+
+# How many moves a ``priority.changed`` webhook lists; the API's priorities endpoint has the rest.
+PRIORITY_CHANGED_LISTED = 50
+
+
+def _rank_movers(*, ordered, product_id: int) -> tuple[list[dict[str, int | None]], int]:
+    """The rank moves the re-rank about to run will make: the PRIORITY_CHANGED_LISTED largest
+    (a feature entering or leaving the ranking first, then by distance moved) and how many
+    there are in all. One query, chosen by the database: memory stays flat in the product's
+    size. ``ordered``: the open features annotated with ``new_rank``; call before writing it."""
+    moving_sql, moving_params = ordered.values("id", "rank", "new_rank").query.sql_with_params()
+    closing_sql, closing_params = (
+        Feature.objects.filter(
+            product_id=product_id, status__in=scoring.CLOSED_STATUSES, rank__isnull=False
+        )
+        .order_by()
+        .values("id", "rank")
+        .query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT moved.id, moved.old_rank, moved.new_rank, COUNT(*) OVER () FROM ("
+            f"SELECT m.id, m.rank AS old_rank, m.new_rank FROM ({moving_sql}) AS m "
+            "WHERE m.rank IS NULL OR m.rank <> m.new_rank "
+            f"UNION ALL SELECT c.id, c.rank, NULL FROM ({closing_sql}) AS c"
+            ") AS moved ORDER BY "
+            "CASE WHEN moved.old_rank IS NULL OR moved.new_rank IS NULL THEN 0 ELSE 1 END, "
+            "ABS(moved.new_rank - moved.old_rank) DESC, "
+            "COALESCE(moved.new_rank, moved.old_rank), moved.id "
+            "LIMIT %s",
+            [*moving_params, *closing_params, PRIORITY_CHANGED_LISTED],
+        )
+        rows = cursor.fetchall()
+    changes = [{"feature_id": pk, "old_rank": old, "new_rank": new} for pk, old, new, _ in rows]
+    return changes, rows[0][3] if rows else 0
 
 
 def product_request_recompute(*, product_id: int) -> bool:

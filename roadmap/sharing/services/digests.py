@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -32,7 +33,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -75,16 +76,31 @@ def subscription_period(subscription: Subscription, now: datetime.datetime) -> s
     Daily: the local date, once the local send time has passed. Weekly: the ISO week, once the
     chosen weekday's send time has passed (a missed day is caught up later in the same week).
     """
-    local = now.astimezone(ZoneInfo(subscription.timezone))
-    send_time = subscription.send_time
+    return schedule_period(
+        frequency=subscription.frequency,
+        weekday=subscription.weekday,
+        send_time=subscription.send_time,
+        tz=subscription.timezone,
+        now=now,
+    )
+
+
+def schedule_period(
+    *,
+    frequency: str,
+    weekday: int,
+    send_time: datetime.time | str,
+    tz: str,
+    now: datetime.datetime,
+) -> str | None:
+    """``subscription_period`` from the schedule's fields alone (no model instance needed)."""
+    local = now.astimezone(ZoneInfo(tz))
     if isinstance(send_time, str):
         send_time = datetime.time.fromisoformat(send_time)
-    if subscription.frequency == Frequency.DAILY:
+    if frequency == Frequency.DAILY:
         return local.date().isoformat() if local.time() >= send_time else None
-    weekday = local.weekday()
-    if weekday < subscription.weekday or (
-        weekday == subscription.weekday and local.time() < send_time
-    ):
+    local_weekday = local.weekday()
+    if local_weekday < weekday or (local_weekday == weekday and local.time() < send_time):
         return None
     year, week, _ = local.isocalendar()
     return f"{year}-W{week:02d}"
@@ -98,30 +114,72 @@ def _active_subscriptions():
     )
 
 
+@transaction.atomic
 def digests_enqueue_due(*, now: datetime.datetime | None = None) -> list[int]:
     """Create the outbox row of every digest due now and enqueue its send; returns their ids.
 
-    Safe to run twice at once: the unique (subscription, period) row is created only once.
+    Two queries whatever the number of subscribers: one reads the schedules of the active
+    subscriptions, one INSERT creates the rows of those due (the period is computed here, in
+    each subscriber's time zone). Safe to run twice at once: the unique (subscription, period)
+    row is created only once, and only the call that created it enqueues its send.
     """
     now = now or timezone.now()
-    created_ids = []
-    for subscription in _active_subscriptions().iterator():
-        period = subscription_period(subscription, now)
-        if period is None:
-            continue
-        delivery, created = DigestDelivery.objects.get_or_create(
-            subscription=subscription,
-            period=period,
-            defaults={
-                "events_from": subscription.sent_through or subscription.confirmed_at,
-                "events_through": now,
-            },
+    schedules = _active_subscriptions().values_list(
+        "pk", "frequency", "weekday", "send_time", "timezone"
+    )
+    due = []
+    for pk, frequency, weekday, send_time, tz in schedules:
+        period = schedule_period(
+            frequency=frequency, weekday=weekday, send_time=send_time, tz=tz, now=now
         )
-        if created:
-            created_ids.append(delivery.pk)
+        if period is not None:
+            due.append((pk, period))
+    created_ids = _deliveries_create(due=due, events_through=now)
     for pk in created_ids:
         enqueue_on_commit("roadmap.tasks.send_digest", pk)
     return created_ids
+
+
+def _deliveries_create(
+    *, due: list[tuple[int, str]], events_through: datetime.datetime
+) -> list[int]:
+    """Create the outbox rows of ``due`` (subscription id, period) that do not exist yet, in one
+    INSERT; returns the ids of the rows it created (not those another call made first). Each
+    row's events start where its subscription's last digest ended (or at its confirmation)."""
+    if not due:
+        return []
+    delivery_table = connection.ops.quote_name(DigestDelivery._meta.db_table)
+    subscription_table = connection.ops.quote_name(Subscription._meta.db_table)
+    # The pairs travel as one JSON parameter, so the statement stays the same size.
+    if connection.vendor == "postgresql":
+        pairs = (
+            "SELECT (pair->>0)::bigint AS subscription_id, pair->>1 AS period "
+            "FROM jsonb_array_elements(%s::jsonb) AS pair"
+        )
+    else:
+        pairs = (
+            "SELECT json_extract(value, '$[0]') AS subscription_id, "
+            "json_extract(value, '$[1]') AS period FROM json_each(%s)"
+        )
+    created = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        # "WHERE true": SQLite needs it to parse ON CONFLICT after INSERT … SELECT … JOIN.
+        cursor.execute(
+            f"INSERT INTO {delivery_table} (subscription_id, period, status, events_from, "
+            f"events_through, attempts, last_error, created_at, updated_at) "
+            f"SELECT s.id, due.period, %s, COALESCE(s.sent_through, s.confirmed_at), %s, 0, '', "
+            f"%s, %s FROM ({pairs}) AS due JOIN {subscription_table} AS s "
+            f"ON s.id = due.subscription_id WHERE true "
+            f"ON CONFLICT (subscription_id, period) DO NOTHING RETURNING id",
+            [
+                DigestStatus.PENDING.value,
+                connection.ops.adapt_datetimefield_value(events_through),
+                created,
+                created,
+                json.dumps(due),
+            ],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 @transaction.atomic

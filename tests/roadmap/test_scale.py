@@ -1,0 +1,222 @@
+"""Scale: the app's connections run without JIT, a small product's pages and API read through
+an index that leads with the product (or the product's workspace) while another workspace holds
+a large product, and `manage.py bench_scale` measures the series (on PostgreSQL only)."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Role
+from accounts.tokens import api_token_issue
+from roadmap.demo.load import scale_features_load
+from roadmap.models import Feature, Product
+from tests import factories as f
+from tests.test_settings import _settings
+
+postgres_only = pytest.mark.services
+SCAN = re.compile(r"(?:Bitmap Index|Index Only|Index) Scan(?: Backward)? (?:using|on) (\w+)")
+
+
+def _plan(sql: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def _indexes_leading_with(table: str, column: str) -> set[str]:
+    """The indexes of ``table`` whose first column is ``column``."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0] "
+            "WHERE x.indrelid = %s::regclass AND a.attname = %s",
+            [table, column],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _indexes_of(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [table])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _feature_scans(plan: str) -> set[str]:
+    """The indexes of roadmap_feature the plan reads through."""
+    return set(SCAN.findall(plan)) & _indexes_of("roadmap_feature")
+
+
+def _feature_selects(captured, product: Product) -> list[str]:
+    """The request's SELECTs that read features of ``product`` (by id or through its slug)."""
+    return [
+        q["sql"]
+        for q in captured
+        if q["sql"].startswith("SELECT")
+        and 'FROM "roadmap_feature"' in q["sql"]
+        and (f'"product_id" = {product.pk}' in q["sql"] or f"'{product.slug}'" in q["sql"])
+    ]
+
+
+@pytest.fixture
+def crowded(db):
+    """A product of 30 features in one workspace, while another workspace holds one of 3,000
+    features and 300 other products (analyzed, so the planner knows)."""
+    crowd = f.WorkspaceFactory()
+    Product.objects.bulk_create(
+        Product(workspace=crowd, name=f"Product {i}", slug=f"product-{i}") for i in range(300)
+    )
+    scale_features_load(workspace=crowd, count=3000)  # analyzes roadmap_feature
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE roadmap_product")
+    workspace = f.WorkspaceFactory()
+    product = scale_features_load(workspace=workspace, count=30).product
+    pm = f.MembershipFactory(workspace=workspace, role=Role.EDITOR).user
+    return product, pm
+
+
+@postgres_only
+def test_the_apps_connections_run_without_jit(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+
+
+def test_postgres_connections_turn_jit_off_keeping_the_options_of_database_url():
+    options = "settings.DATABASES['default']['OPTIONS']"
+    url = "postgres://waymark@db.internal/roadmaps"
+
+    plain = _settings(options, DEBUG="1", DATABASE_URL=url)
+    with_options = _settings(
+        options, DEBUG="1", DATABASE_URL=f"{url}?options=-c%20statement_timeout%3D5000"
+    )
+    sqlite = _settings(options, DEBUG="1", DATABASE_URL="sqlite:///db.sqlite3")
+
+    assert plain == {"connect_timeout": 5, "options": "-c jit=off"}
+    assert with_options == {
+        "connect_timeout": 5,
+        "options": "-c statement_timeout=5000 -c jit=off",
+    }
+    assert "options" not in sqlite
+
+
+@postgres_only
+def test_the_table_first_page_of_a_small_product_reads_through_a_product_index(crowded):
+    product, pm = crowded
+    client = Client()
+    client.force_login(pm)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"/products/{product.slug}/")
+
+    assert response.status_code == 200
+    product_indexes = _indexes_leading_with("roadmap_feature", "product_id")
+    selects = _feature_selects(captured, product)
+    assert selects
+    for sql in selects:
+        plan = _plan(sql)
+        assert "Seq Scan on roadmap_feature" not in plan, plan
+        scans = _feature_scans(plan)
+        assert scans and scans <= product_indexes, plan
+
+
+@postgres_only
+def test_the_api_features_list_of_a_small_product_reads_through_a_product_index(crowded):
+    product, pm = crowded
+    _, raw = api_token_issue(user=pm, workspace=product.workspace, name="plans")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"/api/v1/features/?product={product.slug}")
+
+    assert response.status_code == 200 and response.json()["count"] == 30
+    product_indexes = _indexes_leading_with("roadmap_feature", "product_id")
+    selects = _feature_selects(captured, product)
+    assert len(selects) == 2  # the page's count and its rows
+    for sql in selects:
+        plan = _plan(sql)
+        assert "Seq Scan on roadmap_feature" not in plan, plan
+        scans = _feature_scans(plan)
+        assert scans and scans <= product_indexes, plan
+
+
+@postgres_only
+def test_the_api_features_list_of_a_workspace_leads_with_the_products_workspace(crowded):
+    product, pm = crowded
+    _, raw = api_token_issue(user=pm, workspace=product.workspace, name="plans")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/api/v1/features/")
+
+    assert response.status_code == 200 and response.json()["count"] == 30
+    rows = next(
+        q["sql"]
+        for q in captured
+        if q["sql"].startswith('SELECT "roadmap_feature"."id"') and "LIMIT" in q["sql"]
+    )
+    plan = _plan(rows)
+    assert "Seq Scan on roadmap_feature" not in plan, plan
+    assert _feature_scans(plan) <= _indexes_leading_with("roadmap_feature", "product_id")
+    workspace_indexes = _indexes_leading_with("roadmap_product", "workspace_id")
+    assert any(
+        f"using {name} on roadmap_product" in plan or f"on {name}" in plan
+        for name in workspace_indexes
+    ), plan
+
+
+@postgres_only
+def test_bench_scale_prints_each_request_with_its_floor_and_the_series(db):
+    out = StringIO()
+    call_command(
+        "bench_scale",
+        "--sizes",
+        "120",
+        "240",
+        "--repeat",
+        "1",
+        "--budget",
+        "0",
+        "--subscribers",
+        "4",
+        stdout=out,
+    )
+    output = out.getvalue()
+
+    line = re.compile(
+        r"^(?P<request>.+?)\s+(?P<size>\S+(?: subs)?): +[\d.]+ ms +(?P<queries>\d+) queries +"
+        r"\d+ KB  floor +[\d.]+ ms  ratio +[\d.]+"
+    )
+    measured = [m.groupdict() for m in map(line.match, output.splitlines()) if m]
+    by_request = {}
+    for m in measured:
+        by_request.setdefault(m["request"].strip(), []).append(m["size"])
+    assert by_request == {
+        "API features list, 100-feature product": ["before", "120", "240"],
+        "prioritization table, first page": ["120", "240"],
+        "edit one input in the table": ["120", "240"],
+        "GET priorities, no limit": ["120", "240"],
+        "board": ["120", "240"],
+        'table, "Show all"': ["120", "240"],
+        "home page": ["120", "240"],
+        "enqueue due digests": ["4 subs"],
+    }
+    assert all(int(m["queries"]) > 0 for m in measured)
+    assert "| request | 120 | 240 | growth | ratio to floor |" in output
+    sizes = {
+        slug: Feature.objects.filter(product__workspace__slug=slug).count()
+        for slug in ("bench-scale-120", "bench-scale-240", "bench-scale-small")
+    }
+    assert sizes == {"bench-scale-120": 120, "bench-scale-240": 240, "bench-scale-small": 100}
+
+
+def test_bench_scale_refuses_sqlite(db):
+    if connection.vendor != "sqlite":
+        pytest.skip("the refusal is SQLite's")
+    with pytest.raises(CommandError, match="bench_scale measures PostgreSQL's plans"):
+        call_command("bench_scale", "--sizes", "10", stdout=StringIO())
