@@ -1,19 +1,20 @@
 """Django admin for people and workspaces: a support tool for superusers, not the product UI.
 
 Tokens and invitations are created by their services (the secret is shown or emailed once), so
-the admin only lists them and lets a superuser revoke them.
+the admin only lists them and lets a superuser revoke them, through the services that revoke them
+in the app (``api_token_revoke``, ``invitation_revoke_by_staff``).
 """
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.addresses import normalize_email
 from accounts.models import ApiToken, Invitation, Membership, User, Workspace
-from accounts.services import membership_end_access
+from accounts.services import invitation_revoke_by_staff, membership_end_access
+from accounts.tokens import api_token_revoke
 
 
 class _NormalisedEmailMixin:
@@ -135,17 +136,23 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 class _RevocableAdmin(admin.ModelAdmin):
-    """Rows that services create with a secret: listed, revocable, never added here."""
+    """Rows that services create with a secret: listed, revocable (by the service that revokes
+    one in the app), never added here."""
 
     actions = ("revoke",)
 
     def has_add_permission(self, request):
         return False
 
+    def revoke_one(self, obj) -> None:
+        raise NotImplementedError
+
     @admin.action(description=_("Revoke selected"))
     def revoke(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, _("%(count)d revoked.") % {"count": count})
+        rows = list(queryset.filter(revoked_at__isnull=True))
+        for row in rows:
+            self.revoke_one(row)
+        self.message_user(request, _("%(count)d revoked.") % {"count": len(rows)})
 
 
 @admin.register(Invitation)
@@ -172,6 +179,9 @@ class InvitationAdmin(_RevocableAdmin):
         "updated_at",
     )
 
+    def revoke_one(self, obj) -> None:
+        invitation_revoke_by_staff(invitation=obj)
+
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(_RevocableAdmin):
@@ -190,3 +200,6 @@ class ApiTokenAdmin(_RevocableAdmin):
     search_fields = ("name", "prefix", "user__email", "workspace__name")
     raw_id_fields = ("user", "workspace")
     readonly_fields = ("prefix", "token_hash", "last_used_at", "created_at", "updated_at")
+
+    def revoke_one(self, obj) -> None:
+        api_token_revoke(token=obj)

@@ -124,6 +124,21 @@ class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
+# Who may do what, stated once: pages (roadmap.access), the API (roadmap.api.permissions),
+# services and templates (Membership.can_edit / is_admin) all ask these two functions.
+EDIT_ROLES = (Role.ADMIN, Role.EDITOR)
+
+
+def role_can_edit(role: str | None) -> bool:
+    """Admins and editors change a workspace's products; viewers (and non-members) only read."""
+    return role in EDIT_ROLES
+
+
+def role_is_admin(role: str | None) -> bool:
+    """Admins also manage members, webhooks and the launch template."""
+    return role == Role.ADMIN
+
+
 class Membership(TimeStamped):
     """A user's role in a workspace: admin manages members, editor edits, viewer reads."""
 
@@ -147,11 +162,11 @@ class Membership(TimeStamped):
 
     @property
     def can_edit(self) -> bool:
-        return self.role in (Role.ADMIN, Role.EDITOR)
+        return role_can_edit(self.role)
 
     @property
     def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
+        return role_is_admin(self.role)
 
 
 def hash_token(raw: str) -> str:

@@ -16,7 +16,15 @@ from django.utils import timezone
 
 from accounts import throttle
 from accounts.addresses import normalize_email
-from accounts.models import Invitation, Membership, Role, User, Workspace, hash_token
+from accounts.models import (
+    Invitation,
+    Membership,
+    Role,
+    User,
+    Workspace,
+    hash_token,
+    role_is_admin,
+)
 from accounts.tokens import api_tokens_revoke_in
 from config.dispatch import enqueue_on_commit
 
@@ -52,7 +60,8 @@ def workspace_create(*, name: str, slug: str, owner: User) -> Workspace:
 
 
 def _require_admin(*, user: User, workspace: Workspace) -> None:
-    if not Membership.objects.filter(user=user, workspace=workspace, role=Role.ADMIN).exists():
+    memberships = Membership.objects.filter(user=user, workspace=workspace)
+    if not role_is_admin(memberships.values_list("role", flat=True).first()):
         raise PermissionDenied("Only an admin of this workspace can manage its members.")
 
 
@@ -100,8 +109,18 @@ def invitation_create(
 def invitation_revoke(*, invitation: Invitation, actor: User) -> None:
     """Stop an invitation's link from working; idempotent. Caller must be an admin."""
     _require_admin(user=actor, workspace=invitation.workspace)
-    Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
+    invitation_revoke_by_staff(invitation=invitation)
+
+
+@transaction.atomic
+def invitation_revoke_by_staff(*, invitation: Invitation) -> bool:
+    """Stop an invitation's link from working, for a staff user in the Django admin (who holds
+    the admin's permission to change invitations, not a role in the workspace). Idempotent:
+    True if this call revoked it, False if it was revoked already."""
+    return bool(
+        Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
     )
 
 
@@ -174,7 +193,7 @@ def membership_change_role(*, membership: Membership, role: str, actor: User) ->
     _require_admin(user=actor, workspace=membership.workspace)
     if role == membership.role:
         return membership
-    if membership.role == Role.ADMIN:
+    if membership.is_admin:
         _check_not_last_admin(membership, "make someone else admin first")
     membership.role = role
     membership.full_clean()
@@ -190,7 +209,7 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
     roadmaps deleted: nothing of the workspace reaches them afterwards.
     """
     _require_admin(user=actor, workspace=membership.workspace)
-    if membership.role == Role.ADMIN:
+    if membership.is_admin:
         _check_not_last_admin(membership, "make someone else admin first")
     membership.delete()
     membership_end_access(user=membership.user, workspace=membership.workspace)

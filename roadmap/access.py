@@ -1,7 +1,9 @@
-"""Who may open and edit a product: one place, used by every planning view and the API.
+"""Who may open and edit a product: one place, used by every page and the API.
 
 Members of the product's workspace may read; editors and admins may also write (viewers get 403).
-Anyone else gets 404, as if the product did not exist.
+Anyone else gets 404, as if the product did not exist. ``role_allows`` is that rule for a role
+(``accounts.models.role_can_edit`` / ``role_is_admin`` state which roles): pages reach it through
+``product_for``, the API through ``roadmap.api.permissions.ensure_can_edit``.
 
 A slug is unique within a workspace only: for someone in several workspaces it names the product
 of their current workspace (the one the home page shows), else of the first workspace in the
@@ -15,17 +17,28 @@ from django.db.models import Case, OuterRef, QuerySet, Subquery, Value, When
 from django.http import Http404, HttpRequest
 
 from accounts.middleware import SESSION_KEY
-from accounts.models import Membership, Role
+from accounts.models import Membership, role_can_edit, role_is_admin
 from roadmap.models import Product
 
-EDIT_ROLES = (Role.ADMIN, Role.EDITOR)
+
+def role_allows(role: str | None, *, edit: bool = False, admin: bool = False) -> bool:
+    """Whether a member with ``role`` (None: not a member) may read, with ``edit`` change, and
+    with ``admin`` administer (members, webhooks, launch template) a workspace's things."""
+    if admin:
+        return role_is_admin(role)
+    if edit:
+        return role_can_edit(role)
+    return role is not None
 
 
 def products_with_role(request: HttpRequest) -> QuerySet[Product]:
     """The products the user may open, each with the user's role in ``my_role``."""
-    role = Membership.objects.filter(workspace_id=OuterRef("workspace_id"), user=request.user)
+    user = request.user
+    if user.is_anonymous:  # behind login_required in practice; nobody's products otherwise
+        raise Http404("No such product.")
+    role = Membership.objects.filter(workspace_id=OuterRef("workspace_id"), user=user)
     return (
-        Product.objects.for_user(request.user)
+        Product.objects.for_user(user)
         .select_related("workspace")
         .annotate(my_role=Subquery(role.values("role")[:1]))
     )
@@ -55,7 +68,9 @@ def product_by_id(request: HttpRequest, pk: int, *, edit: bool = False) -> Produ
 def _checked(product: Product | None, edit: bool) -> Product:
     if product is None:
         raise Http404("No such product.")
-    product.can_edit = product.my_role in EDIT_ROLES
-    if edit and not product.can_edit:
+    # Annotated by products_with_role; set here for the templates (``product.can_edit``).
+    can_edit = role_allows(product.my_role, edit=True)  # type: ignore[attr-defined]
+    product.can_edit = can_edit  # type: ignore[attr-defined]
+    if edit and not can_edit:
         raise PermissionDenied("Viewers can read this product but not change it.")
     return product

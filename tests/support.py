@@ -12,6 +12,9 @@ from urllib.parse import urlparse
 
 from django.core.mail.backends.filebased import EmailBackend as FileEmailBackend
 
+# The worker the tests start is the bench commands' too: it lives in app code.
+from config.worker_process import CeleryWorker as CeleryWorker
+
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 # The conformance tests' tools, installed by `npm ci --prefix tests/tools` (CI does).
 TOOLS_DIR = Path(__file__).resolve().parent / "tools" / "node_modules"
@@ -78,116 +81,6 @@ def tools_missing_reason() -> str | None:
         if not path.exists():
             return f"{path.name} is missing: run `npm ci --prefix tests/tools`"
     return None
-
-
-class CeleryWorker:
-    """Starts ``celery worker`` in a subprocess on a unique queue, against the test database.
-
-    ``queue`` names an existing queue instead (a restarted worker); ``pool`` and ``concurrency``
-    are the worker's options; ``env`` adds to its environment.
-    """
-
-    def __init__(
-        self,
-        tmp_path,
-        *,
-        queue: str | None = None,
-        pool: str = "solo",
-        concurrency: int = 1,
-        env: dict | None = None,
-    ):
-        self.queue = queue or f"test-{uuid.uuid4().hex[:12]}"
-        # Another worker on the same queue (a restart) keeps its own log.
-        self.log_path = tmp_path / f"{self.queue}-{uuid.uuid4().hex[:6]}.log"
-        self.pool, self.concurrency, self.extra_env = pool, concurrency, env or {}
-        self.process = None
-
-    def environment(self) -> dict:
-        from django.db import connection
-
-        settings_dict = connection.settings_dict
-        env = dict(os.environ)
-        env.update(
-            DATABASE_URL=(
-                f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:"
-                f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
-            ),
-            CELERY_QUEUE=self.queue,
-            CELERY_TASK_ALWAYS_EAGER="0",
-            DEBUG="1",
-            # A worker as deployed, not with the test process's settings.
-            DJANGO_SETTINGS_MODULE="config.settings",
-        )
-        env.update(self.extra_env)
-        return env
-
-    def start(self, timeout: float = 30.0) -> None:
-        import subprocess
-        import sys
-
-        root = Path(__file__).resolve().parent.parent
-        self._log = open(self.log_path, "w")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                f"--pool={self.pool}",
-                f"--concurrency={self.concurrency}",
-                "-Q",
-                self.queue,
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                "info",
-            ],
-            cwd=root,
-            env=self.environment(),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            # A process group of its own: ``kill()`` takes the pool's children with it, and
-            # nothing else.
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Celery worker exited early:\n{self.log()}")
-            if "ready." in self.log():
-                return
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"Celery worker not ready after {timeout}s:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text() if self.log_path.exists() else ""
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except Exception:
-                self.kill()
-        if getattr(self, "_log", None):
-            self._log.close()
-
-    def kill(self) -> None:
-        """SIGKILL the worker and its pool processes at once, as a crash or the OOM killer
-        would: no warm shutdown, no acknowledgement, no requeue."""
-        import signal
-
-        if self.process is None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait()
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):

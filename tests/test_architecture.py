@@ -131,3 +131,65 @@ def test_app_modules_import_each_other_without_a_circle():
     cycles = _cycles(import_graph())
 
     assert not cycles, "import circles:\n" + "\n".join(" -> ".join(c) for c in cycles)
+
+
+# --- Slices -------------------------------------------------------------------------------------
+
+SLICES = ("planning", "evidence", "strategy", "sharing", "integrations")
+# What a slice may use of another: its writes, its reads, its models (through the registry or
+# directly), the formulas of the core and the outsiders' allow-list.
+PUBLIC = ("services", "selectors", "models", "scoring", "external")
+# Named exceptions, each with its reason.
+ALLOWED = {
+    # The strategy slice adds its operations (business case, checklist, readiness, ship) to the
+    # core's product and release endpoints, so each resource keeps one URL.
+    ("roadmap.strategy.api", "roadmap.planning.api.views"),
+    ("roadmap.strategy.api", "roadmap.planning.api.serializers"),
+}
+
+
+def _slice(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "roadmap" and parts[1] in SLICES else None
+
+
+def slice_crossings(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Imports from one slice into another that do not go through what the other publishes."""
+    found = []
+    for module, targets in graph.items():
+        mine = _slice(module)
+        if mine is None:
+            continue
+        for target in targets:
+            theirs = _slice(target)
+            if theirs is None or theirs == mine:
+                continue
+            layer = target.split(".")[2] if target.count(".") >= 2 else ""
+            if layer not in PUBLIC and (module, target) not in ALLOWED:
+                found.append((module, target))
+    return sorted(found)
+
+
+def test_the_slice_rule_sees_a_crossing():
+    graph = {
+        "roadmap.sharing.views.sharing": {"roadmap.planning.views.page_forms"},
+        "roadmap.evidence.views": {"roadmap.planning.services.features", "roadmap.forms"},
+    }
+
+    assert slice_crossings(graph) == [
+        ("roadmap.sharing.views.sharing", "roadmap.planning.views.page_forms")
+    ]
+
+
+def test_slices_use_each_other_only_through_services_and_selectors():
+    crossings = slice_crossings(import_graph())
+
+    assert not crossings, "imports across slices outside their services and selectors:\n" + (
+        "\n".join(f"{a} -> {b}" for a, b in crossings)
+    )
+
+
+def test_every_slice_says_what_it_holds():
+    for name in SLICES:
+        doc = ast.get_docstring(ast.parse((ROOT / "roadmap" / name / "__init__.py").read_text()))
+        assert doc and len(doc) > 80, f"roadmap/{name}/__init__.py needs a docstring"

@@ -115,7 +115,7 @@ def poisoned(db):
     ):
         _inject(model_instance)
     for tag_name in ("alpha",):
-        feature_services._set_tags(world.feature, [tag_name])
+        feature_services.feature_update(feature=world.feature, data={}, tags=[tag_name])
     for tag in world.feature.tags.all():
         _inject(tag)
     world.insight.features.add(world.feature)

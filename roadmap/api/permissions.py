@@ -3,9 +3,8 @@
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from accounts.models import ApiToken, Membership, Role, Workspace
-
-EDIT_ROLES = (Role.ADMIN, Role.EDITOR)
+from accounts.models import ApiToken, Membership, Workspace
+from roadmap.access import role_allows
 
 
 def request_token(request) -> ApiToken | None:
@@ -24,13 +23,11 @@ def request_roles(request) -> dict[int, str]:
 
 
 def ensure_can_edit(request, workspace_id: int, *, admin_only: bool = False) -> None:
-    """Raise 403 unless the requester may change things in this workspace."""
+    """Raise 403 unless the requester may change things in this workspace (roadmap.access)."""
     token = request_token(request)
     if token and not token.can_write:
         raise PermissionDenied("This token is read-only (scope “read”).")
-    role = request_roles(request).get(workspace_id)
-    allowed = (Role.ADMIN,) if admin_only else EDIT_ROLES
-    if role not in allowed:
+    if not role_allows(request_roles(request).get(workspace_id), edit=True, admin=admin_only):
         raise PermissionDenied(
             "Only workspace admins can do this."
             if admin_only

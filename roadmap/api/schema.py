@@ -1,7 +1,7 @@
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 
-from roadmap.planning.api.serializers import ErrorSerializer
+from roadmap.api.serializers import ErrorSerializer
 
 # DRF's 400 body: each invalid field (or "non_field_errors", or "detail" for unparsable input)
 # maps to its messages — a list of strings, or an object for nested fields.

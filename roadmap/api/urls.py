@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from roadmap.evidence import api as evidence
 from roadmap.integrations.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from roadmap.planning.api import views
 from roadmap.strategy import api as strategy
@@ -11,9 +12,9 @@ router = DefaultRouter(trailing_slash=True)
 # readiness, ship): roadmap.strategy.api extends their viewsets.
 router.register("products", strategy.ProductViewSet, basename="product")
 router.register("features", views.FeatureViewSet, basename="feature")
-router.register("personas", views.PersonaViewSet, basename="persona")
-router.register("insights", views.InsightViewSet, basename="insight")
-router.register("objectives", views.ObjectiveViewSet, basename="objective")
+router.register("personas", evidence.PersonaViewSet, basename="persona")
+router.register("insights", evidence.InsightViewSet, basename="insight")
+router.register("objectives", evidence.ObjectiveViewSet, basename="objective")
 router.register("releases", strategy.ReleaseViewSet, basename="release")
 router.register("lanes", views.LaneViewSet, basename="lane")
 router.register("roadmap-items", views.RoadmapItemViewSet, basename="roadmap-item")

@@ -12,19 +12,19 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from accounts.models import Role
-from roadmap.api.permissions import IsMemberWithRole, admin_workspace, request_roles
+from roadmap.access import role_allows
+from roadmap.api.permissions import IsMemberWithRole, request_roles
 from roadmap.api.scoping import scoped
+from roadmap.api.serializers import StrictMixin
+from roadmap.api.viewsets import ERRORS, Pagination, WorkspaceRecordWrites
 from roadmap.integrations.services import webhooks as webhook_services
 from roadmap.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from roadmap.planning.api.serializers import StrictMixin
-from roadmap.planning.api.views import ERRORS, Pagination
 
 ADMINS_ONLY = "Only workspace admins can manage webhooks."
 
 
 def _admin_workspace_ids(request) -> list[int]:
-    return [wid for wid, role in request_roles(request).items() if role == Role.ADMIN]
+    return [wid for wid, role in request_roles(request).items() if role_allows(role, admin=True)]
 
 
 class IsWorkspaceAdmin(IsMemberWithRole):
@@ -40,7 +40,7 @@ class IsWorkspaceAdmin(IsMemberWithRole):
         return True
 
     def has_object_permission(self, request, view, obj):
-        if request_roles(request).get(view.workspace_id_of(obj)) != Role.ADMIN:
+        if not role_allows(request_roles(request).get(view.workspace_id_of(obj)), admin=True):
             raise PermissionDenied(ADMINS_ONLY)
         return True
 
@@ -139,6 +139,7 @@ class AdminViewSetMixin:
     destroy=extend_schema(summary="Delete a webhook endpoint and its delivery log (admins)"),
 )
 class WebhookEndpointViewSet(
+    WorkspaceRecordWrites,
     AdminViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -153,6 +154,8 @@ class WebhookEndpointViewSet(
     filterset_fields = ["is_active"]
     ordering_fields = ["url", "created_at", "id"]
     ordering = ["url", "id"]
+    save_record = staticmethod(webhook_services.webhook_endpoint_save)
+    record_argument = "endpoint"
 
     def get_queryset(self):
         return self.admin_scoped(self.queryset.all())
@@ -164,22 +167,6 @@ class WebhookEndpointViewSet(
 
     def workspace_id_of(self, obj) -> int:
         return obj.workspace_id
-
-    def perform_create(self, serializer):
-        endpoint = webhook_services.webhook_endpoint_save(
-            workspace=admin_workspace(self.request),
-            data=serializer.validated_data,
-            actor=self.request.user,
-        )
-        serializer.instance = self.get_queryset().get(pk=endpoint.pk)
-
-    def perform_update(self, serializer):
-        endpoint = webhook_services.webhook_endpoint_save(
-            workspace=serializer.instance.workspace,
-            data=serializer.validated_data,
-            endpoint=serializer.instance,
-        )
-        serializer.instance = self.get_queryset().get(pk=endpoint.pk)
 
     def perform_destroy(self, instance):
         webhook_services.webhook_endpoint_delete(endpoint=instance)

@@ -16,8 +16,25 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from roadmap.api.permissions import admin_workspace, ensure_can_edit
+from roadmap.api.permissions import ensure_can_edit
 from roadmap.api.scoping import scoped
+from roadmap.api.serializers import (
+    MemberEmailField,
+    ModelRulesSerializer,
+    ProductChildSerializer,
+    ProductSlugField,
+    StrictMixin,
+)
+from roadmap.api.viewsets import (
+    ERRORS,
+    ProductChildFilter,
+    ProductSlugFilter,
+    ScopedViewSet,
+    UpdatedSinceFilter,
+    WorkspaceRecordWrites,
+    data_without,
+    product_record_viewset,
+)
 from roadmap.models import (
     Comparison,
     ComparisonStatus,
@@ -38,23 +55,7 @@ from roadmap.models import (
     RevenueModel,
 )
 from roadmap.planning.api import views
-from roadmap.planning.api.serializers import (
-    MemberEmailField,
-    ModelRulesSerializer,
-    ProductChildSerializer,
-    ProductSlugField,
-    ReleaseSerializer,
-    StrictMixin,
-)
-from roadmap.planning.api.views import (
-    ERRORS,
-    ProductChildFilter,
-    ProductSlugFilter,
-    ScopedViewSet,
-    UpdatedSinceFilter,
-    _data,
-    product_record_viewset,
-)
+from roadmap.planning.api.serializers import ReleaseSerializer
 from roadmap.strategy.selectors import launch as launch_selectors
 from roadmap.strategy.selectors import strategy as strategy_selectors
 from roadmap.strategy.services import launch as launch_services
@@ -456,14 +457,14 @@ class RevenueModelViewSet(ScopedViewSet):
         product = self.product_for_create(serializer)
         _only_one(RevenueModel, product, "This product has a revenue model already: edit it.")
         model = strategy_services.revenue_model_save(
-            product=product, data=_data(serializer, "product"), actor=self.request.user
+            product=product, data=data_without(serializer, "product"), actor=self.request.user
         )
         serializer.instance = self.get_queryset().get(pk=model.pk)
 
     def perform_update(self, serializer):
         model = strategy_services.revenue_model_save(
             product=serializer.instance.product,
-            data=_data(serializer, "product"),
+            data=data_without(serializer, "product"),
             actor=self.request.user,
         )
         serializer.instance = self.get_queryset().get(pk=model.pk)
@@ -650,33 +651,18 @@ class LaunchTemplateFilter(filters.FilterSet):
     partial_update=extend_schema(summary="Edit a task of the launch template (admins)"),
     destroy=extend_schema(summary="Remove a task from the launch template (admins)"),
 )
-class LaunchTemplateTaskViewSet(ScopedViewSet):
+class LaunchTemplateTaskViewSet(WorkspaceRecordWrites, ScopedViewSet):
     queryset = LaunchTemplateTask.objects.select_related("workspace")
     serializer_class = LaunchTemplateTaskSerializer
     filterset_class = LaunchTemplateFilter
     admin_only_writes = True
     ordering = ["team", "position", "id"]
     ordering_fields = ["position", "updated_at", "created_at", "id"]
+    save_record = staticmethod(launch_services.launch_template_task_save)
+    record_argument = "task"
 
     def workspace_id_of(self, obj) -> int:
         return obj.workspace_id
-
-    def perform_create(self, serializer):
-        task = launch_services.launch_template_task_save(
-            workspace=admin_workspace(self.request),
-            data=serializer.validated_data,
-            actor=self.request.user,
-        )
-        serializer.instance = self.get_queryset().get(pk=task.pk)
-
-    def perform_update(self, serializer):
-        task = launch_services.launch_template_task_save(
-            workspace=serializer.instance.workspace,
-            data=serializer.validated_data,
-            task=serializer.instance,
-            actor=self.request.user,
-        )
-        serializer.instance = self.get_queryset().get(pk=task.pk)
 
     def perform_destroy(self, instance):
         launch_services.launch_template_task_delete(task=instance, actor=self.request.user)
@@ -716,14 +702,14 @@ class LaunchTaskViewSet(ScopedViewSet):
         release = serializer.validated_data["release"]
         ensure_can_edit(self.request, release.product.workspace_id)
         task = launch_services.launch_task_save(
-            release=release, data=_data(serializer, "release"), actor=self.request.user
+            release=release, data=data_without(serializer, "release"), actor=self.request.user
         )
         serializer.instance = self.get_queryset().get(pk=task.pk)
 
     def perform_update(self, serializer):
         task = launch_services.launch_task_save(
             release=serializer.instance.release,
-            data=_data(serializer, "release"),
+            data=data_without(serializer, "release"),
             task=serializer.instance,
             actor=self.request.user,
         )

@@ -1,8 +1,8 @@
 """Server-rendered charts: the geometry of bar and line charts, for SVG templates to draw.
 
 Pure: numbers in, coordinates and labels out (no database, no HTML), so it is tested alone. The
-templates (``roadmap/strategy/_bar_chart.html``, ``_line_chart.html``) only place what is computed
-here; every chart is shown next to a table of the same numbers.
+template (``roadmap/strategy/_chart.html``) only places what is computed here; every chart is
+shown next to a table of the same numbers.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ from html import escape
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from roadmap.planning.selectors.table import Cell, Column, RankUpdate, TableRow
+from roadmap.planning.presenters.table import Cell, Column, TableRow
+from roadmap.planning.selectors.table import RankUpdate
 from roadmap.templatetags.waymark import number
 
 register = template.Library()

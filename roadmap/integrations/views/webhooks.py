@@ -6,7 +6,7 @@ Admins only: other members get 403, another workspace's endpoints are not found 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from roadmap.forms import submit
 from roadmap.integrations.services import webhooks as services
 from roadmap.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -76,15 +77,6 @@ def _endpoint(request, pk: int) -> WebhookEndpoint:
     )
 
 
-def _add_errors(form: forms.Form, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, messages_ in error.message_dict.items():
-        for message in messages_:
-            form.add_error(name if name in form.fields else None, message)
-
-
 def _remember_secret(request, endpoint: WebhookEndpoint) -> None:
     request.session[NEW_SECRET_SESSION_KEY] = {"endpoint": endpoint.pk, "secret": endpoint.secret}
 
@@ -118,14 +110,14 @@ def endpoint_list(request):
 def endpoint_create(request):
     membership = _admin_membership(request)
     form = EndpointForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            endpoint = services.webhook_endpoint_save(
+    if request.method == "POST":
+        endpoint = submit(
+            form,
+            lambda: services.webhook_endpoint_save(
                 workspace=membership.workspace, data=form.cleaned_data, actor=request.user
-            )
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
+            ),
+        )
+        if endpoint is not None:
             _remember_secret(request, endpoint)
             messages.success(request, f"Webhook endpoint {endpoint.url} added.")
             return redirect("webhooks:edit", pk=endpoint.pk)
@@ -144,17 +136,18 @@ def endpoint_edit(request, pk: int):
     """Edit an endpoint; the secret is shown once, right after it is created or rotated."""
     endpoint = _endpoint(request, pk)
     form = EndpointForm.for_endpoint(endpoint, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.webhook_endpoint_save(
+    if request.method == "POST":
+        saved = submit(
+            form,
+            lambda: services.webhook_endpoint_save(
                 workspace=endpoint.workspace, data=form.cleaned_data, endpoint=endpoint
-            )
-        except ValidationError as exc:
-            _add_errors(form, exc)
-            endpoint.refresh_from_db()
-        else:
+            ),
+        )
+        if saved is not None:
             messages.success(request, "Webhook endpoint saved.")
             return redirect("webhooks:list")
+        # The service may have set the rejected values on it: show the endpoint as stored.
+        endpoint.refresh_from_db()
     context = {
         "workspace": endpoint.workspace,
         "form": form,

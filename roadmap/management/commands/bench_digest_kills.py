@@ -18,9 +18,6 @@ import datetime
 import os
 import random
 import re
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from contextlib import contextmanager
@@ -36,6 +33,7 @@ from django.utils import timezone
 
 from accounts.models import Workspace
 from config.celery import app as celery_app
+from config.worker_process import CeleryWorker, WorkerNotReady
 from roadmap.management.commands.bench_digests import subscribers_seed
 from roadmap.models import (
     ChangeEvent,
@@ -48,7 +46,6 @@ from roadmap.models import (
 )
 from roadmap.sharing.services import digests as digest_services
 
-ROOT = Path(__file__).resolve().parents[3]
 VISIBILITY_TIMEOUT = 3  # seconds: Redis gives a dead worker's taken tasks back after this long
 CONCURRENCY = 2
 
@@ -76,73 +73,26 @@ class KillTrial:
     seconds: float
 
 
-def _worker_env(*, queue: str, broker_url: str, mail_dir: Path) -> dict:
-    db = connection.settings_dict
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=(
-            f"postgres://{db['USER']}"
-            + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-            + f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        CELERY_BROKER_URL=broker_url,
-        CELERY_QUEUE=queue,
-        CELERY_TASK_ALWAYS_EAGER="0",
-        CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
-        EMAIL_URL="",
-        EMAIL_BACKEND=f"{__name__}.OneFilePerMessage",
-        BENCH_MAIL_DIR=str(mail_dir),
-        DEBUG="1",
+def _worker(*, queue: str, broker_url: str, mail_dir: Path, log_dir: Path) -> CeleryWorker:
+    """A started worker (prefork, CONCURRENCY pool processes) on ``queue``, mail to ``mail_dir``."""
+    worker = CeleryWorker(
+        log_dir,
+        queue=queue,
+        pool="prefork",
+        concurrency=CONCURRENCY,
+        env={
+            "CELERY_BROKER_URL": broker_url,
+            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            "EMAIL_URL": "",
+            "EMAIL_BACKEND": f"{__name__}.OneFilePerMessage",
+            "BENCH_MAIL_DIR": str(mail_dir),
+        },
     )
-    return env
-
-
-class _Worker:
-    def __init__(self, env: dict, log_path: Path):
-        self.log_path = log_path
-        self._log = open(log_path, "w")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=prefork",
-                f"--concurrency={CONCURRENCY}",
-                "-Q",
-                env["CELERY_QUEUE"],
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                "info",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: a kill takes the pool with it
-        )
-        deadline = time.monotonic() + 60
-        while "ready." not in log_path.read_text():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.kill()
-                raise CommandError(f"The Celery worker did not start:\n{log_path.read_text()}")
-            time.sleep(0.1)
-
-    def kill(self, sig=signal.SIGKILL) -> None:
-        try:
-            os.killpg(self.process.pid, sig)
-        except ProcessLookupError:
-            pass
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        self._log.close()
+    try:
+        worker.start(timeout=60)
+    except WorkerNotReady as error:
+        raise CommandError(f"The Celery worker did not start: {error}") from error
+    return worker
 
 
 @contextmanager
@@ -201,7 +151,7 @@ def bench_link(subscribers: int, *, slug: str = "bench-digest-kills") -> ShareLi
     product, _ = Product.objects.get_or_create(
         workspace=workspace, slug=slug, defaults={"name": "Kill benchmark"}
     )
-    link = ShareLink.objects.filter(product=product, revoked_at__isnull=True).first()
+    link = ShareLink.objects.filter(product=product).usable().first()
     if link is None:
         from roadmap.sharing.services.sharing import share_link_create
 
@@ -248,7 +198,7 @@ def kill_trial(
     queue = f"bench-kills-{run}"
     mail_dir = workdir / queue
     mail_dir.mkdir(parents=True)
-    env = _worker_env(queue=queue, broker_url=broker_url, mail_dir=mail_dir)
+    worker_args = {"queue": queue, "broker_url": broker_url, "mail_dir": mail_dir}
     start = datetime.datetime(2026, 1, 5, 9, 0, tzinfo=datetime.UTC)
     subscriptions = list(Subscription.objects.filter(share_link=link).order_by("pk")[:subscribers])
     deliveries = DigestDelivery.objects.bulk_create(
@@ -271,8 +221,8 @@ def kill_trial(
         try:
             for pk in ids:
                 send_digest.delay(pk)
-            workers.append(_Worker(env, workdir / f"{queue}-0.log"))
-            for number in range(1, kills + 1):
+            workers.append(_worker(**worker_args, log_dir=workdir))
+            for _ in range(kills):
                 # After a random share of the digests, at a random moment of a send (one takes
                 # some 25 ms): the kills are spread over the whole batch and over each send.
                 target = _count(mail_dir) + rng.randint(1, max(1, subscribers // (kills + 1)))
@@ -283,7 +233,7 @@ def kill_trial(
                 if broker_url.startswith(("redis://", "rediss://")):
                     # A new worker takes back, on start, what was taken longer ago than this.
                     time.sleep(VISIBILITY_TIMEOUT + 0.5)
-                workers.append(_Worker(env, workdir / f"{queue}-{number}.log"))
+                workers.append(_worker(**worker_args, log_dir=workdir))
             if not _settle(pending):
                 # Their tasks vanished: what beat's sweep would do a few minutes later.
                 later = (
@@ -293,7 +243,7 @@ def kill_trial(
                 _settle(pending)
         finally:
             for worker in workers:
-                worker.kill(signal.SIGTERM)
+                worker.stop(timeout=15)
     seconds = time.monotonic() - started
     message_ids = [
         match

@@ -96,7 +96,7 @@ def _bench_link(subscribers: int) -> ShareLink:
     product, _ = Product.objects.get_or_create(
         slug="bench-digests", defaults={"workspace": workspace, "name": "Digest benchmark"}
     )
-    link = ShareLink.objects.filter(product=product, revoked_at__isnull=True).first()
+    link = ShareLink.objects.filter(product=product).usable().first()
     if link is None:
         link = share_link_create(product=product, label="Customers", audience="customers")
     if not ChangeEvent.objects.filter(product=product).exists():

@@ -1,32 +1,28 @@
-"""API endpoints: thin adapters. Scope with ``scoped``, check roles, call one service."""
+"""API endpoints of planning (products, features, releases, lanes, roadmap items, priorities):
+thin adapters on the generic pieces of ``roadmap.api``. Scope with ``scoped``, check roles, call
+one service."""
 
-import datetime
-
-from django import forms
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django_filters import rest_framework as filters
-from django_filters.fields import IsoDateTimeField
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-)
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.filters import OrderingFilter
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from accounts.models import Workspace
 from roadmap.access import product_by_slug
-from roadmap.api.permissions import IsMemberWithRole, ensure_can_edit, request_roles, request_token
-from roadmap.api.schema import VALIDATION_ERROR_SCHEMA
-from roadmap.api.scoping import scoped
-from roadmap.evidence import services as evidence_services
+from roadmap.api.permissions import ensure_can_edit, request_roles, request_token
+from roadmap.api.serializers import ConflictSerializer
+from roadmap.api.viewsets import (
+    ERRORS,
+    ProductChildFilter,
+    ScopedViewSet,
+    UpdatedSinceFilter,
+    data_without,
+    product_record_viewset,
+)
 from roadmap.models import (
     Feature,
     FeatureStatus,
@@ -36,7 +32,6 @@ from roadmap.models import (
     Lane,
     MarketPosition,
     MoSCoW,
-    Objective,
     Persona,
     Product,
     Release,
@@ -48,102 +43,6 @@ from roadmap.planning.selectors.priorities import priorities_list
 from roadmap.planning.services import features as feature_services
 from roadmap.planning.services import products as product_services
 from roadmap.planning.services import roadmap as records
-
-MAX_PAGE_SIZE = 200
-
-
-class Pagination(PageNumberPagination):
-    """Pages of 50 by default; ``page_size`` up to 200."""
-
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = MAX_PAGE_SIZE
-
-
-class ScopedViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
-    permission_classes = [IsMemberWithRole]
-    pagination_class = Pagination
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
-    ordering_fields = ["updated_at", "created_at", "id"]
-    ordering = ["id"]
-
-    def get_queryset(self):
-        return scoped(self.queryset.all(), self.request)
-
-    def workspace_id_of(self, obj) -> int:
-        return obj.product.workspace_id
-
-    def product_for_create(self, serializer) -> Product:
-        product = serializer.validated_data["product"]
-        ensure_can_edit(self.request, product.workspace_id)
-        return product
-
-
-class UTCDateTimeField(IsoDateTimeField):
-    """An ISO 8601 instant, normalised to UTC (databases refuse offsets beyond ±15:59)."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value is None:
-            return None
-        try:
-            return value.astimezone(datetime.UTC)
-        except (OverflowError, ValueError) as exc:
-            raise forms.ValidationError("This instant is out of range.") from exc
-
-
-class UpdatedSinceFilter(filters.IsoDateTimeFilter):
-    field_class = UTCDateTimeField
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("field_name", "updated_at")
-        kwargs.setdefault("lookup_expr", "gte")
-        kwargs.setdefault("help_text", "Only rows changed at or after this instant (ISO 8601).")
-        super().__init__(**kwargs)
-
-
-class ProductSlugFilter(filters.CharFilter):
-    """Rows of the product a slug names for the requester (``product_by_slug``): with a token,
-    only its workspace's product; with a session, the current workspace's first.
-    ``field_name`` is the path from the row to its product."""
-
-    def __init__(self, field_name="product", **kwargs):
-        kwargs.setdefault("help_text", "Product slug.")
-        super().__init__(field_name=field_name, **kwargs)
-
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        request = self.parent.request
-        named = product_by_slug(scoped(Product.objects.all(), request), request, value)
-        return qs.filter(**{f"{self.field_name}__in": named.values("pk")[:1]})
-
-
-class ProductChildFilter(filters.FilterSet):
-    product = ProductSlugFilter()
-    updated_since = UpdatedSinceFilter()
-
-
-def _data(serializer, *names):
-    return {k: v for k, v in serializer.validated_data.items() if k not in names}
-
-
-ERRORS = {
-    400: OpenApiResponse(response=VALIDATION_ERROR_SCHEMA, description="Invalid input"),
-    401: s.ErrorSerializer,
-    403: s.ErrorSerializer,
-    404: s.ErrorSerializer,
-    429: s.ErrorSerializer,
-}
-
 
 # --- Products ----------------------------------------------------------------------------------
 
@@ -309,7 +208,7 @@ class FeatureFilter(ProductChildFilter):
     create=extend_schema(summary="Create a feature (scored at once)"),
     partial_update=extend_schema(
         summary="Edit a feature; send `version` to refuse overwriting someone else's save",
-        responses={200: s.FeatureSerializer, 409: s.ConflictSerializer, **ERRORS},
+        responses={200: s.FeatureSerializer, 409: ConflictSerializer, **ERRORS},
     ),
     destroy=extend_schema(summary="Delete a feature"),
 )
@@ -349,15 +248,9 @@ class FeatureViewSet(ScopedViewSet):
     def _filters_join_many(self) -> bool:
         return bool({"tag", "persona"} & set(self.request.query_params))
 
-    def _members_only(self, serializer, product):
-        owner = serializer.validated_data.get("owner")
-        if owner and not product.workspace.memberships.filter(user=owner).exists():
-            raise ValidationError({"owner": ["The owner must be a member of this workspace."]})
-
     def perform_create(self, serializer):
         product = self.product_for_create(serializer)
-        self._members_only(serializer, product)
-        data = _data(serializer, "product", "personas", "tags", "version")
+        data = data_without(serializer, "product", "personas", "tags", "version")
         feature = feature_services.feature_create(
             product=product,
             personas=serializer.validated_data.get("personas", ()),
@@ -368,10 +261,9 @@ class FeatureViewSet(ScopedViewSet):
 
     def perform_update(self, serializer):
         feature = serializer.instance
-        self._members_only(serializer, feature.product)
         feature_services.feature_update(
             feature=feature,
-            data=_data(serializer, "personas", "tags", "version"),
+            data=data_without(serializer, "personas", "tags", "version"),
             expected_version=serializer.validated_data.get("version"),
             personas=serializer.validated_data.get("personas"),
             tags=serializer.validated_data.get("tags"),
@@ -386,89 +278,6 @@ class FeatureViewSet(ScopedViewSet):
 # --- Supporting records --------------------------------------------------------------------------
 
 
-def product_record_viewset(
-    model_class,
-    serializer,
-    save,
-    *,
-    delete=None,
-    argument="",
-    filter_fields=(),
-    m2m=(),
-    extra=None,
-):
-    """A CRUD viewset for a product's record whose writes go through services: ``save`` (and
-    ``delete``, else the row is deleted as is), which take the record as ``argument`` (the
-    model's name by default). ``m2m`` names the relations ``save`` takes on their own;
-    ``extra(request)`` adds arguments to a create."""
-    argument = argument or model_class._meta.model_name
-
-    class Filter(ProductChildFilter):
-        class Meta:
-            model = model_class
-            fields = list(filter_fields)
-
-    class ViewSet(ScopedViewSet):
-        queryset = model_class.objects.select_related("product").prefetch_related(*m2m)
-        serializer_class = serializer
-        filterset_class = Filter
-
-        def _save(self, serializer, product, instance=None):
-            related = {
-                name: serializer.validated_data[name]
-                for name in m2m
-                if name in serializer.validated_data
-            }
-            kwargs = {argument: instance} if instance else {}
-            obj = save(
-                product=product,
-                data=_data(serializer, "product", *m2m),
-                **kwargs,
-                **related,
-                **(extra(self.request) if extra and instance is None else {}),
-            )
-            serializer.instance = self.get_queryset().get(pk=obj.pk)
-
-        def perform_create(self, serializer):
-            self._save(serializer, self.product_for_create(serializer))
-
-        def perform_update(self, serializer):
-            self._save(serializer, serializer.instance.product, serializer.instance)
-
-        if delete is not None:
-
-            def perform_destroy(self, instance):
-                delete(**{argument: instance})
-
-    ViewSet.__name__ = ViewSet.__qualname__ = f"{model_class.__name__}ViewSet"
-    name = model_class._meta.verbose_name_plural
-    return extend_schema_view(
-        list=extend_schema(summary=f"List {name}"),
-        retrieve=extend_schema(summary=f"Get one of the {name}"),
-        create=extend_schema(summary=f"Create one of the {name}"),
-        partial_update=extend_schema(summary=f"Edit one of the {name}"),
-        destroy=extend_schema(summary=f"Delete one of the {name}"),
-    )(ViewSet)
-
-
-PersonaViewSet = product_record_viewset(
-    Persona,
-    s.PersonaSerializer,
-    evidence_services.persona_save,
-    delete=evidence_services.persona_delete,
-)
-InsightViewSet = product_record_viewset(
-    Insight,
-    s.InsightSerializer,
-    evidence_services.insight_save,
-    delete=evidence_services.insight_delete,
-    filter_fields=("source", "persona", "customer"),
-    m2m=("features",),
-    extra=lambda request: {"created_by": request.user},
-)
-ObjectiveViewSet = product_record_viewset(
-    Objective, s.ObjectiveSerializer, evidence_services.objective_save, m2m=("features",)
-)
 ReleaseViewSet = product_record_viewset(
     Release, s.ReleaseSerializer, records.release_save, filter_fields=("status",)
 )
@@ -500,14 +309,14 @@ class RoadmapItemViewSet(ScopedViewSet):
     def perform_create(self, serializer):
         product = self.product_for_create(serializer)
         item = records.roadmap_item_save(
-            product=product, data=_data(serializer, "product"), actor=self.request.user
+            product=product, data=data_without(serializer, "product"), actor=self.request.user
         )
         serializer.instance = self.get_queryset().get(pk=item.pk)
 
     def perform_update(self, serializer):
         item = records.roadmap_item_save(
             product=serializer.instance.product,
-            data=_data(serializer, "product"),
+            data=data_without(serializer, "product"),
             item=serializer.instance,
             actor=self.request.user,
         )

@@ -4,12 +4,15 @@ Every feature of a product with its framework's inputs, score, rank and movement
 status, MoSCoW, Kano, personas, evidence and roadmap placement; filtered, searched and sorted
 from the query string by whitelisted keys only. A fixed number of queries whatever the number of
 features: the page is read in one query for the rows plus one per prefetched relation.
+
+Plain data out; how the page shows it (cells, headers, labels, what is editable) is
+``roadmap.planning.presenters.table``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -18,7 +21,6 @@ from django.db.models import (
     Case,
     Count,
     F,
-    Field,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -30,10 +32,8 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, Lower
-from django.utils.text import capfirst
 
 from roadmap.models import (
-    IMPACT_CHOICES,
     Feature,
     FeatureDriverScore,
     FeatureStatus,
@@ -52,9 +52,7 @@ from roadmap.models import (
 )
 from roadmap.planning import scoring
 from roadmap.planning.selectors.priorities import feature_filter, rank_week_ago_sql
-from roadmap.templatetags.waymark import number
 
-FEATURE_FIELDS = {f.name for f in Feature._meta.get_fields()}
 # The status filter: open features (the ranked ones) unless asked otherwise.
 STATUS_OPEN = "open"
 STATUS_ALL = "all"
@@ -67,118 +65,7 @@ PAGE_ROWS = 50
 ROWS_MAX = 100_000
 SEARCH_MAX_LENGTH = 200
 
-MOSCOW_SHORT = {"must": "Must", "should": "Should", "could": "Could", "wont": "Won't"}
 HORIZON_ORDER = [value for value, _ in Horizon.choices]
-
-
-# --- Columns ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column of the table: its sort key and header and, for an editable cell, the form field
-    it posts (``name``) and the options of its select (``choices``)."""
-
-    key: str
-    label: str
-    title: str = ""
-    name: str = ""
-    choices: tuple[tuple[str, str], ...] = ()
-    numeric: bool = False
-    # A first click on the header sorts high to low (scores, counts), not low to high.
-    descending_first: bool = False
-    # Where a read-only input's value comes from, e.g. reach counted from linked insights.
-    source: str = ""
-    driver_id: int | None = None
-
-    @property
-    def editable(self) -> bool:
-        return bool(self.name)
-
-    @property
-    def noun(self) -> str:
-        """The column's name in a sentence ("Confidence", not the header's "Conf. %")."""
-        if self.driver_id is not None or self.key not in FEATURE_FIELDS:
-            return self.label
-        field = Feature._meta.get_field(self.key)
-        assert isinstance(field, Field)  # a column of the feature, not a relation to it
-        return capfirst(str(field.verbose_name))
-
-
-def _decimal_text(value: Any) -> str:
-    """A stored number as a PM types it: 2.50 reads 2.5, 100 stays 100."""
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        text = format(value, "f")
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    return str(value)
-
-
-IMPACT_OPTIONS = (("", "—"), *((str(value), _decimal_text(value)) for value, _ in IMPACT_CHOICES))
-
-
-def _input(key: str, label: str, title: str, *, descending_first: bool = True) -> Column:
-    return Column(
-        key=key,
-        label=label,
-        title=title,
-        name=key,
-        numeric=True,
-        descending_first=descending_first,
-    )
-
-
-INPUT_COLUMNS = {
-    "reach": _input("reach", "Reach", "Reach: people or events per quarter"),
-    "impact": Column(
-        key="impact",
-        label="Impact",
-        title="Impact: 0.25 minimal, 0.5 low, 1 medium, 2 high, 3 massive",
-        name="impact",
-        choices=IMPACT_OPTIONS,
-        numeric=True,
-        descending_first=True,
-    ),
-    "confidence": _input("confidence", "Conf. %", "Confidence, in percent (0–100)"),
-    "effort": _input(
-        "effort", "Effort", "Effort in person-months (more than 0)", descending_first=False
-    ),
-    "impact_ice": _input("impact_ice", "Impact", "Impact (ICE), 1–10"),
-    "confidence_ice": _input("confidence_ice", "Conf.", "Confidence (ICE), 1–10"),
-    "ease": _input("ease", "Ease", "Ease, 1–10 (10 is easiest)"),
-    "business_value": _input("business_value", "Value", "Business value (1 or more)"),
-    "time_criticality": _input("time_criticality", "Time crit.", "Time criticality (1 or more)"),
-    "risk_reduction": _input(
-        "risk_reduction", "Risk red.", "Risk reduction / opportunity enablement (1 or more)"
-    ),
-    "job_size": _input("job_size", "Job size", "Job size (1 or more)", descending_first=False),
-    "value": _input("value", "Value", "Value, 1–10"),
-}
-
-CHOICE_COLUMNS = (
-    Column(
-        key="status",
-        label="Status",
-        title="Status",
-        name="status",
-        choices=tuple(FeatureStatus.choices),
-    ),
-    Column(
-        key="moscow",
-        label="MoSCoW",
-        title="MoSCoW: must, should, could, won't have",
-        name="moscow",
-        choices=(("", "—"), *((value, MOSCOW_SHORT[value]) for value in MoSCoW.values)),
-    ),
-    Column(
-        key="kano",
-        label="Kano",
-        title="Kano category",
-        name="kano",
-        choices=(("", "—"), *Kano.choices),
-    ),
-)
 
 # The columns a member may hide from their own table, with their names in the "Columns" menu. The
 # rank, the title, the framework's inputs and the score are what the table is for: always shown.
@@ -191,45 +78,38 @@ HIDEABLE_COLUMNS = {
     "roadmap": "Roadmap",
 }
 
-# Columns that are not inputs, by sort key; the value says whether a first click sorts them
-# high to low.
-FIXED_SORTS = {
-    "rank": False,
-    "movement": True,
-    "title": False,
-    "score": True,
-    "status": False,
-    "moscow": False,
-    "kano": False,
-    "personas": True,
-    "evidence": True,
-    "roadmap": False,
-}
+# The feature's own choices the table shows after its inputs, in order.
+CHOICE_KEYS = ("status", "moscow", "kano")
+# Sort keys of the columns that are not inputs.
+FIXED_SORT_KEYS = (
+    "rank",
+    "movement",
+    "title",
+    "score",
+    "status",
+    "moscow",
+    "kano",
+    "personas",
+    "evidence",
+    "roadmap",
+)
 DEFAULT_SORT = "rank"
 
 
+# --- The framework's inputs ---------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
-class TableColumns:
-    """The columns a product's framework gives its table: inputs, then status, MoSCoW and Kano."""
+class TableInput:
+    """An input of the product's scoring framework: a field of the feature (``key``), a driver
+    of weighted scoring (``driver_id``, its key ``driver-<id>``), or reach counted from evidence
+    (``source``: the product's reach source; read from the score breakdown, not edited)."""
 
-    inputs: tuple[Column, ...]
-    choices: tuple[Column, ...] = CHOICE_COLUMNS
-
-    @property
-    def editable(self) -> dict[str, Column]:
-        """Editable columns by the form field their cell posts."""
-        return {c.name: c for c in (*self.inputs, *self.choices) if c.editable}
-
-    def sort_keys(self) -> dict[str, bool]:
-        return {**FIXED_SORTS, **{c.key: c.descending_first for c in self.inputs}}
-
-    def column(self, key: str) -> Column | None:
-        return next((c for c in (*self.inputs, *self.choices) if c.key == key), None)
-
-    def without(self, hidden: Iterable[str]) -> TableColumns:
-        """These columns less the hidden choice columns, for rendering a member's table."""
-        hidden = set(hidden)
-        return replace(self, choices=tuple(c for c in self.choices if c.key not in hidden))
+    key: str
+    driver_id: int | None = None
+    driver_name: str = ""
+    driver_weight: Decimal | None = None
+    source: str = ""
 
 
 def table_hidden_columns(*, user, product: Product) -> frozenset[str]:
@@ -243,49 +123,40 @@ def table_hidden_columns(*, user, product: Product) -> frozenset[str]:
     return frozenset(stored or ()) & HIDEABLE_COLUMNS.keys()
 
 
-def table_columns(
+def table_inputs(
     *, product: Product, drivers: Iterable[ScoringDriver] | None = None
-) -> TableColumns:
-    """The input columns of the product's scoring framework, in formula order.
+) -> tuple[TableInput, ...]:
+    """The inputs of the product's scoring framework, in formula order.
 
-    Weighted scoring has a column per driver (0–10); pass the product's drivers to save the
-    query. Reach counted from evidence is shown, not edited.
+    Weighted scoring has an input per driver (0–10); pass the product's drivers to save the
+    query.
     """
     definition = scoring.framework_for(
         product.scoring_framework, divide_by_effort=product.weighted_divide_by_effort
     )
-    inputs: list[Column] = []
+    inputs: list[TableInput] = []
     for name in definition.inputs:
         if name == "weighted_drivers":
             if drivers is None:
                 drivers = ScoringDriver.objects.filter(product=product)
             inputs.extend(
-                Column(
+                TableInput(
                     key=f"driver-{driver.pk}",
-                    label=driver.name,
-                    title=f"{driver.name} (weight ×{number(driver.weight)}), 0–10",
-                    name=f"driver_{driver.pk}",
-                    numeric=True,
-                    descending_first=True,
                     driver_id=driver.pk,
+                    driver_name=driver.name,
+                    driver_weight=driver.weight,
                 )
                 for driver in drivers
             )
         elif name == "reach" and product.reach_source != scoring.MANUAL:
-            source = scoring.SOURCE_WORDS[product.reach_source]
-            inputs.append(
-                Column(
-                    key="reach",
-                    label="Reach",
-                    title=f"Reach: {source} (computed)",
-                    numeric=True,
-                    descending_first=True,
-                    source=source,
-                )
-            )
+            inputs.append(TableInput(key="reach", source=product.reach_source))
         else:
-            inputs.append(INPUT_COLUMNS[name])
-    return TableColumns(inputs=tuple(inputs))
+            inputs.append(TableInput(key=name))
+    return tuple(inputs)
+
+
+def _sort_keys(inputs: Iterable[TableInput]) -> set[str]:
+    return {*FIXED_SORT_KEYS, *(i.key for i in inputs)}
 
 
 # --- Filter options and the query string -----------------------------------------------------
@@ -379,22 +250,12 @@ class TableParams:
         """The CSV export's query string: it narrows by status and search, like the table."""
         return "?" + urlencode([("status", self.status), *([("q", self.q)] if self.q else [])])
 
-    def sort_toggle(self, key: str, descending_first: bool) -> str:
-        """The sort a column header asks for: its own, flipped when already sorted by it."""
-        descending = not self.descending if self.sort == key else descending_first
-        return f"-{key}" if descending else key
-
-    def aria_sort(self, key: str) -> str:
-        if self.sort != key:
-            return "none"
-        return "descending" if self.descending else "ascending"
-
 
 DEFAULTS = TableParams()
 
 
 def table_params(
-    *, query: Mapping[str, Any], options: TableOptions, columns: TableColumns
+    *, query: Mapping[str, Any], options: TableOptions, inputs: Iterable[TableInput]
 ) -> TableParams:
     """Read the query string; an unknown value falls back to that parameter's default."""
 
@@ -408,7 +269,7 @@ def table_params(
     sort = str(query.get("sort") or DEFAULT_SORT)
     descending = sort.startswith("-")
     sort = sort.removeprefix("-")
-    if sort not in columns.sort_keys():
+    if sort not in _sort_keys(inputs):
         sort, descending = DEFAULT_SORT, False
     return TableParams(
         q=" ".join(str(query.get("q") or "").split())[:SEARCH_MAX_LENGTH],
@@ -507,10 +368,12 @@ def _driver_score(driver_id: int) -> Subquery:
     )
 
 
-def _sorted(features: QuerySet[Feature], params: TableParams, columns: TableColumns) -> QuerySet:
+def _sorted(
+    features: QuerySet[Feature], params: TableParams, inputs: Iterable[TableInput]
+) -> QuerySet:
     """Order by the chosen column, empty values last either way, then by rank and id (stable)."""
     key = params.sort
-    column = columns.column(key)
+    column = next((i for i in inputs if i.key == key), None)
     keys: list[Any]
     if key == "rank":
         keys = [F("rank")]
@@ -551,126 +414,67 @@ def _sorted(features: QuerySet[Feature], params: TableParams, columns: TableColu
 
 
 @dataclass
-class Cell:
-    """One editable value of a row: what its control shows (``value``: after a rejected edit,
-    what the PM typed), what is stored (``saved``), and the text a viewer reads."""
-
-    column: Column
-    value: str
-    saved: str
-    display: str
-    errors: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Conflict:
-    """Someone else saved the feature after this row was loaded: what they left, what was typed."""
-
-    column: Column
-    theirs: str
-    yours: str
-    by: str
-
-
-@dataclass
-class TableRow:
-    """A feature as its table row shows it."""
+class TableRecord:
+    """A feature as its row reads it: the feature (with ``rank``, ``score``, ``version``...),
+    its driver scores by driver id, last week's rank, its roadmap placement, tags, personas and
+    how many insights it has."""
 
     feature: Feature
-    inputs: list[Cell]
-    choices: list[Cell]
     rank_week_ago: int | None
     placement: RoadmapItem | None
+    evidence_count: int = 0
+    driver_scores: dict[int, int | None] = field(default_factory=dict)
     tags: list[Tag] = field(default_factory=list)
     personas: list[Persona] = field(default_factory=list)
-    # The feature's page and the row's edit URL: set by the view, which knows the URLs.
-    url: str = ""
-    edit_url: str = ""
-    selected: bool = False
-    fresh: bool = False
-    conflict: Conflict | None = None
-    # An error of the row as a whole (not of one cell), e.g. an owner rule of the model.
-    error: str = ""
 
-    @property
-    def pk(self) -> int:
-        return self.feature.pk
-
-    @property
-    def dom(self) -> str:
-        """The prefix of the row's element ids, e.g. "f12" (f12-rank, f12-reach...)."""
-        return f"f{self.feature.pk}"
-
-    @property
-    def pk_text(self) -> str:
-        # Text, not a number: the template engine would localise an int on each of 1,000 rows.
-        return str(self.feature.pk)
-
-    @property
-    def evidence_text(self) -> str:
-        return str(getattr(self.feature, "evidence_count", 0))
-
-    @property
-    def rank(self) -> int | None:
-        return self.feature.rank
-
-    @property
-    def missing(self) -> list[str]:
-        """The inputs the score still lacks, in formula order."""
-        return scoring.missing_inputs(self.feature.score_breakdown or {})
-
-    @property
-    def movement(self) -> int | None:
-        """Places gained since a week ago (negative: lost); None without both ranks."""
-        rank = self.feature.rank
-        if rank is None or self.rank_week_ago is None:
-            return None
-        return self.rank_week_ago - rank
-
-    @property
-    def cells(self) -> dict[str, Cell]:
-        return {c.column.name or c.column.key: c for c in (*self.inputs, *self.choices)}
-
-    def show_input(self, values: Mapping[str, Any], errors: Mapping[str, list[str]]) -> None:
-        """Show what the PM typed, with the reasons it was refused, instead of what is stored."""
-        for name, cell in self.cells.items():
-            if name in values:
-                cell.value = str(values[name] or "")
-            if errors.get(name):
-                cell.errors = list(errors[name])
+    def value(self, *, key: str, driver_id: int | None = None, computed: bool = False) -> Any:
+        """The stored value of an input or a choice: a driver's score, reach counted from
+        evidence (``computed``, from the score breakdown), else the feature's field."""
+        return table_stored_value(
+            feature=self.feature,
+            key=key,
+            driver_id=driver_id,
+            computed=computed,
+            driver_scores=self.driver_scores,
+        )
 
 
-def _stored(feature: Feature, column: Column, drivers: Mapping[int, int | None]) -> Any:
-    if column.driver_id is not None:
-        return drivers.get(column.driver_id)
-    if column.source:
+def table_stored_value(
+    *,
+    feature: Feature,
+    key: str,
+    driver_id: int | None = None,
+    computed: bool = False,
+    driver_scores: Mapping[int, int | None] | None = None,
+) -> Any:
+    """A feature's stored value for an input or a choice. A driver's score comes from
+    ``driver_scores`` when given, else from the database (one query)."""
+    if driver_id is not None:
+        if driver_scores is not None:
+            return driver_scores.get(driver_id)
+        return (
+            FeatureDriverScore.objects.filter(feature=feature, driver_id=driver_id)
+            .values_list("score", flat=True)
+            .first()
+        )
+    if computed:
         inputs = (feature.score_breakdown or {}).get("inputs") or {}
-        return (inputs.get(column.key) or {}).get("value")
-    return getattr(feature, column.key)
+        return (inputs.get(key) or {}).get("value")
+    return getattr(feature, key)
 
 
-def _cell(feature: Feature, column: Column, drivers: Mapping[int, int | None]) -> Cell:
-    value = _stored(feature, column, drivers)
-    if column.choices:
-        text = "" if value is None else str(value)
-        return Cell(column, text, text, dict(column.choices).get(text, text) or "—")
-    text = _decimal_text(value)
-    return Cell(column, text, text, number(value))
-
-
-def _row(feature: Any, columns: TableColumns) -> TableRow:
+def _record(feature: Any) -> TableRecord:
     """``feature``: a Feature with the annotations of ``_with_row_data``."""
-    drivers = {s.driver_id: s.score for s in getattr(feature, "table_driver_scores", ())}
     try:
         placement = feature.roadmap_item
     except RoadmapItem.DoesNotExist:
         placement = None
-    return TableRow(
+    return TableRecord(
         feature=feature,
-        inputs=[_cell(feature, c, drivers) for c in columns.inputs],
-        choices=[_cell(feature, c, drivers) for c in columns.choices],
         rank_week_ago=feature.rank_week_ago,
         placement=placement,
+        evidence_count=getattr(feature, "evidence_count", 0),
+        driver_scores={s.driver_id: s.score for s in getattr(feature, "table_driver_scores", ())},
         tags=feature.table_tags,
         personas=feature.table_personas,
     )
@@ -688,9 +492,10 @@ def _evidence_count() -> Coalesce:
     return Coalesce(Subquery(rows[:1], output_field=IntegerField()), Value(0))
 
 
-def _with_row_data(features: QuerySet[Feature], columns: TableColumns) -> QuerySet[Feature]:
+def _with_row_data(features: QuerySet[Feature], *, drivers: bool) -> QuerySet[Feature]:
     """Everything a row shows: placement joined, evidence and last week's rank as subqueries,
-    personas and tags (and driver scores) prefetched. Long texts are never read here."""
+    personas and tags (and, with ``drivers``, driver scores) prefetched. Long texts are never
+    read here."""
     features = (
         features.select_related("roadmap_item__release")
         .defer("requirements", "business_case_notes", "internal_notes", "description")
@@ -707,7 +512,7 @@ def _with_row_data(features: QuerySet[Feature], columns: TableColumns) -> QueryS
             Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="table_tags"),
         )
     )
-    if any(c.driver_id is not None for c in columns.inputs):
+    if drivers:
         features = features.prefetch_related(
             Prefetch(
                 "driver_scores",
@@ -718,170 +523,73 @@ def _with_row_data(features: QuerySet[Feature], columns: TableColumns) -> QueryS
     return features
 
 
-@dataclass(frozen=True)
-class Header:
-    """A column header: its label, the link that sorts by it and its aria-sort."""
-
-    key: str
-    label: str
-    title: str
-    numeric: bool
-    sort: str
-    query: str
-    aria_sort: str
-
-    @property
-    def id(self) -> str:
-        return f"col-{self.key}"
-
-
-# Headers of the columns that are not inputs: key -> (label, long form, numeric).
-FIXED_HEADERS = {
-    "rank": ("Rank", "Rank among open features", True),
-    "movement": ("7d", "Rank change since a week ago", True),
-    "title": ("Feature", "", False),
-    "score": ("Score", "", True),
-    "personas": ("Personas", "", False),
-    "evidence": ("Evidence", "Linked customer insights", True),
-    "roadmap": ("Roadmap", "Horizon and release, once on the roadmap", False),
-}
+def _has_drivers(inputs: Iterable[TableInput]) -> bool:
+    return any(i.driver_id is not None for i in inputs)
 
 
 @dataclass
-class TableView:
-    """The table as a page shows it."""
+class TableData:
+    """The table a query string asks for: the framework's inputs, the filter options, the
+    checked parameters, the rows shown, the product's feature count and the view's row count."""
 
-    product: Product
-    columns: TableColumns
+    inputs: tuple[TableInput, ...]
     options: TableOptions
     params: TableParams
-    rows: list[TableRow]
+    records: list[TableRecord]
     total: int
     matching: int = 0  # rows of this view, shown or not
-    hidden: frozenset[str] = frozenset()  # the reader's hidden columns (HIDEABLE_COLUMNS)
-
-    @property
-    def truncated(self) -> bool:
-        return self.matching > len(self.rows)
-
-    @property
-    def more_count(self) -> int:
-        """How many rows "Show more" adds."""
-        return min(PAGE_ROWS, self.matching - len(self.rows))
-
-    @property
-    def more_query(self) -> str:
-        return self.params.query_string(rows=len(self.rows) + self.more_count)
-
-    @property
-    def show_all_query(self) -> str:
-        return self.params.query_string(rows=None)
-
-    def _header(self, key: str, label: str, title: str, numeric: bool) -> Header:
-        sort = self.params.sort_toggle(key, self.columns.sort_keys().get(key, False))
-        return Header(
-            key=key,
-            label=label,
-            title=title,
-            numeric=numeric,
-            sort=sort,
-            query=self.params.query_string(sort=sort),
-            aria_sort=self.params.aria_sort(key),
-        )
-
-    @property
-    def fixed_headers(self) -> dict[str, Header]:
-        return {k: self._header(k, *v) for k, v in FIXED_HEADERS.items()}
-
-    @property
-    def input_headers(self) -> list[Header]:
-        return [self._header(c.key, c.label, c.title, True) for c in self.columns.inputs]
-
-    @property
-    def choice_headers(self) -> list[Header]:
-        return [self._header(c.key, c.label, c.title, False) for c in self.columns.choices]
-
-    @property
-    def selected_count(self) -> int:
-        """Rows shown ticked for a bulk edit (kept after one)."""
-        return sum(1 for row in self.rows if row.selected)
-
-    @property
-    def column_count(self) -> int:
-        """Cells in a row: rank, movement, feature, the inputs, score, the choices, personas,
-        evidence and roadmap unless hidden, and the selection box for editors."""
-        shown_fixed = len({"personas", "evidence", "roadmap"} - self.hidden)
-        count = 3 + len(self.columns.inputs) + 1 + len(self.columns.choices) + shown_fixed
-        return count + (1 if getattr(self.product, "can_edit", False) else 0)
-
-    @property
-    def column_choices(self) -> list[tuple[str, str, bool]]:
-        """The "Columns" menu: each hideable column's key, name and whether it is shown."""
-        return [(k, name, k not in self.hidden) for k, name in HIDEABLE_COLUMNS.items()]
-
-    def row_for(self, pk: int) -> TableRow | None:
-        return next((r for r in self.rows if r.feature.pk == pk), None)
 
 
 def _query_view(
     product: Product, query: Mapping[str, Any]
-) -> tuple[TableColumns, TableOptions, TableParams]:
-    """The columns, filter options and checked parameters of the view a query string asks for
+) -> tuple[tuple[TableInput, ...], TableOptions, TableParams]:
+    """The inputs, filter options and checked parameters of the view a query string asks for
     (the drivers, with weighted scoring, and the options: 1 to 4 queries)."""
     drivers = (
         list(ScoringDriver.objects.filter(product=product))
         if product.scoring_framework == scoring.WEIGHTED
         else []
     )
-    columns = table_columns(product=product, drivers=drivers)
+    inputs = table_inputs(product=product, drivers=drivers)
     options = table_options(product=product)
-    return columns, options, table_params(query=query, options=options, columns=columns)
+    return inputs, options, table_params(query=query, options=options, inputs=inputs)
 
 
-def table_view(
-    *,
-    product: Product,
-    query: Mapping[str, Any],
-    selected: Iterable[int] = (),
-    hidden: frozenset[str] = frozenset(),
-) -> TableView:
-    """The product's table for a query string (filters, search, sort), without the ``hidden``
-    columns (``table_hidden_columns``).
+def table_data(*, product: Product, query: Mapping[str, Any]) -> TableData:
+    """The product's table for a query string (filters, search, sort).
 
     Queries: options (3), drivers (weighted scoring only), the rows, their personas and tags
     (and driver scores), and the product's feature count.
     """
-    columns, options, params = _query_view(product, query)
-    features = _sorted(_with_row_data(_filtered(product, params), columns), params, columns)
-    columns = columns.without(hidden)
+    inputs, options, params = _query_view(product, query)
+    features = _sorted(
+        _with_row_data(_filtered(product, params), drivers=_has_drivers(inputs)), params, inputs
+    )
     if params.rows is not None:
         # The first rows, and how many the view has, in the same query.
         features = features.annotate(view_total=Window(Count("pk")))[: params.rows]
-    chosen = set(selected)
-    rows = []
-    for feature in features:
-        row = _row(feature, columns)
-        row.selected = feature.pk in chosen
-        rows.append(row)
+    records = [_record(feature) for feature in features]
     total = Feature.objects.filter(product=product).count()
-    matching = len(rows) if params.rows is None or not rows else rows[0].feature.view_total  # type: ignore[attr-defined]
-    return TableView(
-        product=product,
-        columns=columns,
+    matching = (
+        len(records) if params.rows is None or not records else records[0].feature.view_total  # type: ignore[attr-defined]
+    )
+    return TableData(
+        inputs=inputs,
         options=options,
         params=params,
-        rows=rows,
+        records=records,
         total=total,
         matching=matching,
-        hidden=hidden,
     )
 
 
-def table_row(*, product: Product, pk: int, columns: TableColumns) -> TableRow | None:
-    """One feature's row (for a reload, an edit's answer or a quick add), or None if the
-    feature is not in this product."""
-    feature = _with_row_data(Feature.objects.filter(product=product, pk=pk), columns).first()
-    return _row(feature, columns) if feature is not None else None
+def table_record(*, product: Product, pk: int, drivers: bool) -> TableRecord | None:
+    """One feature's row data (for a reload, an edit's answer or a quick add), with its driver
+    scores if ``drivers``, or None if the feature is not in this product."""
+    feature = _with_row_data(
+        Feature.objects.filter(product=product, pk=pk), drivers=drivers
+    ).first()
+    return _record(feature) if feature is not None else None
 
 
 def table_product_ranks(*, product: Product) -> dict[int, int | None]:
@@ -920,7 +628,7 @@ def table_rank_updates(
     if shown is not None:
         candidates = Q(pk__in=set(shown))
     else:
-        _columns, _options, params = _query_view(product, query)
+        _inputs, _options, params = _query_view(product, query)
         candidates = Q(pk__in=_filtered(product, params).values("pk"))
     rows = (
         Feature.objects.filter(product=product)
@@ -949,7 +657,7 @@ def table_counts(*, product: Product, query: Mapping[str, Any]) -> TableCounts:
     params = table_params(
         query=query,
         options=table_options(product=product),
-        columns=table_columns(product=product, drivers=[]),
+        inputs=table_inputs(product=product, drivers=[]),
     )
     return TableCounts(
         shown=_filtered(product, params).count(),
@@ -958,23 +666,8 @@ def table_counts(*, product: Product, query: Mapping[str, Any]) -> TableCounts:
     )
 
 
-def table_conflict(*, current: Feature, column: Column, yours: str) -> Conflict:
-    """What to tell a PM whose edit lost to someone else's save: the value now stored and who
-    saved last (one query for the stored driver score, one for the last history record)."""
-    if column.driver_id is not None:
-        stored = (
-            FeatureDriverScore.objects.filter(feature=current, driver_id=column.driver_id)
-            .values_list("score", flat=True)
-            .first()
-        )
-    else:
-        stored = getattr(current, column.key)
-    cell = _cell(current, column, {column.driver_id: stored} if column.driver_id else {})
-    last = current.history.select_related("history_user").order_by("-history_date").first()
+def table_last_editor(*, feature: Feature) -> str:
+    """The name of who saved the feature last, "" if unknown (one query)."""
+    last = feature.history.select_related("history_user").order_by("-history_date").first()
     user = getattr(last, "history_user", None)
-    return Conflict(
-        column=column,
-        theirs=cell.display,
-        yours=yours,
-        by=user.name if user is not None else "",
-    )
+    return user.name if user is not None else ""

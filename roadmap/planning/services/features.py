@@ -1,9 +1,19 @@
-"""Writes of features: create, update (with optimistic concurrency), link evidence."""
+"""Writes of features: one set-based writer for every change, and its after-effects.
+
+Every change of a feature (the edit form, the prioritization table, bulk edits, CSV import, the
+API, the admin) goes through ``features_write``: write specs in, all or nothing, a fixed number of
+statements plus one UPDATE per distinct set of changed values. What it wrote goes to one step,
+``_features_after_write``, the only place that bumps versions, writes history rows, records
+roadmap change events, emits webhooks and rescores or re-ranks. The other services here build
+write specs for it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import EllipsisType
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -37,6 +47,8 @@ EDITABLE_FIELDS = (
 )
 # Changing these can change the order of features even when no input changed.
 RANKING_FIELDS = ("status", "moscow", "kano", "market_position")
+# Changes that move a feature's score (its links to personas and its driver scores are inputs).
+SCORING_CHANGES = frozenset({*SCORING_INPUT_FIELDS, "personas", "driver_scores"})
 
 
 class ConflictError(Exception):
@@ -50,52 +62,18 @@ class ConflictError(Exception):
         )
 
 
+def tag_names_clean(names: Iterable[str]) -> list[str]:
+    """Tag names as a feature stores them: inner whitespace collapsed, lower-case, without blanks
+    or duplicates, sorted. Callers compare a feature's tags with new names through it."""
+    return sorted({" ".join(n.split()).lower() for n in names if n and n.strip()})
+
+
 def _checked_tag_names(names: Iterable[str]) -> list[str]:
     clean = tag_names_clean(names)
     for name in clean:
         if len(name) > 50:
             raise ValidationError({"tags": f"Tag “{name[:20]}…” is longer than 50 characters."})
     return clean
-
-
-def _set_tags(feature: Feature, names: Iterable[str]) -> None:
-    clean = _checked_tag_names(names)
-    existing = {t.name: t for t in Tag.objects.filter(product=feature.product, name__in=clean)}
-    missing = [Tag(product=feature.product, name=n) for n in clean if n not in existing]
-    if missing:
-        Tag.objects.bulk_create(missing, ignore_conflicts=True)
-        existing = {t.name: t for t in Tag.objects.filter(product=feature.product, name__in=clean)}
-    feature.tags.set(existing.values())
-
-
-@transaction.atomic
-def feature_create(
-    *,
-    product: Product,
-    title: str,
-    personas: Iterable[Persona] = (),
-    tags: Iterable[str] = (),
-    **fields: Any,
-) -> Feature:
-    """Create a feature in a product and score it at once."""
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
-    product_lock(product_id=product.pk)
-    feature = Feature(product=product, title=title, **fields)
-    feature.full_clean()
-    feature.save()
-    personas = list(personas)
-    same_product(product.pk, personas, "personas")
-    feature.personas.set(personas)
-    _set_tags(feature, tags)
-    feature_score(feature=feature)
-    events.webhooks_emit(
-        workspace_id=product.workspace_id,
-        event="feature.created",
-        payload=_feature_payload(feature),
-    )
-    return feature
 
 
 def _feature_payload(feature: Feature, changed: Iterable[str] = ()) -> dict[str, Any]:
@@ -114,13 +92,335 @@ def _feature_payload(feature: Feature, changed: Iterable[str] = ()) -> dict[str,
 def feature_version_check(*, feature: Feature, expected_version: int | None) -> None:
     """ConflictError if ``expected_version`` (the version the editor loaded) is not the feature's.
 
-    Authoritative only on a row locked with SELECT FOR UPDATE, as ``feature_update`` does.
+    Authoritative only on a row locked with SELECT FOR UPDATE, as ``features_write`` does.
     """
     if expected_version is not None and feature.version != expected_version:
         raise ConflictError(feature)
 
 
+# --- The one writer ------------------------------------------------------------------------------
+
+
+@dataclass
+class FeatureWrite:
+    """One feature for ``features_write`` to create (``feature`` None) or to update.
+
+    ``fields`` are values of EDITABLE_FIELDS (``title`` is needed to create). ``tags``,
+    ``personas`` and ``driver_scores`` stay as they are when None; ``tags`` replace the feature's,
+    or are added to them with ``add_tags``; a driver score of None clears it. An update expects the
+    stored feature at ``expected_version``: by default ``feature.version``, the version its values
+    were read at; None accepts any version.
+    """
+
+    fields: dict[str, Any]
+    feature: Feature | None = None
+    tags: list[str] | None = None
+    personas: list[Persona] | None = None
+    driver_scores: dict[int, int | None] | None = None
+    add_tags: bool = False
+    expected_version: int | None | EllipsisType = ...
+
+    def expected(self) -> int | None:
+        """The version the stored feature must be at (None: any)."""
+        if self.expected_version is ...:
+            return self.feature.version if self.feature is not None else None
+        return self.expected_version
+
+
+@dataclass
+class FeaturesWritten:
+    """What ``features_write`` did."""
+
+    # The written features in the order of the writes, with their new score, rank and version.
+    features: list[Feature]
+    # Per updated feature, the names of what changed (fields, "personas", "driver_scores"); empty
+    # when nothing did. A change of tags alone is not an edit: it bumps no version.
+    changes: dict[int, set[str]] = field(default_factory=dict)
+    # Updated features whose tags changed.
+    retagged: set[int] = field(default_factory=set)
+    # Updated features' ranks as they were read, before the write.
+    ranks_before: dict[int, int | None] = field(default_factory=dict)
+
+
 @transaction.atomic
+def features_write(
+    *, product: Product, writes: Iterable[FeatureWrite], actor=None
+) -> FeaturesWritten:
+    """Create and update features of a product: the one way a feature changes. All or nothing.
+
+    Everything is checked before anything is written; the product is locked once and the stored
+    features with it. A fixed number of statements whatever the number of features, plus one
+    UPDATE per distinct set of changed values (one for a bulk edit, one per row of an import).
+    Changed values are checked by the model's field rules; its check constraints, which repeat
+    them, are left to the database (Django spends a query on each: 15 per feature). A feature
+    saved by someone else since the expected version raises ConflictError.
+    """
+    from roadmap.models import FeatureDriverScore, ScoringDriver
+
+    writes = list(writes)
+    unknown = {name for w in writes for name in w.fields} - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+    product_lock(product_id=product.pk)
+    now = timezone.now()
+
+    # Updates: the stored features, locked, at the versions expected.
+    updates = [w for w in writes if w.feature is not None]
+    stored = (
+        Feature.objects.select_for_update()
+        .filter(product=product)
+        .in_bulk([w.feature.pk for w in updates if w.feature is not None])
+    )
+    if any(w.feature is not None and w.feature.pk not in stored for w in updates):
+        raise ValidationError(
+            {"features": "Some features are no longer in this product: reload and try again."}
+        )
+    changes: dict[int, set[str]] = {}
+    for w in updates:
+        assert w.feature is not None
+        current = stored[w.feature.pk]
+        feature_version_check(feature=current, expected_version=w.expected())
+        current.product = product
+        changes[current.pk] = {n for n, v in w.fields.items() if getattr(current, n) != v}
+    ranks_before = {pk: feature.rank for pk, feature in stored.items()}
+    # Roadmap items whose feature changes status, as they are before the change.
+    items = list(
+        RoadmapItem.objects.filter(
+            feature_id__in=[pk for pk, names in changes.items() if "status" in names]
+        ).select_related("lane", "release")
+    )
+    for item in items:
+        assert item.feature_id is not None
+        item.feature = stored[item.feature_id]
+    items_before = [(item, events.item_snapshot(item)) for item in items]
+
+    pairs: list[tuple[FeatureWrite, Feature]] = []
+    for w in writes:
+        if w.feature is None:
+            feature = Feature(product=product, **w.fields)
+            # The product is ours, not input: excluding it spares a query checking that it exists.
+            feature.full_clean(exclude=["product"], validate_constraints=False)
+        else:
+            feature = stored[w.feature.pk]
+            changed = changes[feature.pk]
+            for name in changed:
+                setattr(feature, name, w.fields[name])
+            # The stored values were checked when they were written: only the changed ones are.
+            unchanged = [f.name for f in Feature._meta.fields if f.name not in changed]
+            feature.clean_fields(exclude=unchanged)
+            if "owner" in changed:
+                feature.clean()  # the owner must be a member: a query, so only when it changes
+        same_product(product.pk, w.personas or (), "personas")
+        pairs.append((w, feature))
+    if any(w.driver_scores for w in writes):
+        drivers = set(ScoringDriver.objects.filter(product=product).values_list("pk", flat=True))
+        errors: dict[str, str] = {}
+        for w in writes:
+            for driver_id, value in (w.driver_scores or {}).items():
+                if driver_id not in drivers:
+                    errors[f"driver_{driver_id}"] = "This driver belongs to another product."
+                elif value is not None and not 0 <= value <= 10:
+                    errors[f"driver_{driver_id}"] = "A driver score must be between 0 and 10."
+        if errors:
+            raise ValidationError(errors)
+    tag_sets = [(f, _checked_tag_names(w.tags), w.add_tags) for w, f in pairs if w.tags is not None]
+
+    # Features: one INSERT for the new ones, one UPDATE per distinct set of changed values.
+    created = Feature.objects.bulk_create([f for w, f in pairs if w.feature is None])
+    same_values: dict[tuple[tuple[str, Any], ...], list[int]] = {}
+    for pk, names in changes.items():
+        if names:
+            stored[pk].updated_at = now
+            values = tuple(sorted((name, getattr(stored[pk], name)) for name in names))
+            same_values.setdefault(values, []).append(pk)
+    for values, pks in same_values.items():
+        Feature.objects.filter(pk__in=pks).update(**dict(values), updated_at=now)
+
+    # Tags, personas and driver scores: a few statements for all features at once.
+    retagged = _tags_write(product=product, tag_sets=tag_sets) & set(stored) if tag_sets else set()
+    personas = {
+        f.pk: ({p.pk for p in w.personas}, False) for w, f in pairs if w.personas is not None
+    }
+    for pk in _links_set(Feature.personas.through, "persona_id", personas) & set(changes):
+        changes[pk].add("personas")
+    with_scores = {f.pk: w.driver_scores for w, f in pairs if w.driver_scores}
+    if with_scores:
+        rows = FeatureDriverScore.objects.filter(feature_id__in=with_scores)
+        stored_scores = {
+            (f, d): (pk, s)
+            for pk, f, d, s in rows.values_list("pk", "feature_id", "driver_id", "score")
+        }
+        cleared: list[int] = []
+        rescored: dict[int, list[int]] = {}  # score -> rows given it
+        new_scores: list[FeatureDriverScore] = []
+        for pk, driver_scores in with_scores.items():
+            for driver_id, value in driver_scores.items():
+                row, score = stored_scores.get((pk, driver_id), (None, None))
+                if score == value:
+                    continue
+                if pk in changes:
+                    changes[pk].add("driver_scores")
+                if value is None:
+                    if row is not None:
+                        cleared.append(row)
+                elif row is None:
+                    new_scores.append(
+                        FeatureDriverScore(feature_id=pk, driver_id=driver_id, score=value)
+                    )
+                else:
+                    rescored.setdefault(value, []).append(row)
+        # Rows are kept (their ids with them): at most one UPDATE per score, 0 to 10.
+        if cleared:
+            FeatureDriverScore.objects.filter(pk__in=cleared).delete()
+        for value, rows_given in rescored.items():
+            FeatureDriverScore.objects.filter(pk__in=rows_given).update(score=value)
+        FeatureDriverScore.objects.bulk_create(new_scores)
+
+    features = [f for _, f in pairs]
+    _features_after_write(
+        product=product,
+        features=features,
+        created=created,
+        changes=changes,
+        items_before=items_before,
+        actor=actor,
+        now=now,
+    )
+    return FeaturesWritten(
+        features=features, changes=changes, retagged=retagged, ranks_before=ranks_before
+    )
+
+
+def _tags_write(*, product: Product, tag_sets: list[tuple[Feature, list[str], bool]]) -> set[int]:
+    """Give each feature its tag names (added to its tags, or replacing them); the features whose
+    tags changed. New tags of the product are created."""
+    wanted = {name for _, names, _ in tag_sets for name in names}
+    tag_ids: dict[str, int] = {}
+    if wanted:
+        Tag.objects.bulk_create(
+            [Tag(product=product, name=name) for name in sorted(wanted)], ignore_conflicts=True
+        )
+        tag_ids = dict(
+            Tag.objects.filter(product=product, name__in=wanted).values_list("name", "pk")
+        )
+    wanted_ids = {f.pk: ({tag_ids[name] for name in names}, add) for f, names, add in tag_sets}
+    return _links_set(Feature.tags.through, "tag_id", wanted_ids)
+
+
+def _links_set(through, column: str, wanted: Mapping[int, tuple[set[int], bool]]) -> set[int]:
+    """Link each feature to the rows of ``column`` it is given, added to its links (True) or
+    replacing them (False), in at most three statements; the features whose links changed."""
+    links: dict[int, dict[int, int]] = {}  # feature -> linked row -> link
+    rows = through.objects.filter(feature_id__in=wanted).values_list("pk", "feature_id", column)
+    for pk, feature_id, target in rows:
+        links.setdefault(feature_id, {})[target] = pk
+    unlinked: list[int] = []
+    linked: list[Any] = []  # rows of the through model
+    changed: set[int] = set()
+    for feature_id, (targets, add) in wanted.items():
+        have = links.get(feature_id, {})
+        gone = [] if add else [link for target, link in have.items() if target not in targets]
+        new = sorted(targets - set(have))
+        unlinked.extend(gone)
+        linked.extend(through(feature_id=feature_id, **{column: target}) for target in new)
+        if gone or new:
+            changed.add(feature_id)
+    if unlinked:
+        through.objects.filter(pk__in=unlinked).delete()
+    through.objects.bulk_create(linked)
+    return changed
+
+
+def _features_after_write(
+    *,
+    product: Product,
+    features: list[Feature],
+    created: list[Feature],
+    changes: Mapping[int, set[str]],
+    items_before: list[tuple[RoadmapItem, dict[str, Any]]],
+    actor,
+    now: datetime,
+) -> None:
+    """What follows a write of features, for all of them at once: versions, history rows, scores
+    and ranks, roadmap change events, webhooks (sent after commit). The only code that does these
+    for features; ``features_write`` calls it inside its transaction.
+
+    One feature to rescore is scored in Python (its explanation exact, as the editor shows it) and
+    the product re-ranked; several are recomputed with the product in one UPDATE.
+    """
+    from roadmap.planning.services.scoring import product_recompute_scores, product_rerank
+
+    by_id = {f.pk: f for f in features}
+    edited = [pk for pk, names in changes.items() if names]
+    if not created and not edited:
+        return
+    user = actor if getattr(actor, "is_authenticated", False) else None
+
+    # A change of personas or driver scores is an edit too: it bumps the version. History rows
+    # keep fields only, so only a change of fields writes one.
+    if edited:
+        Feature.objects.filter(pk__in=edited).update(version=F("version") + 1)
+    Feature.history.bulk_history_create(created, default_user=user, default_date=now)
+    Feature.history.bulk_history_create(
+        [by_id[pk] for pk in edited if changes[pk] & set(EDITABLE_FIELDS)],
+        update=True,
+        default_user=user,
+        default_date=now,
+    )
+
+    rescore = [*created, *(by_id[pk] for pk in edited if changes[pk] & SCORING_CHANGES)]
+    if len(rescore) == 1:
+        feature_score(feature=rescore[0])
+    elif rescore:
+        product_recompute_scores(product_id=product.pk)
+    elif any(changes[pk] & set(RANKING_FIELDS) for pk in edited):
+        product_rerank(product_id=product.pk)
+    fresh = Feature.objects.filter(pk__in=by_id).values_list(
+        "pk", "score", "score_breakdown", "scored_at", "rank", "version"
+    )
+    for pk, score, breakdown, scored_at, rank, version in fresh:
+        feature = by_id[pk]
+        feature.score, feature.score_breakdown, feature.scored_at = score, breakdown, scored_at
+        feature.rank, feature.version = rank, version
+
+    events.items_record_changes(changes=items_before, actor=actor)
+    if created:
+        events.webhooks_emit_many(
+            workspace_id=product.workspace_id,
+            event="feature.created",
+            payloads=[_feature_payload(f) for f in created],
+        )
+    if edited:
+        events.webhooks_emit_many(
+            workspace_id=product.workspace_id,
+            event="feature.updated",
+            payloads=[_feature_payload(by_id[pk], changes[pk]) for pk in edited],
+        )
+
+
+# --- The entry points: write specs for the one writer, which is atomic for them -----------------
+
+
+def feature_create(
+    *,
+    product: Product,
+    title: str,
+    personas: Iterable[Persona] = (),
+    tags: Iterable[str] = (),
+    driver_scores: Mapping[int, int | None] | None = None,
+    **fields: Any,
+) -> Feature:
+    """Create a feature in a product (with its per-driver scores under weighted scoring) and
+    score it at once."""
+    write = FeatureWrite(
+        fields={"title": title, **fields},
+        tags=list(tags) or None,
+        personas=list(personas) or None,
+        driver_scores=dict(driver_scores) if driver_scores else None,
+    )
+    return features_write(product=product, writes=[write]).features[0]
+
+
 def feature_update(
     *,
     feature: Feature,
@@ -136,58 +436,16 @@ def feature_update(
     raises ConflictError instead of being overwritten. Inputs that feed the score rescore the
     feature (and re-rank its product) before returning.
     """
-    unknown = set(data) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
-    product_lock(product_id=feature.product_id)
-    current = Feature.objects.select_for_update().get(pk=feature.pk)
-    feature_version_check(feature=current, expected_version=expected_version)
-    item = RoadmapItem.objects.filter(feature=current).select_related("lane", "release").first()
-    item_before = events.item_snapshot(item) if item else None
-    changed = {name for name, value in data.items() if getattr(current, name) != value}
-    for name, value in data.items():
-        setattr(current, name, value)
-    current.full_clean()
-    if changed:
-        current.save(update_fields=[*changed, "updated_at"])
-    if personas is not None:
-        personas = list(personas)
-        same_product(current.product_id, personas, "personas")
-        if {p.pk for p in personas} != set(current.personas.values_list("pk", flat=True)):
-            current.personas.set(personas)
-            changed.add("personas")
-    if tags is not None:
-        _set_tags(current, tags)
-    if changed:
-        Feature.objects.filter(pk=current.pk).update(version=F("version") + 1)
-        current.version += 1
-    if changed & {*SCORING_INPUT_FIELDS, "personas"}:
-        feature_score(feature=current)
-    elif changed & set(RANKING_FIELDS):
-        from roadmap.planning.services.scoring import product_rerank
-
-        product_rerank(product_id=current.product_id)
-        current.refresh_from_db(fields=["rank"])
-    if item is not None and item_before is not None and "status" in changed:
-        item.feature = current
-        events.item_record_changes(item=item, before=item_before, actor=actor)
-    if changed:
-        events.webhooks_emit(
-            workspace_id=current.product.workspace_id,
-            event="feature.updated",
-            payload=_feature_payload(current, changed),
-        )
-    feature.__dict__.update(current.__dict__)
-    return feature
+    return feature_update_inputs(
+        feature=feature,
+        data=data,
+        expected_version=expected_version,
+        personas=personas,
+        tags=tags,
+        actor=actor,
+    )
 
 
-def tag_names_clean(names: Iterable[str]) -> list[str]:
-    """Tag names as a feature stores them: inner whitespace collapsed, lower-case, without blanks
-    or duplicates, sorted. Callers compare a feature's tags with new names through it."""
-    return sorted({" ".join(n.split()).lower() for n in names if n and n.strip()})
-
-
-@transaction.atomic
 def feature_update_inputs(
     *,
     feature: Feature,
@@ -198,32 +456,23 @@ def feature_update_inputs(
     tags: Iterable[str] | None = None,
     actor=None,
 ) -> Feature:
-    """Apply an edit of the prioritization table (or the admin's change form): fields, personas
-    and tags through ``feature_update`` and, under weighted scoring, per-driver scores through
-    ``feature_set_driver_scores``.
+    """Apply an edit of the prioritization table (or the admin's change form): fields, personas,
+    tags and, under weighted scoring, per-driver scores (None clears one); ``feature`` takes the
+    stored result.
 
-    One version check covers both, and a change of driver scores bumps the version like any other
-    edit, so a stale table row cannot overwrite it. All or nothing.
+    One version check covers all of it, and a change of driver scores bumps the version like any
+    other edit, so a stale table row cannot overwrite it. All or nothing.
     """
-    from roadmap.models import FeatureDriverScore
-    from roadmap.planning.services.products import feature_set_driver_scores
-
-    feature_update(
+    write = FeatureWrite(
+        fields=data,
         feature=feature,
-        data=data,
+        tags=list(tags) if tags is not None else None,
+        personas=list(personas) if personas is not None else None,
+        driver_scores=driver_scores or None,
         expected_version=expected_version,
-        personas=personas,
-        tags=tags,
-        actor=actor,
     )
-    if driver_scores:
-        stored = dict(
-            FeatureDriverScore.objects.filter(feature=feature).values_list("driver_id", "score")
-        )
-        if any(stored.get(driver_id) != score for driver_id, score in driver_scores.items()):
-            feature_set_driver_scores(feature=feature, scores=driver_scores)
-            Feature.objects.filter(pk=feature.pk).update(version=F("version") + 1)
-            feature.version += 1
+    written = features_write(product=feature.product, writes=[write], actor=actor)
+    feature.__dict__.update(written.features[0].__dict__)
     return feature
 
 
@@ -259,11 +508,9 @@ def features_bulk_update(
     the roadmap (the others are reported, not placed), add a tag.
 
     All or nothing: everything is checked before anything is written. A fixed number of queries
-    whatever the number of features; the product is re-ranked once. Like ``feature_update``,
-    a status change bumps the version, is kept in the history and recorded on roadmap items.
+    whatever the number of features; the product is re-ranked once. The status and the tag are
+    written by ``features_write``, like any edit; the release is the roadmap items'.
     """
-    from roadmap.planning.services.scoring import product_rerank
-
     ids = set(feature_ids)
     tag_name = next(iter(tag_names_clean([tag])), "")
     errors: dict[str, str] = {}
@@ -285,273 +532,80 @@ def features_bulk_update(
     if errors:
         raise ValidationError(errors)
 
-    product_lock(product_id=product.pk)
-    features = list(
-        Feature.objects.select_for_update()
-        .filter(product=product, pk__in=ids)
-        .order_by(F("rank").asc(nulls_last=True), "id")
+    written = features_write(
+        product=product,
+        writes=[
+            FeatureWrite(
+                fields={"status": status} if status is not None else {},
+                # Only its id is read: any version is accepted.
+                feature=Feature(pk=pk),
+                tags=[tag_name] if tag_name else None,
+                add_tags=True,
+                expected_version=None,
+            )
+            for pk in sorted(ids)
+        ],
+        actor=actor,
     )
-    if len(features) != len(ids):
-        raise ValidationError(
-            {"features": "Some selected features are no longer in this product: reload the table."}
-        )
-    # Keyed for lookups by an item's (nullable) feature_id.
-    by_id: dict[int | None, Feature] = {f.pk: f for f in features}
-    for feature in features:
-        feature.product = product
-    now = timezone.now()
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    touched: set[int] = set()
-
-    moved = [f for f in features if status is not None and f.status != status]
-    if moved and status is not None:
-        items = list(
-            RoadmapItem.objects.filter(feature_id__in=[f.pk for f in moved]).select_related(
-                "lane", "release"
-            )
-        )
-        for item in items:
-            item.feature = by_id[item.feature_id]
-        before = [(item, events.item_snapshot(item)) for item in items]
-        Feature.objects.filter(pk__in=[f.pk for f in moved]).update(
-            status=status, updated_at=now, version=F("version") + 1
-        )
-        for feature in moved:
-            feature.status, feature.updated_at = status, now
-            feature.version += 1
-        Feature.history.bulk_history_create(moved, update=True, default_user=user, default_date=now)
-        product_rerank(product_id=product.pk)
-        ranks = dict(Feature.objects.filter(pk__in=ids).values_list("pk", "rank"))
-        for feature in features:
-            feature.rank = ranks[feature.pk]
-        events.items_record_changes(changes=before, actor=actor)
-        touched.update(f.pk for f in moved)
-
-    if tag_name:
-        tag_row, _ = Tag.objects.get_or_create(product=product, name=tag_name)
-        through = Feature.tags.through
-        tagged = set(
-            through.objects.filter(tag=tag_row, feature_id__in=ids).values_list(
-                "feature_id", flat=True
-            )
-        )
-        through.objects.bulk_create(
-            [through(feature_id=pk, tag_id=tag_row.pk) for pk in sorted(ids - tagged)]
-        )
-        touched.update(ids - tagged)
-
+    # In the order of the ranking the PM selected them in.
+    before = written.ranks_before
+    features = sorted(
+        written.features, key=lambda f: (before[f.pk] is None, before[f.pk] or 0, f.pk)
+    )
     placed = 0
     not_on_roadmap: tuple[str, ...] = ()
     if release is not KEEP_RELEASE:
-        items = list(
-            # Lock the items only: PostgreSQL refuses FOR UPDATE on the nullable side of the
-            # outer joins to lane and release.
-            RoadmapItem.objects.select_for_update(of=("self",))
-            .filter(product=product, feature_id__in=ids)
-            .select_related("lane", "release")
+        placed, not_on_roadmap = _features_release_set(
+            product=product, features=features, release=release, actor=actor
         )
-        for item in items:
-            item.feature = by_id[item.feature_id]
-        on_roadmap = {item.feature_id for item in items}
-        not_on_roadmap = tuple(f.title for f in features if f.pk not in on_roadmap)
-        placed = len(items)
-        release_id = release.pk if release is not None else None
-        changing = [item for item in items if item.release_id != release_id]
-        if changing:
-            before = [(item, events.item_snapshot(item)) for item in changing]
-            RoadmapItem.objects.filter(pk__in=[i.pk for i in changing]).update(
-                release=release, updated_at=now
-            )
-            for item in changing:
-                item.release, item.updated_at = release, now
-            RoadmapItem.history.bulk_history_create(
-                changing, update=True, default_user=user, default_date=now
-            )
-            events.items_record_changes(changes=before, actor=actor)
-
-    if moved:
-        events.webhooks_emit_many(
-            workspace_id=product.workspace_id,
-            event="feature.updated",
-            payloads=[_feature_payload(f, {"status"}) for f in moved],
-        )
+    changed = {pk for pk, names in written.changes.items() if names}
     return BulkUpdateResult(
         selected=len(features),
-        updated=len(touched),
+        updated=len(changed | written.retagged),
         placed=placed,
         not_on_roadmap=not_on_roadmap,
     )
 
 
-@dataclass
-class FeatureWrite:
-    """One feature for ``features_write_many`` to create (``feature`` None) or to update.
+def _features_release_set(
+    *, product: Product, features: list[Feature], release, actor
+) -> tuple[int, tuple[str, ...]]:
+    """Set the release of the features' roadmap items (a write of the items, kept in their history
+    and recorded as change events); how many items there are, and the titles of the features
+    without one. Caller holds the product's lock."""
+    by_id: dict[int | None, Feature] = {f.pk: f for f in features}
+    items = list(
+        # Lock the items only: PostgreSQL refuses FOR UPDATE on the nullable side of the
+        # outer joins to lane and release.
+        RoadmapItem.objects.select_for_update(of=("self",))
+        .filter(product=product, feature_id__in=[f.pk for f in features])
+        .select_related("lane", "release")
+    )
+    for item in items:
+        item.feature = by_id[item.feature_id]
+    on_roadmap = {item.feature_id for item in items}
+    not_on_roadmap = tuple(f.title for f in features if f.pk not in on_roadmap)
+    release_id = release.pk if release is not None else None
+    changing = [item for item in items if item.release_id != release_id]
+    if changing:
+        now = timezone.now()
+        user = actor if getattr(actor, "is_authenticated", False) else None
+        before = [(item, events.item_snapshot(item)) for item in changing]
+        RoadmapItem.objects.filter(pk__in=[i.pk for i in changing]).update(
+            release=release, updated_at=now
+        )
+        for item in changing:
+            item.release, item.updated_at = release, now
+        RoadmapItem.history.bulk_history_create(
+            changing, update=True, default_user=user, default_date=now
+        )
+        events.items_record_changes(changes=before, actor=actor)
+    return len(items), not_on_roadmap
 
-    ``fields`` are values of EDITABLE_FIELDS (``title`` is needed to create). ``tags``,
-    ``personas`` and ``driver_scores`` stay as they are when None; a driver score of None clears
-    it. An update expects ``feature.version`` to be the version its values were read at.
-    """
 
-    fields: dict[str, Any]
-    feature: Feature | None = None
-    tags: list[str] | None = None
-    personas: list[Persona] | None = None
-    driver_scores: dict[int, int | None] | None = None
-
-
-@transaction.atomic
 def features_write_many(
     *, product: Product, writes: Iterable[FeatureWrite], actor=None
 ) -> list[Feature]:
-    """Create and update many features of a product at once (a CSV import), all or nothing, and
-    recompute the product's scores once rather than feature by feature.
-
-    The effects of ``feature_create`` and ``feature_update`` (history, versions, roadmap change
-    events, webhooks) in a fixed number of queries plus one UPDATE per changed feature. Values are
-    checked by the model's field rules; its check constraints, which repeat them, are left to the
-    database as in the demo loader (Django spends a query on each: 15 per feature). A feature saved
-    by someone else since its version was read raises ConflictError.
-    """
-    from roadmap.models import FeatureDriverScore, ScoringDriver
-    from roadmap.planning.services.scoring import product_recompute_scores
-
-    writes = list(writes)
-    unknown = {name for w in writes for name in w.fields} - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
-    product_lock(product_id=product.pk)
-    now = timezone.now()
-    user = actor if getattr(actor, "is_authenticated", False) else None
-
-    # Updates: the stored features, locked, at the versions their values were read at.
-    updates = [(w, w.feature) for w in writes if w.feature is not None]
-    stored = (
-        Feature.objects.select_for_update()
-        .filter(product=product)
-        .in_bulk([read.pk for _, read in updates])
-    )
-    changes: dict[int, set[str]] = {}
-    for w, read in updates:
-        current = stored.get(read.pk)
-        if current is None:
-            raise ValidationError({"id": f"Feature {read.pk} is no longer in {product}."})
-        if current.version != read.version:
-            raise ConflictError(current)
-        current.product = product
-        changes[current.pk] = {n for n, v in w.fields.items() if getattr(current, n) != v}
-    # Roadmap items whose feature changes status, as they are before the change.
-    items = list(
-        RoadmapItem.objects.filter(
-            feature_id__in=[pk for pk, names in changes.items() if "status" in names]
-        ).select_related("lane", "release")
-    )
-    for item in items:
-        item.feature = stored[item.feature_id]
-    items_before = [(item, events.item_snapshot(item)) for item in items]
-
-    pairs: list[tuple[FeatureWrite, Feature]] = []
-    for w in writes:
-        if w.feature is None:
-            feature = Feature(product=product, **w.fields)
-        else:
-            feature = stored[w.feature.pk]
-            for name in changes[feature.pk]:
-                setattr(feature, name, w.fields[name])
-        # The product is ours, not input: excluding it spares a query checking that it exists.
-        feature.full_clean(exclude=["product"], validate_constraints=False)
-        same_product(product.pk, w.personas or (), "personas")
-        pairs.append((w, feature))
-    drivers = set(ScoringDriver.objects.filter(product=product).values_list("pk", flat=True))
-    score_field = FeatureDriverScore._meta.get_field("score")
-    for w in writes:
-        for driver_id, value in (w.driver_scores or {}).items():
-            if driver_id not in drivers:
-                raise ValidationError({f"driver_{driver_id}": "This driver is not the product's."})
-            if value is not None:
-                score_field.clean(value, None)
-    tag_names = [(f, _checked_tag_names(w.tags)) for w, f in pairs if w.tags is not None]
-
-    # Features: one INSERT for the new ones, one UPDATE per changed one, and history rows.
-    created = Feature.objects.bulk_create([f for w, f in pairs if w.feature is None])
-    edited = [f for w, f in pairs if w.feature is not None and changes[f.pk]]
-    for feature in edited:
-        feature.updated_at = now
-        Feature.objects.filter(pk=feature.pk).update(
-            **{name: getattr(feature, name) for name in changes[feature.pk]},
-            updated_at=now,
-            version=F("version") + 1,
-        )
-    Feature.history.bulk_history_create(created, default_user=user, default_date=now)
-    Feature.history.bulk_history_create(edited, update=True, default_user=user, default_date=now)
-
-    # Tags, personas and driver scores: replaced in a few statements for all features at once.
-    if tag_names:
-        wanted = {name for _, names in tag_names for name in names}
-        Tag.objects.bulk_create(
-            [Tag(product=product, name=name) for name in sorted(wanted)], ignore_conflicts=True
-        )
-        tag_ids = dict(
-            Tag.objects.filter(product=product, name__in=wanted).values_list("name", "pk")
-        )
-        through = Feature.tags.through
-        through.objects.filter(feature_id__in=[f.pk for f, _ in tag_names]).delete()
-        through.objects.bulk_create(
-            through(feature_id=f.pk, tag_id=tag_ids[name])
-            for f, names in tag_names
-            for name in names
-        )
-    with_personas = {f.pk: {p.pk for p in w.personas} for w, f in pairs if w.personas is not None}
-    if with_personas:
-        personas_through = Feature.personas.through
-        links = personas_through.objects.filter(feature_id__in=with_personas)
-        before: dict[int, set[int]] = {}
-        for feature_id, persona_id in links.values_list("feature_id", "persona_id"):
-            before.setdefault(feature_id, set()).add(persona_id)
-        for pk, persona_ids in with_personas.items():
-            if pk in changes and before.get(pk, set()) != persona_ids:
-                changes[pk].add("personas")
-        links.delete()
-        personas_through.objects.bulk_create(
-            personas_through(feature_id=pk, persona_id=persona_id)
-            for pk, persona_ids in with_personas.items()
-            for persona_id in persona_ids
-        )
-    with_scores = {f.pk: w.driver_scores for w, f in pairs if w.driver_scores}
-    if with_scores:
-        rows = FeatureDriverScore.objects.filter(feature_id__in=with_scores)
-        scores = {(f, d): s for f, d, s in rows.values_list("feature_id", "driver_id", "score")}
-        for pk, driver_scores in with_scores.items():
-            for driver_id, value in driver_scores.items():
-                if pk in changes and scores.get((pk, driver_id)) != value:
-                    changes[pk].add("driver_scores")
-                if value is None:
-                    scores.pop((pk, driver_id), None)
-                else:
-                    scores[(pk, driver_id)] = value
-        rows.delete()
-        FeatureDriverScore.objects.bulk_create(
-            FeatureDriverScore(feature_id=f, driver_id=d, score=s) for (f, d), s in scores.items()
-        )
-    # A change of personas or driver scores is an edit too: it bumps the version.
-    edited_ids = {f.pk for f in edited}
-    Feature.objects.filter(
-        pk__in=[pk for pk, names in changes.items() if names and pk not in edited_ids]
-    ).update(version=F("version") + 1)
-
-    product_recompute_scores(product_id=product.pk)
-    by_id = {f.pk: f for _, f in pairs}
-    fresh = Feature.objects.filter(pk__in=by_id).values_list("pk", "score", "rank", "version")
-    for pk, score, rank, version in fresh:
-        by_id[pk].score, by_id[pk].rank, by_id[pk].version = score, rank, version
-    events.items_record_changes(changes=items_before, actor=actor)
-    events.webhooks_emit_many(
-        workspace_id=product.workspace_id,
-        event="feature.created",
-        payloads=[_feature_payload(f) for f in created],
-    )
-    events.webhooks_emit_many(
-        workspace_id=product.workspace_id,
-        event="feature.updated",
-        payloads=[_feature_payload(by_id[pk], names) for pk, names in changes.items() if names],
-    )
-    return [f for _, f in pairs]
+    """Create and update many features of a product at once (a CSV import), all or nothing,
+    through ``features_write``; the written features in the order of the writes."""
+    return features_write(product=product, writes=writes, actor=actor).features

@@ -27,3 +27,9 @@ def table_layout_save(*, user, product: Product, hidden: Iterable[str]) -> Table
         defaults={"hidden_columns": [k for k in HIDEABLE_COLUMNS if k in hidden]},
     )
     return layout
+
+
+@transaction.atomic
+def table_layout_delete(*, layout: TableLayout) -> None:
+    """Forget a member's layout of a product's table: it shows every column again."""
+    layout.delete()

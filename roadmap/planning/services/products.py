@@ -9,8 +9,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from roadmap.models import Feature, FeatureDriverScore, Product, ScoringDriver
-from roadmap.planning.services.scoring import feature_score, product_lock, product_request_recompute
+from roadmap.models import Product, ScoringDriver
+from roadmap.planning.services.scoring import product_lock, product_request_recompute
 
 SCORING_SETTINGS = ("scoring_framework", "reach_source", "weighted_divide_by_effort", "tie_break")
 PRODUCT_FIELDS = ("name", "slug", "product_line", "vision", "description", *SCORING_SETTINGS)
@@ -104,26 +104,3 @@ def driver_delete(*, driver: ScoringDriver) -> None:
     product_id = driver.product_id
     driver.delete()
     product_request_recompute(product_id=product_id)
-
-
-@transaction.atomic
-def feature_set_driver_scores(*, feature: Feature, scores: Mapping[int, int | None]) -> None:
-    """Set a feature's 0–10 score per driver (None clears one) and rescore the feature."""
-    product_lock(product_id=feature.product_id)
-    drivers = {d.pk: d for d in ScoringDriver.objects.filter(product_id=feature.product_id)}
-    errors = {}
-    for driver_id, value in scores.items():
-        if driver_id not in drivers:
-            errors[f"driver_{driver_id}"] = "This driver belongs to another product."
-        elif value is not None and not 0 <= value <= 10:
-            errors[f"driver_{driver_id}"] = "A driver score must be between 0 and 10."
-    if errors:
-        raise ValidationError(errors)
-    for driver_id, value in scores.items():
-        if value is None:
-            FeatureDriverScore.objects.filter(feature=feature, driver_id=driver_id).delete()
-        else:
-            FeatureDriverScore.objects.update_or_create(
-                feature=feature, driver_id=driver_id, defaults={"score": value}
-            )
-    feature_score(feature=feature)

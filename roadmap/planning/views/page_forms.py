@@ -1,25 +1,23 @@
 """Forms of the products, feature and settings pages.
 
 They parse and present input only. The rules live in the models' ``clean()`` and the services:
-a view calls the service and hangs its ValidationError on the fields with ``add_service_errors``.
+a view calls the service through ``roadmap.forms.submit``, which puts its errors on the fields.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.forms.utils import flatatt
+from django.core.exceptions import ValidationError
 from django.http import QueryDict
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 
+from roadmap.forms import TextAreaField
 from roadmap.models import Feature, Lane, Product, Release, ScoringDriver
 from roadmap.planning import scoring
 from roadmap.planning.services.features import EDITABLE_FIELDS, tag_names_clean
@@ -30,88 +28,6 @@ MARKDOWN_HELP = (
     "Markdown: <code>## Heading</code>, <code>- list item</code>, <code>**bold**</code>, "
     "<code>[link](https://…)</code>. Scripts and images are removed when shown."
 )
-
-
-def add_service_errors(
-    form: forms.BaseForm,
-    error: ValidationError,
-    *,
-    field_of: Mapping[str, str] | None = None,
-    unique_field: str = "",
-    unique_message="",
-) -> None:
-    """Put a service's ValidationError next to the fields it names (others above the form).
-
-    ``field_of`` maps the service's names to the form's where they differ (``expires_at`` typed
-    as ``expires_on``). A uniqueness error (of one field, or of a name within a product) goes on
-    ``unique_field``, worded as ``unique_message`` when given: that is the field a person can
-    change.
-    """
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        name = (field_of or {}).get(name, name)
-        for item in errors:
-            if (
-                unique_field
-                and name in (unique_field, NON_FIELD_ERRORS)
-                and item.code in ("unique", "unique_together")
-            ):
-                form.add_error(unique_field, unique_message or item)
-            else:
-                form.add_error(name if name in form.fields else None, item)
-
-
-class ServiceErrors:
-    """For forms whose service owns the rules: ``submit`` puts its errors next to the fields
-    they concern (``service_field_names`` renames the service's names where the form's differ)."""
-
-    service_field_names: Mapping[str, str] = {}
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        add_service_errors(self, error, field_of=self.service_field_names)
-
-
-def submit(form: forms.Form, save: Callable[[], Any]):
-    """Validate the form and call the service: what it returns, or None with the errors on the
-    form (its ``add_service_errors``; nothing saved: services are atomic)."""
-    if not form.is_valid():
-        return None
-    try:
-        return save()
-    except ValidationError as error:
-        form.add_service_errors(error)
-        return None
-
-
-class LongSelect(forms.Select):
-    """A select of possibly many options (a product's 1,000 features), written in Python.
-
-    Django's Select builds a dict per option and renders each through a template: for 1,000
-    options that was most of a page's time. The attributes are the bound field's (id, required,
-    aria-invalid, aria-describedby), as with Select.
-    """
-
-    def render(self, name, value, attrs=None, renderer=None):
-        selected = set(self.format_value(value))
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (str(v), mark_safe(" selected") if str(v) in selected else "", label)
-                for v, label in self.choices
-            ),
-        )
-        attrs = self.build_attrs(self.attrs, attrs)
-        return format_html('<select name="{}"{}>{}</select>', name, flatatt(attrs), options)
-
-
-class TextAreaField(forms.CharField):
-    """Multi-line text; browsers send CRLF line breaks, stored as plain newlines."""
-
-    def to_python(self, value):
-        return super().to_python(value).replace("\r\n", "\n")
 
 
 def tag_names(text: str) -> list[str]:

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from roadmap.access import product_by_id, product_for
+from roadmap.forms import submit
 from roadmap.models import Feature, Product
 from roadmap.planning.selectors import pages as selectors
 from roadmap.planning.services.features import (
     ConflictError,
     feature_create,
-    feature_update,
     feature_update_inputs,
 )
-from roadmap.planning.services.products import feature_set_driver_scores
 from roadmap.planning.services.roadmap import feature_delete
-from roadmap.planning.views.page_forms import FeatureForm, add_service_errors
+from roadmap.planning.views.page_forms import FeatureForm
 from roadmap.planning.views.planning import ItemTextForm
 
 
@@ -83,23 +81,9 @@ def feature_new(request, slug: str):
     product = product_for(request, slug, edit=True)
     drivers = selectors.product_drivers(product=product)
     form = FeatureForm(request.POST or None, **_form_kwargs(product, drivers))
-    if request.method == "POST" and form.is_valid():
-        data = form.feature_data()
-        try:
-            with transaction.atomic():
-                created = feature_create(
-                    product=product,
-                    title=data.pop("title"),
-                    personas=form.cleaned_data["personas"],
-                    tags=form.tag_names(),
-                    **data,
-                )
-                scores = {k: v for k, v in form.driver_scores().items() if v is not None}
-                if scores:
-                    feature_set_driver_scores(feature=created, scores=scores)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
+    if request.method == "POST":
+        created = submit(form, lambda: _create(product, form))
+        if created is not None:
             messages.success(request, f"“{created.title}” created.")
             return redirect(created)
     status = 400 if form.is_bound else 200
@@ -121,37 +105,45 @@ def feature_edit(request, pk: int):
         return _render_form(request, product=product, feature=feature, form=form)
 
     form = FeatureForm(request.POST, **kwargs)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                feature_update(
-                    feature=feature,
-                    data=form.feature_data(),
-                    expected_version=form.cleaned_data["version"],
-                    personas=form.cleaned_data["personas"],
-                    tags=form.tag_names(),
-                    actor=request.user,
-                )
-                if form.drivers:
-                    # On top of the version just saved; bumps it again if a score changed.
-                    feature_update_inputs(
-                        feature=feature,
-                        data={},
-                        driver_scores=form.driver_scores(),
-                        expected_version=feature.version,
-                        actor=request.user,
-                    )
-        except ConflictError:
-            return _conflict(request, form, pk=pk, kwargs=kwargs, drivers=drivers)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"“{feature.title}” saved.")
-            return redirect(feature)
+    try:
+        saved = submit(form, lambda: _update(feature, form, actor=request.user))
+    except ConflictError:
+        return _conflict(request, form, pk=pk, kwargs=kwargs, drivers=drivers)
+    if saved is not None:
+        messages.success(request, f"“{saved.title}” saved.")
+        return redirect(saved)
     # Nothing was stored: show the feature as it is in the database, the form as it was sent.
     feature = selectors.feature_for_edit(user=request.user, pk=pk)
     feature.product = product
     return _render_form(request, product=product, feature=feature, form=form, status=400)
+
+
+@transaction.atomic
+def _create(product: Product, form: FeatureForm) -> Feature:
+    """The new feature of a valid form, with its driver scores: all of it or nothing."""
+    data = form.feature_data()
+    return feature_create(
+        product=product,
+        title=data.pop("title"),
+        personas=form.cleaned_data["personas"],
+        tags=form.tag_names(),
+        driver_scores={k: v for k, v in form.driver_scores().items() if v is not None},
+        **data,
+    )
+
+
+@transaction.atomic
+def _update(feature: Feature, form: FeatureForm, *, actor) -> Feature:
+    """A valid form's changes to ``feature``, its driver scores included: all or nothing."""
+    return feature_update_inputs(
+        feature=feature,
+        data=form.feature_data(),
+        driver_scores=form.driver_scores() if form.drivers else None,
+        expected_version=form.cleaned_data["version"],
+        personas=form.cleaned_data["personas"],
+        tags=form.tag_names(),
+        actor=actor,
+    )
 
 
 def _conflict(request, form: FeatureForm, *, pk: int, kwargs: dict, drivers):

@@ -22,10 +22,10 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from roadmap.access import product_for
+from roadmap.forms import LongSelect, ServiceErrors, TextAreaField, submit
 from roadmap.models import Feature, Horizon, Lane, Product, RoadmapItem, Visibility
 from roadmap.planning.selectors import planning as selectors
 from roadmap.planning.services import roadmap as records
-from roadmap.planning.views.page_forms import LongSelect, ServiceErrors, TextAreaField, submit
 
 BOARD_PAGE = "roadmap/board.html"
 BOARD_FRAGMENT = "roadmap/planning/_board.html"

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from roadmap.access import product_for
+from roadmap.forms import submit
 from roadmap.models import Lane, Product, Release, ScoringDriver
 from roadmap.planning.selectors import pages as selectors
 from roadmap.planning.services import products as product_services
@@ -32,7 +33,6 @@ from roadmap.planning.views.page_forms import (
     ProductForm,
     ReleaseForm,
     ScoringSettingsForm,
-    add_service_errors,
 )
 
 SLUG_TAKEN = product_services.SLUG_TAKEN
@@ -50,14 +50,16 @@ def product_new(request):
     if not request.membership.can_edit:
         raise PermissionDenied("Viewers cannot create products.")
     form = ProductCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            product = product_services.product_create(
+    if request.method == "POST":
+        product = submit(
+            form,
+            lambda: product_services.product_create(
                 workspace=request.workspace, **form.service_kwargs()
-            )
-        except ValidationError as error:
-            add_service_errors(form, error, unique_field="slug", unique_message=SLUG_TAKEN)
-        else:
+            ),
+            unique_field="slug",
+            unique_message=SLUG_TAKEN,
+        )
+        if product is not None:
             messages.success(
                 request, f"{product.name} is ready. Add its personas, drivers and features next."
             )
@@ -172,14 +174,15 @@ def product_settings(request, slug: str):
     if request.method == "GET":
         return _page(request, product)
     form = ProductForm(request.POST, instance=product)
-    if form.is_valid():
-        try:
-            product_services.product_update(product=product, data=form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error, unique_field="slug", unique_message=SLUG_TAKEN)
-        else:
-            messages.success(request, "Product details saved.")
-            return redirect("roadmap:product_settings", slug=product.slug)
+    saved = submit(
+        form,
+        lambda: product_services.product_update(product=product, data=form.cleaned_data),
+        unique_field="slug",
+        unique_message=SLUG_TAKEN,
+    )
+    if saved is not None:
+        messages.success(request, "Product details saved.")
+        return redirect("roadmap:product_settings", slug=product.slug)
     # The service may have set the rejected values on the instance: show the stored product.
     return _page(request, product_for(request, slug), details_form=form, status=400)
 
@@ -191,22 +194,20 @@ def product_scoring(request, slug: str):
     product = product_for(request, slug, edit=True)
     before = {name: getattr(product, name) for name in product_services.SCORING_SETTINGS}
     form = ScoringSettingsForm(request.POST, instance=product)
-    if form.is_valid():
-        try:
-            product_services.product_update(product=product, data=form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
+    saved = submit(
+        form, lambda: product_services.product_update(product=product, data=form.cleaned_data)
+    )
+    if saved is not None:
+        after = {name: getattr(saved, name) for name in product_services.SCORING_SETTINGS}
+        if after != before:
+            messages.success(
+                request,
+                "Scoring saved. Every feature of this product is being rescored; ranks "
+                "update as soon as the recompute finishes.",
+            )
         else:
-            after = {name: getattr(product, name) for name in product_services.SCORING_SETTINGS}
-            if after != before:
-                messages.success(
-                    request,
-                    "Scoring saved. Every feature of this product is being rescored; ranks "
-                    "update as soon as the recompute finishes.",
-                )
-            else:
-                messages.info(request, "Scoring unchanged: nothing to recompute.")
-            return redirect(reverse("roadmap:product_settings", args=[product.slug]) + "#scoring")
+            messages.info(request, "Scoring unchanged: nothing to recompute.")
+        return redirect(reverse("roadmap:product_settings", args=[product.slug]) + "#scoring")
     return _page(request, product_for(request, slug), scoring_form=form, status=400)
 
 
@@ -230,20 +231,17 @@ def _section_response(request, product, section: Section, *, notice="", status=2
 def _section_save(request, product: Product, section: Section, form, *, instance, verb: str):
     """Save a section's row (``instance``, None to add one) through its service: the section's
     answer with a notice, or None with the errors on the form."""
-    if not form.is_valid():
-        return None
-    try:
-        obj = section.save(
+    obj = submit(
+        form,
+        lambda: section.save(
             product=product, data=form.cleaned_data, instance=instance, actor=request.user
-        )
-    except ValidationError as error:
-        name = form.cleaned_data.get("name", "")
-        add_service_errors(
-            form,
-            error,
-            unique_field="name",
-            unique_message=f"A {section.noun} named “{name}” already exists.",
-        )
+        ),
+        unique_field="name",
+        unique_message=lambda field: (
+            f"A {section.noun} named “{form.cleaned_data.get(field, '')}” already exists."
+        ),
+    )
+    if obj is None:
         return None
     return _section_response(request, product, section, notice=section.notice(obj.name, verb))
 

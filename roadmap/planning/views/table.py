@@ -9,6 +9,7 @@ whatever the PM is typing in another cell is left alone.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,7 +27,9 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url, reswap, retarget
 
 from roadmap.access import product_for
+from roadmap.forms import service_error_targets, submit
 from roadmap.models import Feature, FeatureStatus, Horizon, Kano, MarketPosition, Product
+from roadmap.planning.presenters import table as presenters
 from roadmap.planning.selectors import table as selectors
 from roadmap.planning.services import features as feature_services
 from roadmap.planning.services import preferences as preference_services
@@ -69,7 +72,7 @@ def _table_query(request: HttpRequest, product: Product) -> QueryDict:
 _ANY_PK = 987654321
 
 
-def _linked(product: Product, rows: list[selectors.TableRow]) -> list[selectors.TableRow]:
+def _linked(product: Product, rows: list[presenters.TableRow]) -> list[presenters.TableRow]:
     """Give rows their links: the feature's page, and the URL their cells post to."""
     page = reverse("roadmap:feature", args=[_ANY_PK]).rpartition(str(_ANY_PK))
     edit = reverse("roadmap:table_edit", args=[product.slug, _ANY_PK]).rpartition(str(_ANY_PK))
@@ -79,10 +82,10 @@ def _linked(product: Product, rows: list[selectors.TableRow]) -> list[selectors.
     return rows
 
 
-def _view(request: HttpRequest, product: Product, *, selected=()) -> selectors.TableView:
+def _view(request: HttpRequest, product: Product, *, selected=()) -> presenters.TableView:
     """The table the request is about (its filters and sort) as its reader lays it out, its
     rows linked."""
-    view = selectors.table_view(
+    view = presenters.table_view(
         product=product,
         query=_table_query(request, product),
         selected=selected,
@@ -94,20 +97,20 @@ def _view(request: HttpRequest, product: Product, *, selected=()) -> selectors.T
 
 def _shown_columns(
     request: HttpRequest, product: Product
-) -> tuple[selectors.TableColumns, frozenset[str]]:
+) -> tuple[presenters.TableColumns, frozenset[str]]:
     """The columns of the product's table its reader shows, and the ones they hide."""
     hidden = selectors.table_hidden_columns(user=request.user, product=product)
-    return selectors.table_columns(product=product).without(hidden), hidden
+    return presenters.table_columns(product=product).without(hidden), hidden
 
 
-def _row(product: Product, pk: int, columns: selectors.TableColumns) -> selectors.TableRow:
-    row = selectors.table_row(product=product, pk=pk, columns=columns)
+def _row(product: Product, pk: int, columns: presenters.TableColumns) -> presenters.TableRow:
+    row = presenters.table_row(product=product, pk=pk, columns=columns)
     if row is None:
         raise Http404
     return _linked(product, [row])[0]
 
 
-def _context(request: HttpRequest, product: Product, view: selectors.TableView, **extra):
+def _context(request: HttpRequest, product: Product, view: presenters.TableView, **extra):
     return {
         "product": product,
         "view": view,
@@ -116,7 +119,7 @@ def _context(request: HttpRequest, product: Product, view: selectors.TableView, 
         "next_url": product.get_absolute_url() + view.params.query_string(),
         "statuses": FeatureStatus.choices,
         "horizons": Horizon.choices,
-        "moscow": [(v, selectors.MOSCOW_SHORT[v]) for v in selectors.MOSCOW_SHORT],
+        "moscow": list(presenters.MOSCOW_SHORT.items()),
         "kano": Kano.choices,
         "market_positions": MarketPosition.choices,
         "quick_add": QuickAddForm(),
@@ -173,7 +176,7 @@ def table_columns(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _page_again(
     request: HttpRequest, product: Product, *, selected=(), **extra: Any
-) -> tuple[selectors.TableView, dict]:
+) -> tuple[presenters.TableView, dict]:
     """The table the PM came from, to show a refused form on it."""
     view = _view(request, product, selected=selected)
     return view, _context(request, product, view, **extra)
@@ -182,7 +185,7 @@ def _page_again(
 # --- Editing cells ------------------------------------------------------------------------------
 
 
-def _row_form(columns: selectors.TableColumns, names: list[str], data) -> forms.Form:
+def _row_form(columns: presenters.TableColumns, names: list[str], data) -> forms.Form:
     """Parses the posted cells: the model's own form fields, and a whole number per driver
     (their 0–10 range is the service's rule)."""
     editable = columns.editable
@@ -200,18 +203,13 @@ def _errors_by_cell(
 ) -> dict[str, list[str]]:
     """A refused edit's messages by the cell that shows them: a field's own cell, else the
     edited cell (htmx), else the row."""
-    if hasattr(error, "error_dict"):
-        items = error.message_dict.items()
-    else:
-        items = [(NON_FIELD_ERRORS, error.messages)]
     result: dict[str, list[str]] = {}
-    for name, found in items:
-        target = name if name in names else (edited or NON_FIELD_ERRORS)
-        result.setdefault(target, []).extend(found)
+    for target, item in service_error_targets(error, names):
+        result.setdefault(target or edited or NON_FIELD_ERRORS, []).extend(item.messages)
     return result
 
 
-def _saved_message(row: selectors.TableRow, column: selectors.Column | None, was) -> str:
+def _saved_message(row: presenters.TableRow, column: presenters.Column | None, was) -> str:
     feature = row.feature
     what = f"{column.noun} of “{feature.title}”" if column else f"“{feature.title}”"
     score = number(feature.score) if feature.score is not None else "none yet"
@@ -220,111 +218,177 @@ def _saved_message(row: selectors.TableRow, column: selectors.Column | None, was
     return f"Saved {what}: score {score}, rank {rank}{moved}."
 
 
+class _BadEdit(Exception):
+    """A post the table's own forms never send: answered 400 with the message."""
+
+
+@dataclass
+class _CellEdit:
+    """An edit of a feature's row as posted (the cells, what was typed), and once saved, what
+    refused it (``errors`` by cell, or the ``conflict``ing version)."""
+
+    product: Product
+    feature: Feature
+    columns: presenters.TableColumns
+    # The cell an htmx request saves (``HX-Trigger-Name``); None for a whole row.
+    edited: str | None
+    names: list[str]
+    form: forms.Form
+    typed: dict[str, str]
+    # Every feature's rank before the edit, to tell which rows it moved.
+    before: dict[int, int | None]
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    conflict: Feature | None = None
+
+    @property
+    def column(self) -> presenters.Column | None:
+        return self.columns.editable.get(self.edited) if self.edited else None
+
+    @property
+    def saved(self) -> bool:
+        return self.conflict is None and not self.errors
+
+
+def _parse_edit(request: HttpRequest, product: Product, pk: int) -> _CellEdit:
+    """The posted cells of the feature, parsed (not yet validated); _BadEdit for a cell that
+    cannot be edited or a missing version."""
+    columns = presenters.table_columns(product=product)
+    editable = columns.editable
+    feature = get_object_or_404(Feature.objects.filter(product=product), pk=pk)
+    edited = request.htmx.trigger_name if request.htmx else None
+    if edited is not None and edited not in editable:
+        raise _BadEdit("This cell cannot be edited.")
+    names = [edited] if edited else [n for n in editable if n in request.POST]
+    form = _row_form(columns, names, request.POST)
+    if "version" in form.errors:
+        raise _BadEdit("The row's version is missing: reload the table.")
+    return _CellEdit(
+        product=product,
+        feature=feature,
+        columns=columns,
+        edited=edited,
+        names=names,
+        form=form,
+        typed={name: request.POST.get(name, "") for name in names},
+        before=selectors.table_product_ranks(product=product),
+    )
+
+
+def _save_edit(edit: _CellEdit, actor) -> None:
+    """Validate the cells and save them through the service, or record what refused them."""
+    form, editable = edit.form, edit.columns.editable
+    if not form.is_valid():
+        edit.errors = {name: list(found) for name, found in form.errors.items()}
+    else:
+        try:
+            feature_services.feature_update_inputs(
+                feature=edit.feature,
+                data={n: form.cleaned_data[n] for n in edit.names if editable[n].driver_id is None},
+                driver_scores={
+                    editable[n].driver_id: form.cleaned_data[n]
+                    for n in edit.names
+                    if editable[n].driver_id is not None
+                },
+                expected_version=form.cleaned_data["version"],
+                actor=actor,
+            )
+        except ConflictError as error:
+            edit.conflict = error.current
+        except ValidationError as error:
+            edit.errors = _errors_by_cell(error, edit.names, edit.edited)
+
+
 @login_required
 @require_POST
 def feature_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Save one cell (htmx: the cell named by ``HX-Trigger-Name``) or a whole row (a plain form
     post) of a feature, refusing it if someone else saved the feature since the row was read."""
     product = product_for(request, slug, edit=True)
-    columns = selectors.table_columns(product=product)
-    editable = columns.editable
-    feature = get_object_or_404(Feature.objects.filter(product=product), pk=pk)
-    edited = request.htmx.trigger_name if request.htmx else None
-    if edited is not None and edited not in editable:
-        return HttpResponseBadRequest("This cell cannot be edited.")
-    names = [edited] if edited else [n for n in editable if n in request.POST]
-    form = _row_form(columns, names, request.POST)
-    if "version" in form.errors:
-        return HttpResponseBadRequest("The row's version is missing: reload the table.")
-    before = selectors.table_product_ranks(product=product)
-    errors: dict[str, list[str]] = {}
-    conflict: Feature | None = None
-    if form.is_valid():
-        try:
-            feature_services.feature_update_inputs(
-                feature=feature,
-                data={n: form.cleaned_data[n] for n in names if editable[n].driver_id is None},
-                driver_scores={
-                    editable[n].driver_id: form.cleaned_data[n]
-                    for n in names
-                    if editable[n].driver_id is not None
-                },
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-            )
-        except ConflictError as error:
-            conflict = error.current
-        except ValidationError as error:
-            errors = _errors_by_cell(error, names, edited)
-    else:
-        errors = {name: list(found) for name, found in form.errors.items()}
-    typed = {name: request.POST.get(name, "") for name in names}
-    column = editable.get(edited) if edited else None
-
+    try:
+        edit = _parse_edit(request, product, pk)
+    except _BadEdit as error:
+        return HttpResponseBadRequest(str(error))
+    _save_edit(edit, request.user)
     if request.htmx:
-        row = _row(product, pk, columns)
-        cell = row.cells[edited]
-        context: dict[str, Any] = {"product": product, "row": row, "cell": cell}
-        if conflict is not None:
-            row.conflict = selectors.table_conflict(
-                current=conflict, column=column, yours=typed[edited]
-            )
-            cell.value = typed[edited]
-            cell.errors = ["Not saved."]
-            context["message"] = f"Not saved: someone else changed “{row.feature.title}”."
-        elif errors:
-            row.show_input(typed, errors)
-            reasons = " ".join(m for found in errors.values() for m in found)
-            context["message"] = f"{column.noun} of “{row.feature.title}” not saved: {reasons}"
-        else:
-            query = _table_query(request, product)
-            updates = selectors.table_rank_updates(
-                product=product,
-                query=query,
-                before=before,
-                always=[pk],
-                # The rows on the PM's page (table.js sends them): of a thousand that moved, the
-                # fifty shown.
-                shown=_posted_ids(request, "shown") if "shown" in request.POST else None,
-            )
-            moved = any(before.get(u.pk) != u.rank for u in updates)
-            # Rows stay where they are while the PM edits; offer to sort them again when the
-            # edit changed what they are sorted by.
-            sort = (query.get("sort") or selectors.DEFAULT_SORT).removeprefix("-")
-            context.update(
-                saved=True,
-                rank_updates=updates,
-                resort=(moved and sort in ("rank", "movement")) or sort in ("score", column.key),
-                resort_url=_next_url(request, product),
-            )
-            context["message"] = _saved_message(row, column, before.get(pk))
-        return render(request, "roadmap/table/_edit.html", context)
-
-    if conflict is None and not errors:
-        row = _row(product, pk, columns)
-        messages.success(request, _saved_message(row, None, before.get(pk)))
+        return _edited_cell(request, edit)
+    if edit.saved:
+        row = _row(product, pk, edit.columns)
+        messages.success(request, _saved_message(row, None, edit.before.get(pk)))
         return redirect(f"{_next_url(request, product)}#feature-{pk}")
-    view, context = _page_again(request, product)
+    return _refused_row(request, edit)
+
+
+def _edited_cell(request: HttpRequest, edit: _CellEdit) -> HttpResponse:
+    """htmx: the edited cell again (saved, refused, or in conflict) and the message to read out;
+    once saved, the ranks it moved."""
+    product, pk, column, typed = edit.product, edit.feature.pk, edit.column, edit.typed
+    row = _row(product, pk, edit.columns)
+    cell = row.cells[edit.edited]
+    context: dict[str, Any] = {"product": product, "row": row, "cell": cell}
+    if edit.conflict is not None:
+        row.conflict = presenters.table_conflict(
+            current=edit.conflict, column=column, yours=typed[edit.edited]
+        )
+        cell.value = typed[edit.edited]
+        cell.errors = ["Not saved."]
+        context["message"] = f"Not saved: someone else changed “{row.feature.title}”."
+    elif edit.errors:
+        row.show_input(typed, edit.errors)
+        reasons = " ".join(m for found in edit.errors.values() for m in found)
+        context["message"] = f"{column.noun} of “{row.feature.title}” not saved: {reasons}"
+    else:
+        query = _table_query(request, product)
+        updates = selectors.table_rank_updates(
+            product=product,
+            query=query,
+            before=edit.before,
+            always=[pk],
+            # The rows on the PM's page (table.js sends them): of a thousand that moved, the
+            # fifty shown.
+            shown=_posted_ids(request, "shown") if "shown" in request.POST else None,
+        )
+        moved = any(edit.before.get(u.pk) != u.rank for u in updates)
+        # Rows stay where they are while the PM edits; offer to sort them again when the
+        # edit changed what they are sorted by.
+        sort = (query.get("sort") or selectors.DEFAULT_SORT).removeprefix("-")
+        context.update(
+            saved=True,
+            rank_updates=updates,
+            resort=(moved and sort in ("rank", "movement")) or sort in ("score", column.key),
+            resort_url=_next_url(request, product),
+        )
+        context["message"] = _saved_message(row, column, edit.before.get(pk))
+    return render(request, "roadmap/table/_edit.html", context)
+
+
+def _refused_row(request: HttpRequest, edit: _CellEdit) -> HttpResponse:
+    """A plain post refused: the table it came from, the row with what was typed and why it
+    was not saved (409 when someone else saved the feature meanwhile)."""
+    view, context = _page_again(request, edit.product)
+    pk, names, typed = edit.feature.pk, edit.names, edit.typed
     row = view.row_for(pk)
     if row is None:
         # Filtered out of the view it was edited in (e.g. a status just changed): shown on top.
-        row = _row(product, pk, view.columns)
+        row = _row(edit.product, pk, view.columns)
         row.fresh = True
         view.rows.insert(0, row)
-    if conflict is not None:
+    if edit.conflict is not None:
         # A hidden column is not in the row (nor, but for a forged post, among the names).
         changed = [n for n in names if n in row.cells and typed[n] != row.cells[n].saved]
-        first = editable[(changed or names)[0]] if names else columns.choices[0]
-        row.conflict = selectors.table_conflict(
-            current=conflict, column=first, yours=typed.get(first.name, "")
+        editable = edit.columns.editable
+        first = editable[(changed or names)[0]] if names else edit.columns.choices[0]
+        row.conflict = presenters.table_conflict(
+            current=edit.conflict, column=first, yours=typed.get(first.name, "")
         )
         row.show_input(typed, {})
         context["status_message"] = f"Not saved: someone else changed “{row.feature.title}”."
-        return render(request, "roadmap/product.html", context, status=409)
-    row.show_input(typed, errors)
-    row.error = " ".join(errors.get(NON_FIELD_ERRORS, []))
-    context["status_message"] = f"“{row.feature.title}” was not saved: see the marked cells."
-    return render(request, "roadmap/product.html", context, status=400)
+        status = 409
+    else:
+        row.show_input(typed, edit.errors)
+        row.error = " ".join(edit.errors.get(NON_FIELD_ERRORS, []))
+        context["status_message"] = f"“{row.feature.title}” was not saved: see the marked cells."
+        status = 400
+    return render(request, "roadmap/product.html", context, status=status)
 
 
 @login_required
@@ -358,14 +422,10 @@ def feature_quick_add(request: HttpRequest, slug: str) -> HttpResponse:
     """Add a feature by its title; it shows at the top of the table at once."""
     product = product_for(request, slug, edit=True)
     form = QuickAddForm(request.POST)
-    feature = None
-    if form.is_valid():
-        try:
-            feature = feature_services.feature_create(
-                product=product, title=form.cleaned_data["title"]
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
+    feature = submit(
+        form,
+        lambda: feature_services.feature_create(product=product, title=form.cleaned_data["title"]),
+    )
     if request.htmx:
         context: dict[str, Any] = {
             "product": product,
@@ -483,19 +543,16 @@ def features_bulk(request: HttpRequest, slug: str) -> HttpResponse:
     form = BulkForm(request.POST, options=options)
     ids = _posted_ids(request, "features")
     result = None
-    arguments: dict[str, Any] = {}
     if ids is None:
         form.add_error(None, "The selection is not valid: reload the table.")
-    elif form.is_valid():
-        arguments = form.service_arguments()
-        try:
-            result = feature_services.features_bulk_update(
-                product=product, feature_ids=ids, actor=request.user, **arguments
-            )
-        except ValidationError as error:
-            for name, found in error.message_dict.items():
-                form.add_error(name if name in form.fields else None, found)
-    message = _bulk_message(result, arguments) if result else ""
+    else:
+        result = submit(
+            form,
+            lambda: feature_services.features_bulk_update(
+                product=product, feature_ids=ids, actor=request.user, **form.service_arguments()
+            ),
+        )
+    message = _bulk_message(result, form.service_arguments()) if result else ""
     if request.htmx:
         if result is None:
             response = render(

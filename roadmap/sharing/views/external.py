@@ -17,7 +17,6 @@ import re
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,8 +33,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.throttle import client_address
+from roadmap.forms import ServiceErrors, submit
 from roadmap.models import Frequency, ShareLink
-from roadmap.planning.views.page_forms import ServiceErrors
 from roadmap.sharing import external
 from roadmap.sharing.models.sharing import share_token_hash
 from roadmap.sharing.services import digests, sharing
@@ -199,25 +198,25 @@ def subscribe(request: HttpRequest, token: str) -> HttpResponse:
     if not _is_unlocked(request, link):
         return redirect(_urls(token)["page"])
     form = SubscribeForm(request.POST)
-    if form.is_valid():
-        try:
-            digests.subscription_request(
+    try:
+        requested = submit(
+            form,
+            lambda: digests.subscription_request(
                 share_link=link,
                 email=form.cleaned_data["email"],
                 frequency=form.cleaned_data["frequency"],
                 client=_client(request),
-            )
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        except digests.SubscribeLimited as exc:
-            form.add_error(None, "Too many subscription requests. Please try again later.")
-            response = _roadmap_response(request, link, token, form=form, status=429)
-            response["Retry-After"] = str(exc.retry_after)
-            return response
-        else:
-            context = {"product_name": link.product.name, "page_url": _urls(token)["page"]}
-            return _protect(render(request, "external/subscribe_sent.html", context), link)
-    return _roadmap_response(request, link, token, form=form, status=400)
+            ),
+        )
+    except digests.SubscribeLimited as exc:
+        form.add_error(None, "Too many subscription requests. Please try again later.")
+        response = _roadmap_response(request, link, token, form=form, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    if requested is None:
+        return _roadmap_response(request, link, token, form=form, status=400)
+    context = {"product_name": link.product.name, "page_url": _urls(token)["page"]}
+    return _protect(render(request, "external/subscribe_sent.html", context), link)
 
 
 def _basic_auth_password(request: HttpRequest) -> str | None:

@@ -15,7 +15,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,8 +23,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from roadmap import bounds
 from roadmap.access import product_for
+from roadmap.forms import ServiceErrors, submit
 from roadmap.models import Audience, Frequency, Product, ShareLink, Subscription
-from roadmap.planning.views.page_forms import ServiceErrors, submit
 from roadmap.sharing import external
 from roadmap.sharing.services import digests as digest_services
 from roadmap.sharing.services import sharing as services
@@ -94,12 +93,11 @@ def share_link_url(link: ShareLink) -> str:
     return settings.SITE_URL + reverse("external:roadmap", kwargs={"token": token})
 
 
-def _link_status(link: ShareLink, now: datetime.datetime) -> str:
+def _link_status(link: ShareLink) -> str:
+    """Revoked, else active while usable (``ShareLink.is_usable``, the one rule), else expired."""
     if link.revoked_at is not None:
         return "revoked"
-    if link.expires_at is not None and link.expires_at <= now:
-        return "expired"
-    return "active"
+    return "active" if link.is_usable else "expired"
 
 
 def _link(request, product: Product, pk: int) -> ShareLink:
@@ -123,7 +121,6 @@ def _list_page(
     subscriber_link_id: int | None = None,
     status=200,
 ):
-    now = timezone.now()
     links = ShareLink.objects.for_user(request.user).filter(product=product).order_by("-created_at")
     subscribers: dict[int, list[Subscription]] = {}
     for subscription in (
@@ -136,7 +133,7 @@ def _list_page(
         {
             "link": link,
             "url": share_link_url(link),
-            "status": _link_status(link, now),
+            "status": _link_status(link),
             "embed_origins": services.embed_origins_allowed(link.embed_origins),
             "subscribers": subscribers.get(link.pk, []),
             "subscriber_form": (
@@ -251,21 +248,20 @@ def subscriber_add(request, slug: str, pk: int):
     product = product_for(request, slug, edit=True)
     link = _link(request, product, pk)
     form = SubscriberForm(request.POST, auto_id=f"id_sub{link.pk}_%s")
-    if form.is_valid():
+    added = submit(
+        form,
+        lambda: digest_services.subscription_add(
+            product=product,
+            share_link=link,
+            email=form.cleaned_data["email"],
+            name=form.cleaned_data["name"],
+            frequency=form.cleaned_data["frequency"],
+        ),
+    )
+    if added is not None:
         email = form.cleaned_data["email"]
-        try:
-            digest_services.subscription_add(
-                product=product,
-                share_link=link,
-                email=email,
-                name=form.cleaned_data["name"],
-                frequency=form.cleaned_data["frequency"],
-            )
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"{email} now gets digests of “{link.label}”.")
-            return redirect("sharing:list", slug=product.slug)
+        messages.success(request, f"{email} now gets digests of “{link.label}”.")
+        return redirect("sharing:list", slug=product.slug)
     return _list_page(
         request, product, subscriber_form=form, subscriber_link_id=link.pk, status=400
     )

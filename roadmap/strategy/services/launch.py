@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts.models import Membership, Role, Workspace
+from accounts.models import Membership, Workspace, role_is_admin
 from roadmap import bounds
 from roadmap.fields import apply_fields, history_user_set, save_if_changed
 from roadmap.models import (
@@ -38,12 +38,10 @@ _SETTLED = (FeatureStatus.SHIPPED, FeatureStatus.ARCHIVED)
 
 
 def _is_admin(workspace_id: int, actor) -> bool:
-    return (
-        acting_user(actor) is not None
-        and Membership.objects.filter(
-            workspace_id=workspace_id, user=actor, role=Role.ADMIN
-        ).exists()
-    )
+    if acting_user(actor) is None:
+        return False
+    memberships = Membership.objects.filter(workspace_id=workspace_id, user=actor)
+    return role_is_admin(memberships.values_list("role", flat=True).first())
 
 
 def _next_position(queryset, team: str) -> int:

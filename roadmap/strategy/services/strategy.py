@@ -121,6 +121,21 @@ def positioning_set_audiences(
     return positioning
 
 
+@transaction.atomic
+def positioning_delete(*, positioning: Positioning, actor=None) -> None:
+    """Delete a product's positioning and its answers (a support admin's clean slate): the
+    positioning page starts empty again, hidden from every audience. Recorded in its history."""
+    history_user_set(positioning, acting_user(actor))
+    positioning.delete()
+
+
+@transaction.atomic
+def positioning_answer_delete(*, answer: PositioningAnswer, actor=None) -> None:
+    """Delete the answer to one positioning question; recorded in its history with ``actor``."""
+    history_user_set(answer, acting_user(actor))
+    answer.delete()
+
+
 # --- Competitors and the comparison grid ---------------------------------------------------------
 
 COMPETITOR_FIELDS = ("name", "website", "segment", "strengths", "weaknesses", "pricing_notes")
@@ -225,6 +240,14 @@ def revenue_model_save(*, product: Product, data: Mapping[str, Any], actor=None)
         history_user_set(model, acting_user(actor))
         model.save()
     return model
+
+
+@transaction.atomic
+def revenue_model_delete(*, revenue_model: RevenueModel, actor=None) -> None:
+    """Delete a product's revenue model; the business case falls back to the defaults until it
+    is set again. Recorded in its history with ``actor``."""
+    history_user_set(revenue_model, acting_user(actor))
+    revenue_model.delete()
 
 
 PRICE_PLAN_FIELDS = ("name", "yearly_price", "persona", "conversion_rate")

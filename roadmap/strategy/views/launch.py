@@ -21,10 +21,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from accounts.models import Role
-from roadmap.access import product_for
+from roadmap.access import product_for, role_allows
+from roadmap.forms import submit
 from roadmap.models import LaunchTask, LaunchTemplateTask, Product, Release
-from roadmap.planning.views.page_forms import submit
 from roadmap.strategy.selectors import launch as selectors
 from roadmap.strategy.services import launch as services
 from roadmap.strategy.views.strategy import DATE, ServiceModelForm
@@ -93,7 +92,7 @@ def _release_page(
         "readiness": selectors.release_readiness(release=release),
         "task_form": task_form or LaunchTaskForm(product=product),
         "ship_errors": ship_errors or [],
-        "is_admin": product.my_role == Role.ADMIN,
+        "is_admin": role_allows(product.my_role, admin=True),
         "today": timezone.localdate(),
     }
     return render(request, "roadmap/strategy/release.html", context, status=status)

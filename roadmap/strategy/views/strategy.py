@@ -26,6 +26,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from roadmap.access import product_for
+from roadmap.crud import ProductRecords, named, record_add, record_delete, record_edit
+from roadmap.forms import ServiceErrors, submit
 from roadmap.models import (
     Comparison,
     ComparisonStatus,
@@ -40,7 +42,6 @@ from roadmap.models import (
     RevenueModel,
 )
 from roadmap.planning.services.features import feature_update
-from roadmap.planning.views.page_forms import ServiceErrors, submit
 from roadmap.strategy.selectors import strategy as selectors
 from roadmap.strategy.services import strategy as services
 
@@ -54,8 +55,13 @@ class ServiceModelForm(ServiceErrors, forms.ModelForm):
     """A model's fields as its model defines them; the service validates and saves.
 
     Bind edits to a copy of the row (``copy.copy``): a model form writes the submitted values
-    into its instance, and the service must see the row as stored to know what changed.
+    into its instance, and the service must see the row as stored to know what changed. The
+    product, when given, is the one the row belongs to (``roadmap.crud`` passes it).
     """
+
+    def __init__(self, *args, product: Product | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.product = product
 
     def _post_clean(self):
         # The service runs full_clean; its errors come back through add_service_errors.
@@ -165,7 +171,7 @@ class PricePlanForm(ServiceModelForm):
         labels = {"conversion_rate": "Conversion rate override (%)", "persona": "Segment"}
 
     def __init__(self, *args, product: Product, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, product=product, **kwargs)
         self.fields["persona"].queryset = product.personas.order_by("name")
         self.fields["persona"].empty_label = "All personas"
 
@@ -196,6 +202,57 @@ def _context(product: Product, section: str, **extra) -> dict[str, Any]:
         ],
         **extra,
     }
+
+
+def _section_url(name: str, anchor: str):
+    return lambda product: reverse(name, args=[product.slug]) + anchor
+
+
+def _estimate_notice(estimate: MarketSize, verb: str) -> str:
+    return f"{estimate.kind.upper()} estimate {verb}."
+
+
+COMPETITORS = ProductRecords(
+    name="competitor",
+    form_class=CompetitorForm,
+    rows=lambda product: selectors.competitors_of(product=product),
+    save=lambda *, product, form, instance, user: services.competitor_save(
+        product=product, data=form.service_data(), competitor=instance
+    ),
+    delete=lambda competitor: services.competitor_delete(competitor=competitor),
+    url=_section_url("roadmap:strategy_market", "#competitors"),
+    notice=named("Competitor"),
+    edit_template="roadmap/strategy/competitor_edit.html",
+    page_context=lambda product: _context(product, "market"),
+)
+
+MARKET_SIZES = ProductRecords(
+    name="estimate",
+    form_class=MarketSizeForm,
+    rows=lambda product: selectors.market_sizes_of(product=product),
+    save=lambda *, product, form, instance, user: services.market_size_save(
+        product=product, data=form.service_data(), market_size=instance
+    ),
+    delete=lambda estimate: services.market_size_delete(market_size=estimate),
+    url=_section_url("roadmap:strategy_market", "#market-size"),
+    notice=_estimate_notice,
+    edit_template="roadmap/strategy/market_size_edit.html",
+    page_context=lambda product: _context(product, "market"),
+)
+
+PRICE_PLANS = ProductRecords(
+    name="plan",
+    form_class=PricePlanForm,
+    rows=lambda product: selectors.price_plans_of(product=product),
+    save=lambda *, product, form, instance, user: services.price_plan_save(
+        product=product, data=form.service_data(), price_plan=instance
+    ),
+    delete=lambda plan: services.price_plan_delete(price_plan=plan),
+    url=_section_url("roadmap:business_case", "#plans"),
+    notice=named("Plan"),
+    edit_template="roadmap/strategy/price_plan_edit.html",
+    page_context=lambda product: _context(product, "business_case"),
+)
 
 
 # --- Positioning ---------------------------------------------------------------------------------
@@ -355,14 +412,12 @@ def market(request: HttpRequest, slug: str) -> HttpResponse:
 def competitor_add(request: HttpRequest, slug: str) -> HttpResponse:
     """Add a competitor (editors)."""
     product = product_for(request, slug, edit=True)
-    form = CompetitorForm(request.POST)
-    saved = submit(
-        form, lambda: services.competitor_save(product=product, data=form.service_data())
+    return record_add(
+        request,
+        COMPETITORS,
+        product,
+        refused=lambda form: _market(request, product, competitor_form=form, status=400),
     )
-    if saved is None:
-        return _market(request, product, competitor_form=form, status=400)
-    messages.success(request, f"Competitor “{saved.name}” added.")
-    return redirect(reverse("roadmap:strategy_market", args=[product.slug]) + "#competitors")
 
 
 def _competitor(product: Product, pk: int) -> Competitor:
@@ -373,37 +428,14 @@ def _competitor(product: Product, pk: int) -> Competitor:
 @require_http_methods(["GET", "POST"])
 def competitor_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Edit a competitor (editors)."""
-    product = product_for(request, slug, edit=True)
-    competitor = _competitor(product, pk)
-    form = CompetitorForm(instance=competitor)
-    status = 200
-    if request.method == "POST":
-        form = CompetitorForm(request.POST, instance=copy.copy(competitor))
-        saved = submit(
-            form,
-            lambda: services.competitor_save(
-                product=product, data=form.service_data(), competitor=competitor
-            ),
-        )
-        if saved is not None:
-            messages.success(request, f"Competitor “{saved.name}” saved.")
-            return redirect(
-                reverse("roadmap:strategy_market", args=[product.slug]) + "#competitors"
-            )
-        status = 400
-    context = _context(product, "market", competitor=competitor, form=form)
-    return render(request, "roadmap/strategy/competitor_edit.html", context, status=status)
+    return record_edit(request, COMPETITORS, product_for(request, slug, edit=True), pk)
 
 
 @login_required
 @require_POST
 def competitor_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Delete a competitor and its column of the grid (editors)."""
-    product = product_for(request, slug, edit=True)
-    competitor = _competitor(product, pk)
-    services.competitor_delete(competitor=competitor)
-    messages.success(request, f"Competitor “{competitor.name}” deleted.")
-    return redirect(reverse("roadmap:strategy_market", args=[product.slug]) + "#competitors")
+    return record_delete(request, COMPETITORS, product_for(request, slug, edit=True), pk)
 
 
 # Grid fields: "cell-<competitor>-f<feature>" / "cell-<competitor>-t<theme>" hold a cell's
@@ -582,51 +614,26 @@ def comparison_cell(request: HttpRequest, slug: str, pk: int, kind: str, target:
 def market_size_add(request: HttpRequest, slug: str) -> HttpResponse:
     """Record a TAM, SAM or SOM estimate (editors)."""
     product = product_for(request, slug, edit=True)
-    form = MarketSizeForm(request.POST)
-    saved = submit(
-        form, lambda: services.market_size_save(product=product, data=form.service_data())
+    return record_add(
+        request,
+        MARKET_SIZES,
+        product,
+        refused=lambda form: _market(request, product, market_size_form=form, status=400),
     )
-    if saved is None:
-        return _market(request, product, market_size_form=form, status=400)
-    messages.success(request, f"{saved.kind.upper()} estimate added.")
-    return redirect(reverse("roadmap:strategy_market", args=[product.slug]) + "#market-size")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def market_size_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Correct a market size estimate (editors)."""
-    product = product_for(request, slug, edit=True)
-    estimate = get_object_or_404(selectors.market_sizes_of(product=product), pk=pk)
-    form = MarketSizeForm(instance=estimate)
-    status = 200
-    if request.method == "POST":
-        form = MarketSizeForm(request.POST, instance=copy.copy(estimate))
-        saved = submit(
-            form,
-            lambda: services.market_size_save(
-                product=product, data=form.service_data(), market_size=estimate
-            ),
-        )
-        if saved is not None:
-            messages.success(request, f"{saved.kind.upper()} estimate saved.")
-            return redirect(
-                reverse("roadmap:strategy_market", args=[product.slug]) + "#market-size"
-            )
-        status = 400
-    context = _context(product, "market", estimate=estimate, form=form)
-    return render(request, "roadmap/strategy/market_size_edit.html", context, status=status)
+    return record_edit(request, MARKET_SIZES, product_for(request, slug, edit=True), pk)
 
 
 @login_required
 @require_POST
 def market_size_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Delete a market size estimate (editors)."""
-    product = product_for(request, slug, edit=True)
-    estimate = get_object_or_404(selectors.market_sizes_of(product=product), pk=pk)
-    services.market_size_delete(market_size=estimate)
-    messages.success(request, f"{estimate.kind.upper()} estimate deleted.")
-    return redirect(reverse("roadmap:strategy_market", args=[product.slug]) + "#market-size")
+    return record_delete(request, MARKET_SIZES, product_for(request, slug, edit=True), pk)
 
 
 # --- Business case -------------------------------------------------------------------------------
@@ -687,46 +694,24 @@ def revenue_model(request: HttpRequest, slug: str) -> HttpResponse:
 def price_plan_add(request: HttpRequest, slug: str) -> HttpResponse:
     """Add a price plan (editors)."""
     product = product_for(request, slug, edit=True)
-    form = PricePlanForm(request.POST, product=product, auto_id=NEW_PLAN_IDS)
-    saved = submit(
-        form, lambda: services.price_plan_save(product=product, data=form.service_data())
+    return record_add(
+        request,
+        PRICE_PLANS,
+        product,
+        refused=lambda form: _business_case(request, product, plan_form=form, status=400),
+        auto_id=NEW_PLAN_IDS,
     )
-    if saved is None:
-        return _business_case(request, product, plan_form=form, status=400)
-    messages.success(request, f"Plan “{saved.name}” added.")
-    return redirect(reverse("roadmap:business_case", args=[product.slug]) + "#plans")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def price_plan_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Edit a price plan (editors)."""
-    product = product_for(request, slug, edit=True)
-    plan = get_object_or_404(selectors.price_plans_of(product=product), pk=pk)
-    form = PricePlanForm(instance=plan, product=product)
-    status = 200
-    if request.method == "POST":
-        form = PricePlanForm(request.POST, instance=copy.copy(plan), product=product)
-        saved = submit(
-            form,
-            lambda: services.price_plan_save(
-                product=product, data=form.service_data(), price_plan=plan
-            ),
-        )
-        if saved is not None:
-            messages.success(request, f"Plan “{saved.name}” saved.")
-            return redirect(reverse("roadmap:business_case", args=[product.slug]) + "#plans")
-        status = 400
-    context = _context(product, "business_case", plan=plan, form=form)
-    return render(request, "roadmap/strategy/price_plan_edit.html", context, status=status)
+    return record_edit(request, PRICE_PLANS, product_for(request, slug, edit=True), pk)
 
 
 @login_required
 @require_POST
 def price_plan_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Delete a price plan (editors)."""
-    product = product_for(request, slug, edit=True)
-    plan = get_object_or_404(selectors.price_plans_of(product=product), pk=pk)
-    services.price_plan_delete(price_plan=plan)
-    messages.success(request, f"Plan “{plan.name}” deleted.")
-    return redirect(reverse("roadmap:business_case", args=[product.slug]) + "#plans")
+    return record_delete(request, PRICE_PLANS, product_for(request, slug, edit=True), pk)

@@ -331,3 +331,34 @@ def test_odd_updated_since_is_a_400_or_normalised_never_a_500(read_api, since):
     assert response.status_code in (200, 400)
     if response.status_code == 400:
         assert set(response.json()) == {"updated_since"}
+
+
+def test_owner_from_another_of_my_workspaces_is_refused_by_the_model_rule(
+    api, editor, product, other_workspace, outsider
+):
+    # Given an editor who is also a member of another workspace, where the outsider is a member:
+    # through a session the outsider's address is among the people the API names, so only the
+    # feature's own rule (Feature.clean, via the service) can refuse them.
+    f.MembershipFactory(workspace=other_workspace, user=editor, role="editor")
+    feature = f.FeatureFactory(product=product, title="Kept")
+    api.force_login(editor)
+    refused = {"owner": ["The owner must be a member of this workspace."]}
+
+    # When the outsider is made the owner of a new feature and of an existing one
+    created = api.post(
+        "/api/v1/features/",
+        {"product": product.slug, "title": "New", "owner": outsider.email},
+        format="json",
+    )
+    edited = api.patch(
+        f"/api/v1/features/{feature.pk}/",
+        {"owner": outsider.email, "title": "Changed"},
+        format="json",
+    )
+
+    # Then both are a 400 naming the owner, and nothing is stored
+    assert (created.status_code, created.json()) == (400, refused)
+    assert (edited.status_code, edited.json()) == (400, refused)
+    assert list(Feature.objects.filter(product=product).values_list("title", "owner")) == [
+        ("Kept", None)
+    ]
