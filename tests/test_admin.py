@@ -40,6 +40,8 @@ NOT_ADDABLE = {
     "roadmap.FeatureRankSnapshot",
     # Made on the share page only: a link made here could never be opened (its token is not kept).
     "roadmap.ShareLink",
+    # Made by editing features; deleted through tag_delete (an edit of each feature).
+    "roadmap.Tag",
     "roadmap.WebhookDelivery",
 }
 

@@ -25,6 +25,7 @@ from roadmap.models import (
     ScoringDriver,
     Subscription,
     TableLayout,
+    Tag,
     WebhookEndpoint,
 )
 from tests import factories as f
@@ -482,3 +483,25 @@ def test_invitations_revoked_in_admin_by_a_superuser_who_is_no_member(
     assert revoked_at is not None and not invitation.is_usable
     assert invitation.revoked_at == revoked_at
     assert _messages(second)[-1] == "0 revoked."
+
+
+def test_tag_deleted_in_admin_is_taken_off_each_feature_through_the_feature_writer(
+    superuser_client, product
+):
+    tagged = f.FeatureFactory(product=product)
+    other = f.FeatureFactory(product=product)
+    doomed = f.TagFactory(product=product, name="doomed")
+    kept = f.TagFactory(product=product, name="kept")
+    tagged.tags.set([doomed, kept])
+    other.tags.set([kept])
+
+    add = superuser_client.get(_url(Tag, "add"))
+    response = superuser_client.post(_url(Tag, "delete", doomed.pk), {"post": "yes"})
+
+    assert add.status_code == 403
+    assert response.status_code == 302
+    assert not Tag.objects.filter(pk=doomed.pk).exists()
+    tagged.refresh_from_db()
+    other.refresh_from_db()
+    assert [t.name for t in tagged.tags.all()] == ["kept"]
+    assert [t.name for t in other.tags.all()] == ["kept"]

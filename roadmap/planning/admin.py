@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 from roadmap.admin_base import (
     SCORE_FIELDS,
     TIMESTAMPS,
-    LargeTableAdmin,
     ReadOnlyHistoryAdmin,
     ServiceWritesAdmin,
     ViewOnlyAdmin,
@@ -120,12 +119,24 @@ class ScoringDriverAdmin(ServiceWritesAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(LargeTableAdmin):
+class TagAdmin(ServiceWritesAdmin):
+    """Tags are made by editing features; here they are read, or deleted (``tag_delete`` takes
+    them off every feature through the feature writer)."""
+
     list_display = ("name", "product")
     list_filter = ("product",)
     list_select_related = ("product",)
     search_fields = ("name", "product__name")
     autocomplete_fields = ("product",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def service_delete(self, request, obj) -> None:
+        feature_services.tag_delete(tag=obj, actor=request.user)
 
 
 # --- Features ------------------------------------------------------------------------------

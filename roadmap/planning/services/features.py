@@ -609,3 +609,27 @@ def features_write_many(
     """Create and update many features of a product at once (a CSV import), all or nothing,
     through ``features_write``; the written features in the order of the writes."""
     return features_write(product=product, writes=writes, actor=actor).features
+
+
+@transaction.atomic
+def tag_delete(*, tag: Tag, actor=None) -> None:
+    """Delete a tag: taken off every feature that has it through ``features_write`` (as a tag
+    edit is: no new version), then the tag itself."""
+    through = Feature.tags.through
+    names: dict[int, list[str]] = {}
+    links = through.objects.filter(feature__tags=tag).values_list("feature_id", "tag__name")
+    for feature_id, name in links:
+        names.setdefault(feature_id, []).append(name)
+    features = Feature.objects.filter(pk__in=names).only("pk", "version", "product_id")
+    writes = [
+        FeatureWrite(
+            fields={},
+            feature=feature,
+            tags=[n for n in names[feature.pk] if n != tag.name],
+            expected_version=None,
+        )
+        for feature in features
+    ]
+    if writes:
+        features_write(product=tag.product, writes=writes, actor=actor)
+    tag.delete()
