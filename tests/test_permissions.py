@@ -343,6 +343,8 @@ ROWS: list[Row] = [
     ),
     # --- Planning app: board and timeline ---------------------------------------------------
     Row("roadmap:board", "GET", PAGE, kwargs=slug),
+    # a board cell's "N more" without JavaScript: a page of that cell
+    Row("roadmap:board_cell", "GET", PAGE, kwargs=slug, query="horizon=now&lane="),
     Row("roadmap:timeline", "GET", PAGE, kwargs=slug),
     # every feature of the world is on the roadmap already: the form says so (400)
     Row(

@@ -9,6 +9,7 @@ from roadmap.planning.views import matrix, planning
 urlpatterns = [
     path("products/<slug:slug>/matrix/", matrix.matrix, name="matrix"),
     path("products/<slug:slug>/board/", planning.board, name="board"),
+    path("products/<slug:slug>/board/cell/", planning.board_cell, name="board_cell"),
     path(
         "products/<slug:slug>/board/features/add/",
         planning.board_feature_add,

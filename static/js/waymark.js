@@ -78,3 +78,16 @@ document.addEventListener("htmx:afterRequest", (event) => {
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-request-error-close]")) hideFailure();
 });
+
+// A board cell's "N more" (templates/roadmap/planning/_cell_more_link.html) gives way to the
+// cards it loads: the focus goes on to the first of them, not back to the top of the page.
+document.addEventListener("htmx:afterSettle", (event) => {
+  const link = event.detail.requestConfig?.elt;
+  const cell = event.detail.elt;
+  if (!link?.closest?.(".plan-cell__more") || !cell.classList.contains("plan-cell")) return;
+  const start = Number(new URL(link.href).searchParams.get("start"));
+  const first = cell.querySelectorAll(":scope > .plan-card")[start];
+  if (!first) return;
+  first.tabIndex = -1;
+  first.focus();
+});

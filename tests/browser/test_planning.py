@@ -8,6 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from roadmap.models import RoadmapItem
+from roadmap.planning.selectors import planning as selectors
 from tests import factories as f
 from tests.browser.conftest import log_in
 
@@ -168,6 +169,42 @@ def test_add_a_feature_from_the_board(page, pm, plan):
 
     expect(_titles(page, "now", plan["apps"])).to_have_text(["Dark mode"])
     assert RoadmapItem.objects.get(feature__title="Dark mode").horizon == "now"
+
+
+def test_more_loads_the_rest_of_a_cell_in_place(page, pm, plan):
+    # given: Apps' "next" cell holds more cards than a cell shows at first
+    shown, step = selectors.CELL_CARDS, selectors.CELL_PAGE
+    items = RoadmapItem.objects.bulk_create(
+        RoadmapItem(
+            product=plan["product"],
+            feature=None,
+            title=f"Card {i + 1}",
+            horizon="next",
+            lane=plan["apps"],
+            position=i,
+        )
+        for i in range(shown + step + 3)
+    )
+    _open(page, pm, plan, "board")
+    board_url = page.url
+    cards = _titles(page, "next", plan["apps"])
+    expect(cards).to_have_count(shown)
+
+    # when "N more" is clicked: the next cards join the cell, on the same page
+    page.get_by_role("link", name=f"{step + 3} more in Next · Apps").click()
+    expect(cards).to_have_count(shown + step)
+    expect(cards.nth(shown)).to_have_text(f"Card {shown + 1}")
+    assert page.url == board_url
+    # the focus moves on to the first card loaded, not back to the top of the page
+    expect(page.locator(f"#item-{items[shown].pk}")).to_be_focused()
+    # the new cards can be picked up like the others (their handles are shown)
+    expect(page.locator(f"#item-{items[shown].pk} .plan-card__handle")).to_be_visible()
+
+    # and the last part: every card, and no "more" left
+    page.get_by_role("link", name="3 more in Next · Apps").click()
+    expect(cards).to_have_count(shown + step + 3)
+    expect(cards.last).to_have_text(f"Card {shown + step + 3}")
+    expect(page.get_by_role("link", name="more in Next · Apps")).to_have_count(0)
 
 
 def _bar(page, item):

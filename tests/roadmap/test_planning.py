@@ -12,6 +12,7 @@ from roadmap.models import ChangeEvent, ChangeKind, Feature, Lane, RoadmapItem
 from roadmap.planning.selectors import planning as selectors
 from roadmap.planning.services import roadmap as records
 from roadmap.planning.services.scoring import product_recompute_scores
+from roadmap.planning.views.planning import PICKER_OPTIONS
 from tests import factories as f
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -221,7 +222,27 @@ def test_the_picker_of_a_thousand_features_takes_no_more_queries(
 
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = _html(editor_client.get(_url("board", product)))
-    assert _picker(html).count("<option value=") == 1 + 1001  # "Pick a feature…" and each
+    # "Pick a feature…", the best-ranked PICKER_OPTIONS and a last option saying so
+    picker = _picker(html)
+    assert picker.count("<option value=") == 1 + PICKER_OPTIONS + 1
+    assert f"… only the {PICKER_OPTIONS} best-ranked features are listed" in picker
+    assert "#2 · Unplaced 0<" in picker and f"#{PICKER_OPTIONS + 1} · " in picker
+    assert f"#{PICKER_OPTIONS + 2} · " not in picker
+
+
+def test_a_feature_beyond_the_pickers_list_can_still_be_added(editor_client, product):
+    Feature.objects.bulk_create(
+        Feature(product=product, title=f"Unplaced {i}", rank=i + 1)
+        for i in range(PICKER_OPTIONS + 1)
+    )
+    last = Feature.objects.get(product=product, rank=PICKER_OPTIONS + 1)
+
+    response = editor_client.post(
+        _url("board_feature_add", product), {"feature": last.pk, "horizon": "now", "lane": ""}
+    )
+
+    assert response.status_code == 302
+    assert RoadmapItem.objects.get(feature=last).horizon == "now"
 
 
 def test_viewer_sees_the_same_board_without_any_edit_control(viewer_client, roadmap):
@@ -263,10 +284,157 @@ def test_board_runs_a_constant_number_of_queries(
     RoadmapItem.objects.filter(product=product).delete()
     _bulk_roadmap(product, 1000)
 
-    # then the board takes no more
+    # then the board takes no more, and shows the first CELL_CARDS of each of its 9 cells
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = _html(editor_client.get(_url("board", product)))
-    assert html.count('<li class="plan-card"') == 1000
+    assert html.count('<li class="plan-card"') == 9 * selectors.CELL_CARDS
+    assert html.count('class="plan-cell__more"') == 9
+
+
+# --- Board: the first cards of each cell, then "N more" ---------------------------------------
+
+
+def _cell_items(product, horizon, lane, n):
+    """``n`` themes in one cell, titled "Card 1" to "Card n" in board order."""
+    return RoadmapItem.objects.bulk_create(
+        RoadmapItem(
+            product=product,
+            feature=None,
+            title=f"Card {i + 1}",
+            horizon=horizon,
+            lane=lane,
+            position=i,
+        )
+        for i in range(n)
+    )
+
+
+def _titles(html: str) -> list[str]:
+    return re.findall(r'<span class="plan-card__title">([^<]*)</span>', html)
+
+
+def _cell_url(product, horizon, lane, start) -> str:
+    lane_key = lane.pk if lane else ""
+    return f"{_url('board_cell', product)}?horizon={horizon}&lane={lane_key}&start={start}"
+
+
+def test_a_cell_shows_its_first_cards_and_how_many_more(editor_client, product):
+    lane = f.LaneFactory(product=product, name="Platform")
+    _cell_items(product, "now", lane, selectors.CELL_CARDS + 7)
+    _cell_items(product, "next", None, 3)
+
+    html = _html(editor_client.get(_url("board", product)))
+
+    crowded = _cell(html, "now", lane)
+    assert _titles(crowded) == [f"Card {i}" for i in range(1, selectors.CELL_CARDS + 1)]
+    more = html[html.index(f'id="cell-more-now-{lane.pk}"') :]
+    more = more[: more.index("</p>")]
+    assert ">7 more<" in more
+    assert (
+        f'href="{_cell_url(product, "now", lane, selectors.CELL_CARDS)}"'.replace("&", "&amp;")
+        in more
+    )
+    assert f'data-hx-target="#cell-cards-now-{lane.pk}"' in more
+    assert 'data-hx-swap="beforeend"' in more
+    assert _titles(_cell(html, "next", None)) == ["Card 1", "Card 2", "Card 3"]
+    assert 'id="cell-more-next-none"' not in html
+    # the counts are the cells' whole counts
+    assert f"{selectors.CELL_CARDS + 7} items" in html
+    assert '<span class="badge">27</span>' in html
+
+
+def test_more_through_htmx_appends_the_next_cards_and_replaces_the_link(editor_client, product):
+    _cell_items(product, "later", None, selectors.CELL_CARDS + selectors.CELL_PAGE + 5)
+    url = _cell_url(product, "later", None, selectors.CELL_CARDS)
+
+    html = _html(editor_client.get(url, **HTMX))
+
+    first, last = selectors.CELL_CARDS + 1, selectors.CELL_CARDS + selectors.CELL_PAGE
+    assert _titles(html) == [f"Card {i}" for i in range(first, last + 1)]
+    assert "<html" not in html and 'id="board"' not in html
+    link = html[html.index('id="cell-more-later-none"') :]
+    assert 'data-hx-swap-oob="true"' in link and ">5 more<" in link
+    assert f"start={last}" in link
+    # the last part: five cards, and the link hidden
+    rest = _html(editor_client.get(_cell_url(product, "later", None, last), **HTMX))
+    assert _titles(rest) == [f"Card {i}" for i in range(last + 1, last + 6)]
+    assert re.search(
+        r'<p class="plan-cell__more" id="cell-more-later-none" '
+        r'data-hx-swap-oob="true" hidden></p>',
+        rest,
+    )
+
+
+def test_more_without_javascript_is_a_page_of_that_cell(editor_client, product):
+    lane = f.LaneFactory(product=product, name="Apps")
+    _cell_items(product, "next", lane, selectors.CELL_CARDS + 3)
+
+    html = _html(editor_client.get(_cell_url(product, "next", lane, selectors.CELL_CARDS)))
+
+    assert "<html" in html
+    assert "Next · Apps" in html
+    assert _titles(html) == ["Card 21", "Card 22", "Card 23"]
+    assert f'start="{selectors.CELL_CARDS + 1}"' in html
+    assert f"Items {selectors.CELL_CARDS + 1} to {selectors.CELL_CARDS + 3} of 23" in html
+    assert "cell-more-" not in html
+    assert f'href="{_url("board", product)}"' in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "horizon=soon&lane=", "horizon=now&lane=abc", "horizon=now&lane=&start=-1"],
+)
+def test_a_cell_that_is_not_there_is_not_found(editor_client, product, query):
+    response = editor_client.get(f"{_url('board_cell', product)}?{query}")
+
+    assert response.status_code == 404
+
+
+def test_a_lane_of_another_product_is_not_a_cell(editor_client, product, workspace):
+    foreign = f.LaneFactory(product=f.ProductFactory(workspace=workspace))
+    _cell_items(foreign.product, "now", foreign, 3)
+
+    response = editor_client.get(_cell_url(product, "now", foreign, 0))
+
+    assert response.status_code == 404
+
+
+def test_outsiders_do_not_see_a_cell(outsider_client, product):
+    _cell_items(product, "now", None, 3)
+
+    response = outsider_client.get(_cell_url(product, "now", None, 0))
+
+    assert response.status_code == 404
+
+
+def test_board_and_more_cost_the_same_queries_and_bytes_at_two_sizes(
+    editor_client, product, django_assert_max_num_queries
+):
+    # given: cells of 100 items each, the board and a "more" read
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lane = f.LaneFactory(product=product)
+    for horizon in ("now", "next", "later"):
+        _cell_items(product, horizon, lane, 100)
+    more = _cell_url(product, "next", lane, selectors.CELL_CARDS)
+    with CaptureQueriesContext(connection) as board_small:
+        small = _html(editor_client.get(_url("board", product)))
+    with CaptureQueriesContext(connection) as more_small:
+        small_more = _html(editor_client.get(more, **HTMX))
+    # when: each cell holds ten times as many
+    RoadmapItem.objects.filter(product=product).delete()
+    for horizon in ("now", "next", "later"):
+        _cell_items(product, horizon, lane, 1000)
+
+    # then: no more queries, and the same cards
+    with django_assert_max_num_queries(len(board_small.captured_queries)):
+        large = _html(editor_client.get(_url("board", product)))
+    with django_assert_max_num_queries(len(more_small.captured_queries)):
+        large_more = _html(editor_client.get(more, **HTMX))
+    assert large.count('<li class="plan-card') == small.count('<li class="plan-card') == 60
+    assert len(large) < 1.05 * len(small)
+    assert _titles(large_more) == _titles(small_more) == [f"Card {i}" for i in range(21, 71)]
 
 
 # --- Board: moving -------------------------------------------------------------------------------
@@ -917,3 +1085,31 @@ def test_timeline_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = _html(editor_client.get(_url("timeline", product)))
     assert html.count('class="tl-bar ') + html.count('class="tl-unscheduled__item"') == 1000
+
+
+@pytest.mark.services
+def test_the_pickers_query_stops_at_its_last_option(editor_client, product):
+    # given: 3,000 features not on the roadmap (analyzed, so the planner knows)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from roadmap.demo.load import scale_features_load
+
+    if connection.vendor != "postgresql":
+        pytest.skip("plans are PostgreSQL's")
+    large = scale_features_load(workspace=product.workspace, count=3000).product
+
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        _html(editor_client.get(_url("board", large)))
+
+    # then: the picker's rows walk an index in rank order to the last option, then stop; no
+    # feature is read whole and sorted
+    picker = [q["sql"] for q in captured if q["sql"].startswith('SELECT "roadmap_feature"."id"')]
+    assert len(picker) == 1 and f"LIMIT {PICKER_OPTIONS + 1}" in picker[0]
+    with connection.cursor() as db:
+        db.execute(f"EXPLAIN ANALYZE {picker[0]}")
+        plan = "\n".join(row[0] for row in db.fetchall())
+    assert "Seq Scan on roadmap_feature" not in plan, plan
+    scanned = re.search(r"Index Scan using \w+ on roadmap_feature .*rows=(\d+) loops=1", plan)
+    assert scanned and int(scanned.group(1)) <= PICKER_OPTIONS + 2, plan

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Membership, Role, User, Workspace
 from accounts.tokens import api_token_issue
 from roadmap.models import Feature, Product
+from roadmap.planning.selectors.priorities import MAX_PAGE_SIZE
 from roadmap.planning.services.scoring import product_recompute_scores
 
 IMPACTS = [Decimal("0.25"), Decimal("0.50"), Decimal("1.00"), Decimal("2.00"), Decimal("3.00")]
@@ -65,12 +66,13 @@ class Command(BaseCommand):
     def handle(self, *args, features, repeat, **options):
         product, raw = _bench_product(features)
         client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_HOST="127.0.0.1")
-        url = f"/api/v1/products/{product.slug}/priorities/"
+        # Every feature in one answer: the largest page (the endpoint's maximum) past 1,000.
+        url = f"/api/v1/products/{product.slug}/priorities/?limit={min(features, MAX_PAGE_SIZE)}"
         table = connection.ops.quote_name(Feature._meta.db_table)
         sql = (
             f"SELECT rank, id, title, status, score, score_breakdown, moscow, kano, updated_at "
             f"FROM {table} WHERE product_id = %s AND status NOT IN ('shipped', 'archived') "
-            f"ORDER BY rank"
+            f"ORDER BY rank LIMIT {min(features, MAX_PAGE_SIZE)}"
         )
 
         def endpoint():

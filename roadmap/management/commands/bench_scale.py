@@ -39,6 +39,7 @@ from roadmap.management.commands.bench_digests import _bench_link
 from roadmap.management.commands.bench_pages import _reads
 from roadmap.models import DigestDelivery, Feature, Product, Subscription
 from roadmap.planning.scoring import CLOSED_STATUSES
+from roadmap.planning.selectors.priorities import PAGE_SIZE as PRIORITIES_PAGE
 from roadmap.sharing.services.digests import digests_enqueue_due, subscription_period
 
 SIZES = (10_000, 100_000)
@@ -131,16 +132,8 @@ class Command(BaseCommand):
             default=10_000,
             help="Largest product whose every row is rendered by the table's 'Show all'.",
         )
-        parser.add_argument(
-            "--unbounded-max",
-            type=int,
-            default=100_000,
-            help="Largest product whose priorities are asked for without a limit.",
-        )
 
-    def handle(
-        self, *args, sizes, big, repeat, budget, subscribers, show_all_max, unbounded_max, **options
-    ):
+    def handle(self, *args, sizes, big, repeat, budget, subscribers, show_all_max, **options):
         if connection.vendor != "postgresql":
             raise CommandError(
                 "bench_scale measures PostgreSQL's plans: run it with "
@@ -166,13 +159,7 @@ class Command(BaseCommand):
         for size in sizes:
             product, token = self._workspace(label(size), size)
             self._api_small(small_product, small_token, label(size))
-            self._size(
-                product,
-                token,
-                label(size),
-                show_all=size <= show_all_max,
-                unbounded=size <= unbounded_max,
-            )
+            self._size(product, token, label(size), show_all=size <= show_all_max)
         self._digests(subscribers)
         self._series([label(s) for s in sizes])
 
@@ -288,9 +275,7 @@ class Command(BaseCommand):
             note=note,
         )
 
-    def _size(
-        self, product: Product, token: str, size: str, *, show_all: bool, unbounded: bool
-    ) -> None:
+    def _size(self, product: Product, token: str, size: str, *, show_all: bool) -> None:
         pages = self._page_client(product.workspace_id)
         api = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST="127.0.0.1")
         table = connection.ops.quote_name(Feature._meta.db_table)
@@ -315,9 +300,11 @@ class Command(BaseCommand):
         )
         self._edit(pages, product, size)
 
+        # The endpoint answers a page at a time (PRIORITIES_PAGE by default, then a cursor).
         priorities_sql = (
             f"SELECT rank, id, title, status, score, score_breakdown, moscow, kano, updated_at "
-            f"FROM {table} WHERE product_id = %s AND status NOT IN ({closed}) ORDER BY rank"
+            f"FROM {table} WHERE product_id = %s AND status NOT IN ({closed}) "
+            f"ORDER BY rank NULLS LAST, id LIMIT {PRIORITIES_PAGE}"
         )
 
         def priorities_floor():
@@ -325,15 +312,12 @@ class Command(BaseCommand):
                 rows = _one(cursor, priorities_sql, [product.pk])
             json.dumps({"results": rows}, default=str).encode()
 
-        if unbounded:
-            self._request(
-                "GET priorities, no limit",
-                size,
-                self._get(api, f"/api/v1/products/{product.slug}/priorities/"),
-                priorities_floor,
-            )
-        else:
-            self._skipped("GET priorities, no limit", size, "--unbounded-max")
+        self._request(
+            "GET priorities, first page",
+            size,
+            self._get(api, f"/api/v1/products/{product.slug}/priorities/"),
+            priorities_floor,
+        )
         board = self._get(pages, f"/products/{product.slug}/board/")
         self._request("board", size, board, self._replayed(board))
         if show_all:

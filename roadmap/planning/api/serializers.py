@@ -334,5 +334,10 @@ class PrioritiesSerializer(serializers.Serializer):
     framework = serializers.CharField()
     scores_stale = serializers.BooleanField()
     scores_computed_at = serializers.DateTimeField(allow_null=True)
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text="How many features this answer holds.")
+    next = serializers.URLField(
+        allow_null=True,
+        help_text="The next features in rank order (the same filters and limit), or null after "
+        "the last.",
+    )
     results = PrioritySerializer(many=True)

@@ -2,6 +2,9 @@
 thin adapters on the generic pieces of ``roadmap.api``. Scope with ``scoped``, check roles, call
 one service."""
 
+import base64
+import json
+
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -10,6 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from accounts.models import Workspace
 from roadmap.access import product_by_slug
@@ -39,7 +43,7 @@ from roadmap.models import (
     Tag,
 )
 from roadmap.planning.api import serializers as s
-from roadmap.planning.selectors.priorities import priorities_list
+from roadmap.planning.selectors.priorities import MAX_PAGE_SIZE, PAGE_SIZE, priorities_page
 from roadmap.planning.services import features as feature_services
 from roadmap.planning.services import products as product_services
 from roadmap.planning.services import roadmap as records
@@ -76,7 +80,16 @@ PRIORITY_PARAMETERS = [
     OpenApiParameter("persona", int, description="Persona id."),
     OpenApiParameter("tag", str, description="Tag name."),
     OpenApiParameter("release", int, description="Release id."),
-    OpenApiParameter("limit", int, description="Only the top N (1–1000)."),
+    OpenApiParameter(
+        "limit",
+        int,
+        description=f"Features per answer: {PAGE_SIZE} by default, 1–{MAX_PAGE_SIZE}.",
+    ),
+    OpenApiParameter(
+        "cursor",
+        str,
+        description="Where to go on from: the cursor of the previous answer's `next` link.",
+    ),
 ]
 
 
@@ -92,10 +105,30 @@ class PriorityFilterForm(filters.FilterSet):
     tag = filters.CharFilter()
     release = filters.NumberFilter()
     limit = filters.NumberFilter()
+    cursor = filters.CharFilter()
 
     class Meta:
         model = Feature
         fields = []
+
+
+def priorities_cursor(after: tuple[int | None, int]) -> str:
+    """An opaque cursor for the row after ``after`` (its rank and id)."""
+    return base64.urlsafe_b64encode(json.dumps(list(after)).encode()).decode().rstrip("=")
+
+
+def priorities_after(cursor: str) -> tuple[int | None, int]:
+    """The (rank, id) a cursor names; a cursor this API did not write: 400."""
+    try:
+        rank, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        valid = (rank is None or (type(rank) is int and 0 <= rank < 2**31)) and (
+            type(pk) is int and 0 <= pk < 2**63
+        )
+    except (ValueError, TypeError):
+        valid = False
+    if not valid:
+        raise ValidationError({"cursor": ["Not a cursor of this list: follow a `next` link."]})
+    return rank, pk
 
 
 @extend_schema_view(
@@ -149,7 +182,7 @@ class ProductViewSet(ScopedViewSet):
         product_services.product_delete(product=instance)
 
     @extend_schema(
-        summary="The product's features in priority order",
+        summary="The product's features in priority order, a page at a time (follow `next`)",
         parameters=PRIORITY_PARAMETERS,
         responses={200: s.PrioritiesSerializer, **{k: v for k, v in ERRORS.items() if k != 429}},
         filters=False,
@@ -162,11 +195,20 @@ class ProductViewSet(ScopedViewSet):
             raise ValidationError(form.errors)
         params = form.form.cleaned_data
         limit = params.pop("limit", None)
-        if limit is not None and not 1 <= limit <= 1000:
-            raise ValidationError({"limit": ["Between 1 and 1000."]})
-        results = priorities_list(
-            product=product, filters=params, limit=int(limit) if limit else None
+        if limit is not None and (limit != int(limit) or not 1 <= limit <= MAX_PAGE_SIZE):
+            raise ValidationError({"limit": [f"Between 1 and {MAX_PAGE_SIZE}."]})
+        cursor = params.pop("cursor", None)
+        page = priorities_page(
+            product=product,
+            filters=params,
+            limit=int(limit) if limit is not None else PAGE_SIZE,
+            after=priorities_after(cursor) if cursor else None,
         )
+        following = None
+        if page.next_after is not None:
+            following = replace_query_param(
+                request.build_absolute_uri(), "cursor", priorities_cursor(page.next_after)
+            )
         return Response(
             s.PrioritiesSerializer(
                 {
@@ -174,8 +216,9 @@ class ProductViewSet(ScopedViewSet):
                     "framework": product.scoring_framework,
                     "scores_stale": product.scores_stale,
                     "scores_computed_at": product.scores_computed_at,
-                    "count": len(results),
-                    "results": results,
+                    "count": len(page.results),
+                    "next": following,
+                    "results": page.results,
                 }
             ).data
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery
@@ -12,6 +13,9 @@ from roadmap.models import Feature, FeatureRankSnapshot, Product
 from roadmap.planning import scoring
 
 MOVEMENT_WINDOW = timedelta(days=7)
+# The rows one answer holds by default, and at most (a cursor leads to the next ones).
+PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
 
 
 def rank_week_ago_sql(*, today: date | None = None) -> Subquery:
@@ -48,17 +52,51 @@ def feature_filter(queryset: QuerySet, filters: Mapping[str, object]) -> QuerySe
     return queryset
 
 
-def priorities_list(
-    *, product: Product, filters: Mapping[str, object], limit: int | None = None
-) -> list[dict]:
-    """The product's features in rank order (unscored after scored), as plain dicts.
+@dataclass(frozen=True)
+class PrioritiesPage:
+    results: list[dict]
+    # The (rank, id) of the last row when more rows follow, else None.
+    next_after: tuple[int | None, int] | None
 
-    Two queries whatever the number of features: the rows, and the product's lanes are not
-    needed; placement comes joined from the roadmap item and its release.
+
+def priorities_page(
+    *,
+    product: Product,
+    filters: Mapping[str, object],
+    limit: int = PAGE_SIZE,
+    after: tuple[int | None, int] | None = None,
+) -> PrioritiesPage:
+    """At most ``limit`` of the product's features in rank order (unscored after scored), from
+    the one after ``after`` (a row's rank and id), as plain dicts; and where the next page
+    starts, if any.
+
+    A keyset, so a page costs the same however deep it is: the ranked rows from ``rank >= r``
+    (the index on (product, rank) seeks there), then, if the page is not full yet, the unranked
+    ones by id. One query, two where a page crosses from ranked to unranked rows; each asks for
+    one row more than the page to tell whether more follow.
     """
-    rows = (
-        feature_filter(Feature.objects.filter(product=product), filters)
-        .annotate(
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+    wanted = limit + 1
+    queryset = feature_filter(Feature.objects.filter(product=product), filters)
+    rows: list[dict] = []
+    rank, pk = after if after is not None else (0, 0)
+    if after is None or rank is not None:
+        ranked = queryset.filter(rank__gte=rank).exclude(rank=rank, pk__lte=pk)
+        rows = list(_priority_rows(ranked)[:wanted])
+        pk = 0
+    if len(rows) < wanted:
+        unranked = queryset.filter(rank__isnull=True, pk__gt=pk)
+        rows += list(_priority_rows(unranked)[: wanted - len(rows)])
+    more = len(rows) > limit
+    results = [_priority(row, product) for row in rows[:limit]]
+    last = results[-1] if more else None
+    return PrioritiesPage(results=results, next_after=(last["rank"], last["id"]) if last else None)
+
+
+def _priority_rows(queryset: QuerySet) -> QuerySet:
+    return (
+        queryset.annotate(
             rank_week_ago=rank_week_ago_sql(),
             horizon=F("roadmap_item__horizon"),
             release_id=F("roadmap_item__release_id"),
@@ -82,21 +120,19 @@ def priorities_list(
             "updated_at",
         )
     )
-    if limit:
-        rows = rows[:limit]
-    result = []
-    for row in rows:
-        breakdown = row.pop("score_breakdown") or {}
-        was = row.pop("rank_week_ago")
-        release_id, release_name = row.pop("release_id"), row.pop("release_name")
-        row.update(
-            framework=breakdown.get("framework", product.scoring_framework),
-            score_breakdown=breakdown,
-            missing_inputs=scoring.missing_inputs(breakdown),
-            rank_last_week=was,
-            # Positive: moved up (a smaller rank number) since last week.
-            rank_change=(was - row["rank"]) if was is not None and row["rank"] else None,
-            release={"id": release_id, "name": release_name} if release_id else None,
-        )
-        result.append(row)
-    return result
+
+
+def _priority(row: dict, product: Product) -> dict:
+    breakdown = row.pop("score_breakdown") or {}
+    was = row.pop("rank_week_ago")
+    release_id, release_name = row.pop("release_id"), row.pop("release_name")
+    row.update(
+        framework=breakdown.get("framework", product.scoring_framework),
+        score_breakdown=breakdown,
+        missing_inputs=scoring.missing_inputs(breakdown),
+        rank_last_week=was,
+        # Positive: moved up (a smaller rank number) since last week.
+        rank_change=(was - row["rank"]) if was is not None and row["rank"] else None,
+        release={"id": release_id, "name": release_name} if release_id else None,
+    )
+    return row

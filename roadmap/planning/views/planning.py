@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.forms.models import ModelChoiceIterator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -34,6 +34,8 @@ MOVE_PAGE = "roadmap/planning/move.html"
 TEXT_FORM = "roadmap/planning/_text_form.html"
 TEXT_PAGE = "roadmap/planning/text.html"
 CARD_FRAGMENT = "roadmap/planning/_card.html"
+CELL_PAGE = "roadmap/planning/cell.html"
+CELL_FRAGMENT = "roadmap/planning/_cell_more.html"
 TIMELINE_PAGE = "roadmap/timeline.html"
 TIMELINE_FRAGMENT = "roadmap/planning/_timeline.html"
 # The event board.js and timeline.js read to announce a change to screen readers.
@@ -71,13 +73,23 @@ class ItemMoveForm(ProductForm):
     position = forms.IntegerField(min_value=1, label="Position", help_text="1 is the top.")
 
 
+# The picker lists this many features, the best ranked: a product of 100k features not on the
+# roadmap would make a page of megabytes. Any feature of the product is accepted all the same.
+PICKER_OPTIONS = 200
+
+
 class _RankedTitles(ModelChoiceIterator):
-    """The picker's options from (pk, rank, title) rows: one query, no model instances."""
+    """The picker's options from (pk, rank, title) rows: one query, no model instances, at most
+    PICKER_OPTIONS of them (then an empty option saying so)."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for pk, rank, title in self.queryset.values_list("pk", "rank", "title"):
+        rows = self.queryset.values_list("pk", "rank", "title")[: PICKER_OPTIONS + 1]
+        for n, (pk, rank, title) in enumerate(rows):
+            if n == PICKER_OPTIONS:
+                yield ("", f"… only the {PICKER_OPTIONS} best-ranked features are listed")
+                break
             yield (pk, f"#{rank} · {title}" if rank else title)
 
 
@@ -223,6 +235,37 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
     """The product's roadmap items in now / next / later columns, a row per lane."""
     product = product_for(request, slug)
     return _board(request, product)
+
+
+class CellForm(forms.Form):
+    """Which part of a board cell to show: its horizon, lane (none: "No lane") and first card."""
+
+    horizon = forms.ChoiceField(choices=Horizon.choices)
+    lane = LaneField()
+    start = forms.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
+
+    def __init__(self, *args, product: Product, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lane"].queryset = Lane.objects.filter(product=product)
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def board_cell(request: HttpRequest, slug: str) -> HttpResponse:
+    """More cards of one board cell (its "N more"): for htmx, the next cards to append to the
+    cell and the cell's next "more" link; without JavaScript, a page of that cell."""
+    product = product_for(request, slug)
+    form = CellForm(request.GET, product=product)
+    if not form.is_valid():
+        raise Http404("No such cell on this board.")
+    cell = selectors.board_cell(
+        product=product,
+        horizon=form.cleaned_data["horizon"],
+        lane=form.cleaned_data["lane"],
+        start=form.cleaned_data["start"] or 0,
+    )
+    context = {"product": product, "cell": cell, "lanes": selectors.product_lanes(product=product)}
+    return render(request, CELL_FRAGMENT if request.htmx else CELL_PAGE, context)
 
 
 def _menu_form(request: HttpRequest, fragment: str, page: str, context: dict) -> HttpResponse:

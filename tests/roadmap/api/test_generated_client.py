@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -114,6 +115,13 @@ def test_the_generated_client_reads_priorities_and_writes_a_feature(
         ("Noisy", 2, 2.4),  # 3 × 1 × 0.8 / 1 = 2.4000000000000004 in the database
         ("Low", 3, 0.8),
     ]
+    assert priorities.next_ is None
+    # a page at a time: the cursor of `next` leads on from where the last page ended
+    first_two = priorities_retrieve.sync(slug=product.slug, client=client, limit=2)
+    cursor = parse_qs(urlsplit(first_two.next_).query)["cursor"][0]
+    rest = priorities_retrieve.sync(slug=product.slug, client=client, limit=2, cursor=cursor)
+    assert [p.title for p in first_two.results + rest.results] == ["High", "Noisy", "Low"]
+    assert (first_two.count, rest.count, rest.next_) == (2, 1, None)
 
     # create: impact is written as the number it is read as
     created = create.sync(

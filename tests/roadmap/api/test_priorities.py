@@ -1,13 +1,16 @@
 """The engineer's path: a token, the priorities, a PATCH that moves a rank, a 304."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 from django.utils import timezone
 
 from roadmap.models import Feature, FeatureRankSnapshot
+from roadmap.planning.api import views
 from roadmap.planning.services.scoring import product_recompute_scores
 from tests import factories as f
 
@@ -124,13 +127,103 @@ def test_etag_changes_when_the_data_changes(write_api, product):
 def test_priorities_query_count_is_constant(read_api, product, django_assert_max_num_queries):
     _features(product, 10)
     with django_assert_max_num_queries(8) as few:
-        read_api.get(f"/api/v1/products/{product.slug}/priorities/")
+        read_api.get(f"/api/v1/products/{product.slug}/priorities/?limit=1000")
     f.FeatureFactory.create_batch(200, product=product, effort=Decimal("3"))
     product_recompute_scores(product_id=product.pk)
 
     with django_assert_max_num_queries(len(few.captured_queries)):
-        response = read_api.get(f"/api/v1/products/{product.slug}/priorities/")
+        response = read_api.get(f"/api/v1/products/{product.slug}/priorities/?limit=1000")
     assert response.json()["count"] == 210
+
+
+def _pages(api, url):
+    """Every answer of a paginated list, following ``next`` from ``url``."""
+    answers = []
+    while url:
+        response = api.get(url)
+        assert response.status_code == 200, response.content
+        answers.append(response.json())
+        url = answers[-1]["next"]
+    return answers
+
+
+def test_priorities_come_a_page_at_a_time_with_a_cursor_to_the_next(read_api, product):
+    # given: 240 open features, 20 of them unscored (no effort), and two closed ones
+    _features(product, 220)
+    unscored = f.FeatureFactory.create_batch(20, product=product, effort=None)
+    f.FeatureFactory.create_batch(2, product=product, status="shipped")
+    product_recompute_scores(product_id=product.pk)
+    expected = list(
+        Feature.objects.filter(product=product)
+        .exclude(status__in=["shipped", "archived"])
+        .order_by(F("rank").asc(nulls_last=True), "id")
+        .values_list("id", flat=True)
+    )
+
+    # when: the default page, then every page following next
+    answers = _pages(read_api, f"/api/v1/products/{product.slug}/priorities/")
+
+    # then: pages of 100 in rank order, unranked last, each feature once, next null at the end
+    assert [a["count"] for a in answers] == [100, 100, 40]
+    assert [len(a["results"]) for a in answers] == [100, 100, 40]
+    assert [r["id"] for a in answers for r in a["results"]] == expected
+    assert {r["id"] for r in answers[-1]["results"][-20:]} == {u.pk for u in unscored}
+    assert [r["rank"] for r in answers[0]["results"]] == list(range(1, 101))
+    assert answers[0]["next"].startswith("http://testserver/api/v1/products/")
+    assert answers[-1]["next"] is None
+
+
+def test_the_next_link_keeps_the_filters_and_the_limit(read_api, product):
+    features = _features(product, 7)
+    Feature.objects.filter(pk__in=[x.pk for x in features[:5]]).update(moscow="must")
+
+    answers = _pages(read_api, f"/api/v1/products/{product.slug}/priorities/?moscow=must&limit=2")
+
+    assert [[r["title"] for r in a["results"]] for a in answers] == [
+        ["F4", "F3"],
+        ["F2", "F1"],
+        ["F0"],
+    ]
+    assert "moscow=must" in answers[0]["next"] and "limit=2" in answers[0]["next"]
+
+
+def test_priorities_refuse_a_page_beyond_the_maximum_and_a_made_up_cursor(read_api, product):
+    _features(product, 2)
+    url = f"/api/v1/products/{product.slug}/priorities/"
+
+    too_many = read_api.get(f"{url}?limit=1001")
+    fraction = read_api.get(f"{url}?limit=2.5")
+    made_up = read_api.get(f"{url}?cursor=bm90LWEtY3Vyc29y")
+    overflow = read_api.get(f"{url}?cursor=WzEsIDk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5XQ")
+    most = read_api.get(f"{url}?limit=1000")
+
+    assert too_many.status_code == 400 and set(too_many.json()) == {"limit"}
+    assert fraction.status_code == 400 and set(fraction.json()) == {"limit"}
+    assert made_up.status_code == 400 and set(made_up.json()) == {"cursor"}
+    assert overflow.status_code == 400 and set(overflow.json()) == {"cursor"}
+    assert most.status_code == 200 and most.json()["count"] == 2
+
+
+def test_a_page_of_priorities_costs_the_same_queries_at_two_sizes(
+    read_api, product, django_assert_max_num_queries
+):
+    # given: a product of 120 features, read one page in (the cursor of the first answer)
+    _features(product, 120)
+    url = f"/api/v1/products/{product.slug}/priorities/"
+    second = read_api.get(url).json()["next"]
+    with django_assert_max_num_queries(10) as small:  # two requests
+        first_small = read_api.get(url)
+        read_api.get(second)
+    # when: the product grows tenfold
+    f.FeatureFactory.create_batch(1080, product=product, effort=Decimal("3"))
+    product_recompute_scores(product_id=product.pk)
+
+    # then: the same queries, the same number of rows, about the same bytes
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        first_large = read_api.get(url)
+        read_api.get(second)
+    assert first_small.json()["count"] == first_large.json()["count"] == 100
+    assert len(first_large.content) < 1.2 * len(first_small.content)
 
 
 def test_scores_are_rounded_for_reading_and_ranked_on_the_exact_value(read_api, product):
@@ -160,3 +253,34 @@ def test_scores_are_rounded_for_reading_and_ranked_on_the_exact_value(read_api, 
     assert detail["score"] == 2.4 and detail["score_breakdown"]["score"] == 2.4
     assert detail["score_breakdown"]["inputs"]["confidence"] == {"value": 80.0, "source": "manual"}
     assert [r["score"] for r in listed] == [2.4, 0.233, 0.0025]
+
+
+@pytest.mark.services
+def test_a_deep_page_of_priorities_seeks_its_place_through_the_rank_index(read_api, product):
+    # given: a product of 3,000 features (analyzed, so the planner knows), read from rank 2,000
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from roadmap.demo.load import scale_features_load
+
+    if connection.vendor != "postgresql":
+        pytest.skip("plans are PostgreSQL's")
+    large = scale_features_load(workspace=product.workspace, count=3000).product
+    deep = Feature.objects.filter(product=large, rank=2000).get()
+    cursor = views.priorities_cursor((deep.rank, deep.pk))
+
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        response = read_api.get(f"/api/v1/products/{large.slug}/priorities/?cursor={cursor}")
+
+    # then: the rows after rank 2,000, found by an index condition on rank, not by reading and
+    # dropping the 2,000 before them
+    assert response.status_code == 200
+    assert [r["rank"] for r in response.json()["results"]] == list(range(2001, 2101))
+    selects = [q["sql"] for q in captured if 'FROM "roadmap_feature"' in q["sql"]]
+    assert len(selects) == 1
+    with connection.cursor() as db:
+        db.execute(f"EXPLAIN {selects[0]}")
+        plan = "\n".join(row[0] for row in db.fetchall())
+    assert "Seq Scan on roadmap_feature" not in plan, plan
+    assert re.search(r"Index Cond: \(.*rank >= 2000", plan), plan
