@@ -346,9 +346,14 @@ def _features_after_write(
     for features; ``features_write`` calls it inside its transaction.
 
     One feature to rescore is scored in Python (its explanation exact, as the editor shows it) and
-    the product re-ranked; several are recomputed with the product in one UPDATE.
+    moved to its new rank (only the ranks between its old and new place shift); several are
+    recomputed with the product in one UPDATE.
     """
-    from roadmap.planning.services.scoring import product_recompute_scores, product_rerank
+    from roadmap.planning.services.scoring import (
+        feature_rerank,
+        product_recompute_scores,
+        product_rerank,
+    )
 
     by_id = {f.pk: f for f in features}
     edited = [pk for pk, names in changes.items() if names]
@@ -369,12 +374,18 @@ def _features_after_write(
     )
 
     rescore = [*created, *(by_id[pk] for pk in edited if changes[pk] & SCORING_CHANGES)]
-    if len(rescore) == 1:
-        feature_score(feature=rescore[0])
-    elif rescore:
+    # The features whose place in the order may have changed. One alone moves by itself, over
+    # the ranks between its old and new place; more re-rank the product.
+    reordered = {f.pk for f in rescore} | {pk for pk in edited if changes[pk] & set(RANKING_FIELDS)}
+    if len(rescore) > 1:
         product_recompute_scores(product_id=product.pk)
-    elif any(changes[pk] & set(RANKING_FIELDS) for pk in edited):
-        product_rerank(product_id=product.pk)
+    else:
+        if rescore:
+            feature_score(feature=rescore[0], rerank=False)
+        if len(reordered) == 1:
+            feature_rerank(product_id=product.pk, feature_id=reordered.pop())
+        elif reordered:
+            product_rerank(product_id=product.pk)
     fresh = Feature.objects.filter(pk__in=by_id).values_list(
         "pk", "score", "score_breakdown", "scored_at", "rank", "version"
     )

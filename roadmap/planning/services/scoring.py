@@ -16,6 +16,7 @@ from django.db.models import (
     FloatField,
     IntegerField,
     OuterRef,
+    Q,
     Subquery,
     Sum,
     Value,
@@ -104,8 +105,9 @@ _PLAIN_INPUTS = (
 SCORING_INPUT_FIELDS = _PLAIN_INPUTS
 
 
-def feature_score(*, feature: Feature) -> scoring.Evaluation:
-    """Score one feature in Python, store it, and re-rank its product.
+def feature_score(*, feature: Feature, rerank: bool = True) -> scoring.Evaluation:
+    """Score one feature in Python, store it, and (unless ``rerank`` is False, for a caller that
+    re-ranks itself) move it to its place in its product's ranking (``feature_rerank``).
 
     Used on every save of a feature, so the PM sees the new score and rank at once.
     """
@@ -120,8 +122,8 @@ def feature_score(*, feature: Feature) -> scoring.Evaluation:
         evaluation.breakdown,
         now,
     )
-    product_rerank(product_id=feature.product_id)
-    feature.rank = Feature.objects.filter(pk=feature.pk).values_list("rank", flat=True).first()
+    if rerank:
+        feature.rank = feature_rerank(product_id=feature.product_id, feature_id=feature.pk)
     return evaluation
 
 
@@ -264,6 +266,162 @@ def product_rerank(*, product_id: int) -> None:
             changes=movers[0],
             count=movers[1],
         )
+
+
+def feature_rerank(*, product_id: int, feature_id: int) -> int | None:
+    """Move one feature to its place in its product's ranking, when only its own place may have
+    changed (its score, status or tie-break field): O(ranks that moved), not O(features).
+
+    Every other open feature's rank is already right (every write re-ranks, under the product's
+    lock), so the feature's new rank is found by walking the (product, rank) index from its old
+    rank (from the bottom when it enters the ranking) to the first neighbour that stays on its
+    side of it; the ranks in between shift by one in one UPDATE. The ranks are those
+    ``product_rerank`` would give (a test replays random edits against it); roadmap change
+    events and ``priority.changed`` likewise. A fixed number of queries. Returns the feature's
+    new rank (None when it is closed). Caller holds the product's lock.
+    """
+    product = (
+        Product.objects.filter(pk=product_id).values("tie_break", "workspace_id", "slug").first()
+    )
+    if product is None:
+        return None
+    table = connection.ops.quote_name(Feature._meta.db_table)
+    tie_sql, tie_params = _compiled(scoring.tie_break_sql(product["tie_break"]))
+    # The row of the table (unaliased: the tie-break names its columns by the table) ranks before
+    # the feature f: the ranking order as one row comparison, the score pair swapped (descending).
+    ahead = (
+        f"ROW({table}.score IS NULL, COALESCE(f.score, 0), {tie_sql}, {table}.created_at, "
+        f"{table}.id) < ROW(f.score IS NULL, COALESCE({table}.score, 0), f.tie, f.created_at, f.id)"
+    )
+    closed = ", ".join(["%s"] * len(scoring.CLOSED_STATUSES))
+    # Each walk is a backward or forward scan of the (product, rank) index from the old rank.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH f AS (SELECT id, rank, status IN ({closed}) AS closed, score, {tie_sql} AS tie, "
+            f"created_at FROM {table} WHERE id = %s AND product_id = %s) "
+            f"SELECT f.rank, f.closed, "
+            # The nearest feature above that stays ahead (from the bottom when f is unranked).
+            f"(SELECT {table}.rank FROM {table} WHERE {table}.product_id = %s "
+            f"AND {table}.rank < COALESCE(f.rank, 2147483647) AND {ahead} "
+            f"ORDER BY {table}.product_id DESC, {table}.rank DESC LIMIT 1), "
+            # The nearest feature below that stays behind.
+            f"(SELECT {table}.rank FROM {table} WHERE {table}.product_id = %s "
+            f"AND {table}.rank > f.rank AND NOT {ahead} "
+            f"ORDER BY {table}.product_id, {table}.rank LIMIT 1), "
+            f"(SELECT {table}.rank FROM {table} WHERE {table}.product_id = %s "
+            f"AND {table}.rank IS NOT NULL "
+            f"ORDER BY {table}.product_id DESC, {table}.rank DESC LIMIT 1) "
+            f"FROM f",
+            [
+                *scoring.CLOSED_STATUSES,
+                *tie_params,
+                feature_id,
+                product_id,
+                product_id,
+                *tie_params,
+                product_id,
+                *tie_params,
+                product_id,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    old, is_closed, above, below, last = row
+    last = last or 0
+    new: int | None
+    if is_closed:
+        new = None
+    elif old is None or (above or 0) < old - 1:
+        new = (above or 0) + 1
+    elif below is not None:
+        new = below - 1
+    else:
+        new = last
+    # The ranks that shift by one: (low, high) inclusive. Nothing moved or not, the same queries
+    # run (a fixed number per edit).
+    if new == old:
+        low, high, shift = 1, 0, 0
+    elif old is None:
+        assert new is not None
+        low, high, shift = new, last, 1
+    elif new is None:
+        low, high, shift = old + 1, last, -1
+    elif new < old:
+        low, high, shift = new, old - 1, 1
+    else:
+        low, high, shift = old + 1, new, -1
+
+    hooked, on_roadmap = _rank_listeners(
+        product_id=product_id, workspace_id=product["workspace_id"]
+    )
+    before: dict[int, int | None] = {}
+    if on_roadmap is not None:
+        before = dict(
+            on_roadmap.filter(Q(pk=feature_id) | Q(rank__gte=low, rank__lte=high)).values_list(
+                "pk", "rank"
+            )
+        )
+    shifted: list[tuple[int, int]] = []
+    if hooked:
+        # The largest moves: the feature's, then the shifted ones (one rank each) in rank order.
+        shifted = list(
+            Feature.objects.filter(product_id=product_id, rank__gte=low, rank__lte=high)
+            .order_by("rank")
+            .values_list("pk", "rank")[:PRIORITY_CHANGED_LISTED]
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET rank = CASE WHEN id = %s THEN %s ELSE rank + %s END "
+            f"WHERE product_id = %s "
+            f"AND (id = %s AND rank IS DISTINCT FROM %s OR rank BETWEEN %s AND %s)",
+            [feature_id, new, shift, product_id, feature_id, new, low, high],
+        )
+    if on_roadmap is not None:
+        from roadmap.events import ranks_record_changes
+
+        after = {
+            pk: new if pk == feature_id else rank + shift  # type: ignore[operator]
+            for pk, rank in before.items()
+        }
+        ranks_record_changes(product_id=product_id, before=before, after=after)
+    moved = max(high - low + 1, 0) + (new != old)
+    if hooked and moved:
+        from roadmap.events import priority_changed_emit
+
+        moves = [
+            {"feature_id": feature_id, "old_rank": old, "new_rank": new},
+            *(
+                {"feature_id": pk, "old_rank": rank, "new_rank": rank + shift}
+                for pk, rank in shifted
+            ),
+        ]
+        moves.sort(key=_move_order)
+        priority_changed_emit(
+            product_id=product_id,
+            product_slug=product["slug"],
+            workspace_id=product["workspace_id"],
+            changes=moves[:PRIORITY_CHANGED_LISTED],
+            count=moved,
+        )
+    return new
+
+
+def _move_order(move: dict[str, int | None]) -> tuple:
+    """The order in which ``_rank_movers`` lists moves: entering or leaving the ranking first,
+    then the farthest, then by rank, then by id."""
+    old, new = move["old_rank"], move["new_rank"]
+    if old is None or new is None:
+        return (0, 0, old if new is None else new, move["feature_id"])
+    return (1, -abs(new - old), new, move["feature_id"])
+
+
+def _compiled(expression) -> tuple[str, list]:
+    """SQL and parameters of an expression over the features table (columns named by table)."""
+    query = Feature.objects.all().query
+    compiler = query.get_compiler(connection=connection)
+    sql, params = compiler.compile(expression.resolve_expression(query))
+    return sql, list(params)
 
 
 def _rank_listeners(*, product_id: int, workspace_id: int):
