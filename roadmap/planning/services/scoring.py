@@ -365,11 +365,12 @@ def feature_rerank(*, product_id: int, feature_id: int) -> int | None:
     shifted: list[tuple[int, int]] = []
     if hooked:
         # The largest moves: the feature's, then the shifted ones (one rank each) in rank order.
-        shifted = list(
+        rows = (
             Feature.objects.filter(product_id=product_id, rank__gte=low, rank__lte=high)
             .order_by("rank")
             .values_list("pk", "rank")[:PRIORITY_CHANGED_LISTED]
         )
+        shifted = [(pk, rank) for pk, rank in rows if rank is not None]
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET rank = CASE WHEN id = %s THEN %s ELSE rank + %s END "
