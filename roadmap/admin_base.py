@@ -249,6 +249,8 @@ class ProductRecordAdmin(ServiceWritesAdmin):
     service_fields: tuple[str, ...] = ()
     record_argument = ""
     links: tuple[str, ...] = ()
+    # Whether ``delete_service`` records who deleted (it takes ``actor``).
+    delete_by_actor = False
 
     def service_save(self, request, form, stored):
         return self.save_service(
@@ -259,4 +261,5 @@ class ProductRecordAdmin(ServiceWritesAdmin):
         )
 
     def service_delete(self, request, obj) -> None:
-        self.delete_service(**{self.record_argument: obj})
+        actor = {"actor": request.user} if self.delete_by_actor else {}
+        self.delete_service(**{self.record_argument: obj}, **actor)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from roadmap.admin_base import (
     SCORE_FIELDS,
     TIMESTAMPS,
+    ProductRecordAdmin,
     ReadOnlyHistoryAdmin,
     ServiceWritesAdmin,
     ViewOnlyAdmin,
@@ -346,7 +347,7 @@ class TableLayoutAdmin(ServiceWritesAdmin):
 
 
 @admin.register(Release)
-class ReleaseAdmin(ServiceWritesAdmin):
+class ReleaseAdmin(ProductRecordAdmin):
     """Deleting a release records, for each of its items, that it left the release."""
 
     list_display = ("name", "product", "status", "target_date")
@@ -356,17 +357,15 @@ class ReleaseAdmin(ServiceWritesAdmin):
     autocomplete_fields = ("product",)
     readonly_fields = TIMESTAMPS
 
-    def service_save(self, request, form, stored):
-        product = stored.product if stored else form.cleaned_data["product"]
-        data = form_data(form, records.RELEASE_FIELDS)
-        return records.release_save(product=product, data=data, release=stored)
-
-    def service_delete(self, request, obj) -> None:
-        records.release_delete(release=obj, actor=request.user)
+    save_service = staticmethod(records.release_save)
+    delete_service = staticmethod(records.release_delete)
+    service_fields = records.RELEASE_FIELDS
+    record_argument = "release"
+    delete_by_actor = True
 
 
 @admin.register(Lane)
-class LaneAdmin(ServiceWritesAdmin):
+class LaneAdmin(ProductRecordAdmin):
     """Deleting a lane records, for each of its items, that it left the lane."""
 
     list_display = ("name", "product", "position")
@@ -376,13 +375,11 @@ class LaneAdmin(ServiceWritesAdmin):
     autocomplete_fields = ("product",)
     readonly_fields = TIMESTAMPS
 
-    def service_save(self, request, form, stored):
-        product = stored.product if stored else form.cleaned_data["product"]
-        data = form_data(form, records.LANE_FIELDS)
-        return records.lane_save(product=product, data=data, lane=stored)
-
-    def service_delete(self, request, obj) -> None:
-        records.lane_delete(lane=obj, actor=request.user)
+    save_service = staticmethod(records.lane_save)
+    delete_service = staticmethod(records.lane_delete)
+    service_fields = records.LANE_FIELDS
+    record_argument = "lane"
+    delete_by_actor = True
 
 
 @admin.register(RoadmapItem)
