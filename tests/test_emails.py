@@ -50,7 +50,9 @@ def sent(
         password_reset_request(email=admin_user.email, client="198.51.100.7")
     roadmap_item_move(item=item, horizon="now", position=0)
     with django_capture_on_commit_callbacks(execute=True):
-        digests_enqueue_due(now=timezone.now() + datetime.timedelta(days=1))
+        digests_enqueue_due(
+            now=(timezone.now() + datetime.timedelta(days=1)).replace(hour=12, minute=0)
+        )
     member_client = Client()
     member_client.force_login(member)
     kinds = {

@@ -294,7 +294,8 @@ def feature_rerank(*, product_id: int, feature_id: int) -> int | None:
         f"{table}.id) < ROW(f.score IS NULL, COALESCE({table}.score, 0), f.tie, f.created_at, f.id)"
     )
     closed = ", ".join(["%s"] * len(scoring.CLOSED_STATUSES))
-    # Each walk is a backward or forward scan of the (product, rank) index from the old rank.
+    # Each walk is a scan of the (product, rank) index from the old rank, up or down, that stops at
+    # the first row it keeps (a test checks the plan on PostgreSQL).
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH f AS (SELECT id, rank, status IN ({closed}) AS closed, score, {tie_sql} AS tie, "
@@ -303,14 +304,13 @@ def feature_rerank(*, product_id: int, feature_id: int) -> int | None:
             # The nearest feature above that stays ahead (from the bottom when f is unranked).
             f"(SELECT {table}.rank FROM {table} WHERE {table}.product_id = %s "
             f"AND {table}.rank < COALESCE(f.rank, 2147483647) AND {ahead} "
-            f"ORDER BY {table}.product_id DESC, {table}.rank DESC LIMIT 1), "
+            f"ORDER BY {table}.rank DESC LIMIT 1), "
             # The nearest feature below that stays behind.
             f"(SELECT {table}.rank FROM {table} WHERE {table}.product_id = %s "
             f"AND {table}.rank > f.rank AND NOT {ahead} "
-            f"ORDER BY {table}.product_id, {table}.rank LIMIT 1), "
+            f"ORDER BY {table}.rank LIMIT 1), "
             f"(SELECT {table}.rank FROM {table} WHERE {table}.product_id = %s "
-            f"AND {table}.rank IS NOT NULL "
-            f"ORDER BY {table}.product_id DESC, {table}.rank DESC LIMIT 1) "
+            f"AND {table}.rank IS NOT NULL ORDER BY {table}.rank DESC LIMIT 1) "
             f"FROM f",
             [
                 *scoring.CLOSED_STATUSES,
