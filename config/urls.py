@@ -14,6 +14,8 @@ urlpatterns = [
     path("settings/webhooks/", include("roadmap.integrations.urls_webhooks")),
     path("products/<slug:slug>/share/", include("roadmap.sharing.urls")),
     path("", include("roadmap.sharing.urls_external")),
+    path("", include("roadmap.portal.urls_external")),
+    path("", include("roadmap.portal.urls_embed")),
     path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),

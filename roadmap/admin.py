@@ -16,10 +16,18 @@ from roadmap import queue_health as health
 from roadmap.evidence import admin as evidence_admin
 from roadmap.integrations import admin as integrations_admin
 from roadmap.planning import admin as planning_admin
+from roadmap.portal import admin as portal_admin
 from roadmap.sharing import admin as sharing_admin
 from roadmap.strategy import admin as strategy_admin
 
-SLICES = (planning_admin, evidence_admin, strategy_admin, sharing_admin, integrations_admin)
+SLICES = (
+    planning_admin,
+    evidence_admin,
+    strategy_admin,
+    sharing_admin,
+    integrations_admin,
+    portal_admin,
+)
 
 
 def queue_health(request):

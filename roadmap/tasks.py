@@ -12,6 +12,7 @@ from roadmap.integrations.services.csv_io import csv_imports_sweep
 from roadmap.integrations.services.webhooks import webhook_deliver, webhooks_requeue_due
 from roadmap.models import Product
 from roadmap.planning.services import scoring as scoring_services
+from roadmap.portal import services as portal
 from roadmap.sharing.services import digests
 
 logger = logging.getLogger(__name__)
@@ -95,6 +96,22 @@ def send_digest(self, delivery_id: int) -> str:
         if attempts >= digests.MAX_ATTEMPTS:
             raise
         raise self.retry(exc=exc, countdown=min(60 * 2**attempts, 6 * 3600)) from exc
+
+
+@shared_task(acks_late=True)
+def ship_notices_enqueue(feature_id: int) -> int:
+    """A feature shipped: make the "it's live" outbox rows of its requesters and send them."""
+    return len(portal.ship_notices_enqueue(feature_id=feature_id))
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
+def send_ship_notice(self, notice_id: int) -> str:
+    """Send one "it's live" email (exactly once: roadmap/portal/services.py); failures retry with
+    backoff."""
+    try:
+        return portal.ship_notice_send(notice_id=notice_id)
+    except Exception as exc:
+        raise self.retry(exc=exc, countdown=min(60 * 2**self.request.retries, 6 * 3600)) from exc
 
 
 @shared_task(acks_late=True)

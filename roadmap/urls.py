@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("roadmap.evidence.urls")),
     path("", include("roadmap.integrations.urls_csvio")),
     path("", include("roadmap.strategy.urls")),
+    path("", include("roadmap.portal.urls")),
 ]

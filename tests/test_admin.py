@@ -40,6 +40,12 @@ NOT_ADDABLE = {
     "roadmap.FeatureRankSnapshot",
     # Made on the share page only: a link made here could never be opened (its token is not kept).
     "roadmap.ShareLink",
+    # The portal's rows come from stakeholders and the API (roadmap.portal.services).
+    "roadmap.Contact",
+    "roadmap.FeatureRequest",
+    "roadmap.Requester",
+    "roadmap.ShipNotice",
+    "roadmap.Vote",
     # Made by editing features; deleted through tag_delete (an edit of each feature).
     "roadmap.Tag",
     "roadmap.WebhookDelivery",
@@ -125,10 +131,23 @@ def rows(superuser, product, editor):
         CsvUpload.objects.create(
             key="k" * 32, user=editor, product=product, filename="needle.csv", data=b"title\n"
         ),
+        *_portal_rows(product, item, feature),
     ]
     by_model = {type(obj): obj for obj in made}
     by_model[User] = superuser
     return by_model
+
+
+def _portal_rows(product, item, feature):
+    """A request, its requester and contact, a vote and an "it's live" notice (the portal)."""
+    from roadmap.models import ShipNotice
+    from roadmap.portal import services
+
+    request = services.request_import(product=product, title="Needle request", email="a@x.test")
+    requester = request.requesters.get()
+    vote, _ = services.vote_import(item=item, email="a@x.test")
+    notice = ShipNotice.objects.create(contact=requester.contact, feature=feature)
+    return [request, requester, requester.contact, vote, notice]
 
 
 def _url(model, view, *args):

@@ -135,7 +135,7 @@ def test_app_modules_import_each_other_without_a_circle():
 
 # --- Slices -------------------------------------------------------------------------------------
 
-SLICES = ("planning", "evidence", "strategy", "sharing", "integrations")
+SLICES = ("planning", "evidence", "strategy", "sharing", "integrations", "portal")
 # What a slice may use of another: its writes, its reads, its models (through the registry or
 # directly), the formulas of the core and the outsiders' allow-list.
 PUBLIC = ("services", "selectors", "models", "scoring", "external")
@@ -145,6 +145,9 @@ ALLOWED = {
     # core's product and release endpoints, so each resource keeps one URL.
     ("roadmap.strategy.api", "roadmap.planning.api.views"),
     ("roadmap.strategy.api", "roadmap.planning.api.serializers"),
+    # The portal's outsider pages answer as the share link's page does: the same 404, headers,
+    # password unlock and page context (one rule for every external answer, not a copy).
+    ("roadmap.portal.views_external", "roadmap.sharing.views.external"),
 }
 
 

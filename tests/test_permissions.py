@@ -238,6 +238,46 @@ ROWS: list[Row] = [
         kwargs=lambda w: {"token": w.share_link.token},
         data=lambda w: {"email": "nope"},
     ),
+    # --- The portal on a feedback link: votes, requests, "mine", its email links ---------------
+    Row(
+        "portal:vote",
+        "POST",
+        "400 400 400 400 400 400 400",
+        kwargs=lambda w: {"token": w.feedback_link.token},
+        data=lambda w: {"item": "item-000000000000", "email": "nope"},
+    ),
+    Row(
+        "portal:vote_withdraw",
+        "POST",
+        "302 302 302 302 302 302 302",
+        kwargs=lambda w: {"token": w.feedback_link.token},
+        data=lambda w: {"item": "item-000000000000"},
+    ),
+    Row(
+        "portal:request",
+        "POST",
+        "400 400 400 400 400 400 400",
+        kwargs=lambda w: {"token": w.feedback_link.token},
+        data=lambda w: {"title": "", "email": "nope"},
+    ),
+    Row(
+        "portal:mine",
+        "GET",
+        "200 200 200 200 200 200 200",
+        kwargs=lambda w: {"token": w.feedback_link.token},
+    ),
+    Row(
+        "portal:confirm",
+        "GET",
+        "200 200 200 200 200 200 200",
+        kwargs=lambda w: {"token": w.portal_contact.confirmation_token},
+    ),
+    Row(
+        "portal:unsubscribe",
+        "GET",
+        "200 200 200 200 200 200 200",
+        kwargs=lambda w: {"token": w.portal_unsubscribe_token},
+    ),
     Row(
         "digests:confirm",
         "GET",
@@ -426,6 +466,20 @@ ROWS: list[Row] = [
     Row("roadmap:persona_delete", "POST", edit(), kwargs=slug_and(pk="persona")),
     Row("roadmap:insights", "GET", PAGE, kwargs=slug),
     Row("roadmap:insights", "POST", edit(400), kwargs=slug, data=lambda w: {"text": ""}),
+    # --- The PM's requests inbox (roadmap.portal.views) ---------------------------------------
+    Row("roadmap:requests", "GET", PAGE, kwargs=slug),
+    Row("roadmap:request", "GET", PAGE, kwargs=slug_and(pk="portal_request")),
+    Row(
+        "roadmap:request_action",
+        "POST",
+        edit(400),
+        kwargs=lambda w: {"slug": w.product.slug, "pk": w.portal_request.pk, "action": "decline"},
+        data=lambda w: {"public_reason": ""},
+    ),
+    Row("roadmap:feature_ship_notices", "POST", edit(), kwargs=k(pk="feature")),
+    # htmx fragments loaded after the product's pages; a plain request is sent to the page.
+    Row("roadmap:requests_badge", "GET", "302 302 302 302 404 302 302", kwargs=slug),
+    Row("roadmap:feature_demand", "GET", "302 302 302 302 404 302 302", kwargs=k(pk="feature")),
     # An insight's row is an htmx fragment; a plain request is sent to the inbox.
     Row("roadmap:insight", "GET", "302 302 302 302 404 302 302", kwargs=slug_and(pk="insight")),
     Row("roadmap:insight_edit", "GET", edit(200), kwargs=slug_and(pk="insight")),
@@ -824,6 +878,132 @@ for _basename, _attr, _create in (  # strategy resources
     ]
 
 
+def product_and(**names):
+    """kwargs of a route under /api/v1/products/<product_slug>/."""
+    inner = k(**names)
+    return lambda world: {"product_slug": world.product.slug, **inner(world)}
+
+
+# The voice of the customer: requests and votes under their product, the embeddable form.
+ROWS += [
+    Row(
+        "portal_embed:request",
+        "GET",
+        "200 200 200 200 200 200 200",
+        kwargs=lambda w: {"token": w.feedback_link.token},
+    ),
+    Row(  # without the form's own token: refused, whoever sends it
+        "portal_embed:request",
+        "POST",
+        "400 400 400 400 400 400 400",
+        kwargs=lambda w: {"token": w.feedback_link.token},
+        data=lambda w: {"title": "PDF", "email": "ana@acme.example"},
+    ),
+    Row("api:product-request-list", "GET", API_READ, api=True, kwargs=product_and()),
+    Row(
+        "api:product-request-list",
+        "POST",
+        "401 403 201 201 404 403 201",
+        api=True,
+        kwargs=product_and(),
+        data=lambda w: {"title": "SSO", "email": "ana@acme.example"},
+    ),
+    Row(
+        "api:product-request-detail",
+        "GET",
+        API_READ,
+        api=True,
+        kwargs=product_and(pk="portal_request"),
+    ),
+    Row(
+        "api:product-request-link",
+        "POST",
+        api_write(200),
+        api=True,
+        kwargs=product_and(pk="portal_request"),
+        data=lambda w: {"feature": w.feature.pk},
+    ),
+    Row(
+        "api:product-request-decline",
+        "POST",
+        api_write(200),
+        api=True,
+        kwargs=product_and(pk="portal_request"),
+        data=lambda w: {"public_reason": "Not for us."},
+    ),
+    Row(
+        "api:product-request-merge",
+        "POST",
+        api_write(200),
+        api=True,
+        kwargs=product_and(pk="portal_request"),
+        data=lambda w: {"merged_into": w.portal_request_survivor.pk},
+    ),
+    Row(
+        "api:product-request-spam",
+        "POST",
+        api_write(200),
+        api=True,
+        kwargs=product_and(pk="portal_request"),
+    ),
+    Row(  # a new request is not declined: the editors reach the service's refusal
+        "api:product-request-reopen",
+        "POST",
+        api_write(400),
+        api=True,
+        kwargs=product_and(pk="portal_request"),
+    ),
+    Row("api:product-vote-list", "GET", API_READ, api=True, kwargs=product_and()),
+    Row(
+        "api:product-vote-list",
+        "POST",
+        "401 403 201 201 404 403 201",
+        api=True,
+        kwargs=product_and(),
+        data=lambda w: {"item": w.item.pk, "email": "new@acme.example"},
+    ),
+    Row("api:product-vote-detail", "GET", API_READ, api=True, kwargs=product_and(pk="portal_vote")),
+    Row(
+        "api:product-vote-detail",
+        "DELETE",
+        api_write(204),
+        api=True,
+        kwargs=product_and(pk="portal_vote"),
+    ),
+    Row(
+        "api:customer-merge",
+        "POST",
+        api_write(200),
+        api=True,
+        kwargs=k(pk="customer_api"),
+        data=lambda w: {"into": w.customer_api_survivor.pk},
+    ),
+]
+
+for _basename, _attr, _create in (  # customers and experiments
+    ("customer", "customer_api", lambda w: {"product": w.product.slug, "name": "Initech"}),
+    (
+        "experiment",
+        "experiment_api",
+        lambda w: {"product": w.product.slug, "hypothesis": "Admins want SSO"},
+    ),
+):
+    ROWS += [
+        Row(f"api:{_basename}-list", "GET", "401 200 200 200 200 200 200", api=True),
+        Row(f"api:{_basename}-list", "POST", "401 403 201 201 400 403 201", api=True, data=_create),
+        Row(f"api:{_basename}-detail", "GET", API_READ, api=True, kwargs=k(pk=_attr)),
+        Row(
+            f"api:{_basename}-detail",
+            "PATCH",
+            api_write(200),
+            api=True,
+            kwargs=k(pk=_attr),
+            data=lambda w: {},
+        ),
+        Row(f"api:{_basename}-detail", "DELETE", api_write(204), api=True, kwargs=k(pk=_attr)),
+    ]
+
+
 class World:
     """One workspace with one of everything, its members, tokens, and an outsider."""
 
@@ -867,6 +1047,32 @@ class World:
         )
         self.unsubscribe_token = (
             digest_services.unsubscribe_url(self.subscription).rstrip("/").split("/")[-1]
+        )
+        self.feedback_link = f.ShareLinkFactory(product=self.product, allow_feedback=True)
+        from roadmap.models import Contact
+        from roadmap.portal.notices import unsubscribe_url as portal_unsubscribe_url
+
+        self.portal_contact = Contact.objects.create(
+            product=self.product, email="voter@customer.example"
+        )
+        self.portal_unsubscribe_token = (
+            portal_unsubscribe_url(self.portal_contact).rstrip("/").split("/")[-1]
+        )
+        # The API's requests, votes, customers and experiments (roadmap.portal.api, evidence.api).
+        from roadmap.models import Customer, Experiment
+        from roadmap.portal.services import request_import, vote_import
+
+        self.portal_request = request_import(
+            product=self.product, title="SSO", email="ana@buyer.example"
+        )
+        self.portal_request_survivor = request_import(
+            product=self.product, title="Single sign-on", email="bo@buyer.example"
+        )
+        self.portal_vote, _ = vote_import(item=self.item, email="ana@buyer.example")
+        self.customer_api = Customer.objects.create(product=self.product, name="Zeta Corp")
+        self.customer_api_survivor = Customer.objects.create(product=self.product, name="Omega")
+        self.experiment_api = Experiment.objects.create(
+            product=self.product, hypothesis="We believe admins want SSO"
         )
 
         from accounts.services import invitation_create

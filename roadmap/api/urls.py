@@ -1,10 +1,11 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from roadmap.evidence import api as evidence
 from roadmap.integrations.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from roadmap.planning.api import views
+from roadmap.portal import api as portal
 from roadmap.strategy import api as strategy
 
 router = DefaultRouter(trailing_slash=True)
@@ -15,6 +16,8 @@ router.register("features", views.FeatureViewSet, basename="feature")
 router.register("personas", evidence.PersonaViewSet, basename="persona")
 router.register("insights", evidence.InsightViewSet, basename="insight")
 router.register("objectives", evidence.ObjectiveViewSet, basename="objective")
+router.register("customers", evidence.CustomerViewSet, basename="customer")
+router.register("experiments", evidence.ExperimentViewSet, basename="experiment")
 router.register("releases", strategy.ReleaseViewSet, basename="release")
 router.register("lanes", views.LaneViewSet, basename="lane")
 router.register("roadmap-items", views.RoadmapItemViewSet, basename="roadmap-item")
@@ -34,9 +37,15 @@ router.register("launch-tasks", strategy.LaunchTaskViewSet, basename="launch-tas
 router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
+# What lives under one product: /products/<slug>/requests/ and /products/<slug>/votes/.
+product_router = SimpleRouter(trailing_slash=True)
+product_router.register("requests", portal.StakeholderRequestViewSet, basename="product-request")
+product_router.register("votes", portal.VoteViewSet, basename="product-vote")
+
 app_name = "api"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("products/<slug:product_slug>/", include(product_router.urls)),
     path("", include(router.urls)),
 ]

@@ -2,7 +2,9 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from roadmap import bounds
@@ -17,6 +19,7 @@ class InsightSource(models.TextChoices):
     TICKET = "ticket", "Support ticket"
     SURVEY = "survey", "Survey"
     SALES = "sales", "Sales"
+    PORTAL = "portal", "Roadmap page"
 
 
 class Importance(models.IntegerChoices):
@@ -24,6 +27,77 @@ class Importance(models.IntegerChoices):
     MEDIUM = 2, "Medium"
     HIGH = 3, "High"
     CRITICAL = 4, "Critical"
+
+
+class CustomerQuerySet(ScopedQuerySet):
+    pass
+
+
+class Customer(TimeStamped):
+    """A company that evidence comes from: insights naming the same customer count once, in reach
+    and in revenue at stake. Found for a stakeholder's confirmed address by its email domains."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="customers")
+    name = models.CharField(max_length=160, validators=[bounds.single_line])
+    segment = models.CharField(
+        max_length=60,
+        blank=True,
+        validators=[bounds.single_line],
+        help_text='e.g. "Enterprise", "SMB".',
+    )
+    persona = models.ForeignKey(
+        Persona, on_delete=models.SET_NULL, null=True, blank=True, related_name="customers"
+    )
+    annual_revenue = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="What the customer pays (or would pay) a year.",
+    )
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "product", name="customer_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(annual_revenue__gte=0) | models.Q(annual_revenue__isnull=True),
+                name="customer_revenue_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        self.name = " ".join(self.name.split())
+        if self.persona_id and self.product_id and self.persona.product_id != self.product_id:
+            raise ValidationError({"persona": "This persona belongs to another product."})
+
+
+class CustomerDomain(models.Model):
+    """An email domain of a customer (``acme.com``): unique within a product, lower case."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="domains")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    domain = models.CharField(max_length=253)
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "domain"], name="customer_domain_unique"),
+            models.CheckConstraint(
+                condition=models.Q(domain=Lower("domain")) & ~models.Q(domain=""),
+                name="customer_domain_lower",
+            ),
+        ]
+
+    def __str__(self):
+        return self.domain
 
 
 class InsightQuerySet(ScopedQuerySet):
@@ -47,6 +121,14 @@ class Insight(TimeStamped):
         choices=Importance.choices, default=Importance.MEDIUM
     )
     features = models.ManyToManyField(Feature, blank=True, related_name="insights")
+    company = models.ForeignKey(
+        Customer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="insights",
+        help_text="The customer (company) it comes from: insights of one company count once.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -80,6 +162,85 @@ class Insight(TimeStamped):
         self.customer = " ".join(self.customer.split())
         if self.persona_id and self.product_id and self.persona.product_id != self.product_id:
             raise ValidationError({"persona": "This persona belongs to another product."})
+        if self.company_id and self.product_id and self.company.product_id != self.product_id:
+            raise ValidationError({"company": "This customer belongs to another product."})
+
+
+class ExperimentMethod(models.TextChoices):
+    INTERVIEW = "interview", "Interviews"
+    SURVEY = "survey", "Survey"
+    PROTOTYPE = "prototype", "Prototype test"
+    FAKE_DOOR = "fake_door", "Fake door"
+    AB_TEST = "ab_test", "A/B test"
+    CONCIERGE = "concierge", "Concierge"
+    OTHER = "other", "Other"
+
+
+class ExperimentDecision(models.TextChoices):
+    PENDING = "pending", "Not decided"
+    PERSEVERE = "persevere", "Go ahead"
+    PIVOT = "pivot", "Change course"
+    STOP = "stop", "Stop"
+
+
+class ExperimentQuerySet(ScopedQuerySet):
+    pass
+
+
+class Experiment(TimeStamped):
+    """A discovery experiment: what was believed, how it was tested, on whom, what came out and
+    what was decided — validation evidence beside the insights of the features it tests."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="experiments")
+    hypothesis = models.CharField(
+        max_length=300,
+        validators=[bounds.single_line],
+        help_text="We believe that … will … (one line).",
+    )
+    method = models.CharField(
+        max_length=12, choices=ExperimentMethod.choices, default=ExperimentMethod.INTERVIEW
+    )
+    audience = models.CharField(
+        max_length=160, blank=True, validators=[bounds.single_line], help_text="Who took part."
+    )
+    result = models.TextField(blank=True, validators=[bounds.markdown_length])
+    decision = models.CharField(
+        max_length=10, choices=ExperimentDecision.choices, default=ExperimentDecision.PENDING
+    )
+    started_on = models.DateField(default=timezone.localdate, validators=bounds.date_range)
+    ended_on = models.DateField(null=True, blank=True, validators=bounds.date_range)
+    features = models.ManyToManyField(Feature, blank=True, related_name="experiments")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ExperimentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(method__in=ExperimentMethod.values),
+                name="experiment_method_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(decision__in=ExperimentDecision.values),
+                name="experiment_decision_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True)
+                | models.Q(ended_on__gte=models.F("started_on")),
+                name="experiment_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return self.hypothesis[:80]
+
+    def clean(self):
+        super().clean()
+        if self.ended_on and self.started_on and self.ended_on < self.started_on:
+            raise ValidationError({"ended_on": "The experiment cannot end before it starts."})
 
 
 class ObjectiveQuerySet(ScopedQuerySet):

@@ -60,7 +60,7 @@ def persona_delete(*, persona: Persona) -> None:
 
 # --- Insights ------------------------------------------------------------------------------
 
-INSIGHT_FIELDS = ("source", "customer", "persona", "text", "observed_on", "importance")
+INSIGHT_FIELDS = ("source", "customer", "company", "persona", "text", "observed_on", "importance")
 
 
 @transaction.atomic

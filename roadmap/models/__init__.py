@@ -1,4 +1,14 @@
-from roadmap.evidence.models import Importance, Insight, InsightSource, Objective
+from roadmap.evidence.models import (
+    Customer,
+    CustomerDomain,
+    Experiment,
+    ExperimentDecision,
+    ExperimentMethod,
+    Importance,
+    Insight,
+    InsightSource,
+    Objective,
+)
 from roadmap.integrations.models.imports import CsvUpload
 from roadmap.integrations.models.webhooks import (
     DeliveryStatus,
@@ -20,6 +30,7 @@ from roadmap.planning.models.feature import (
 )
 from roadmap.planning.models.preferences import TableLayout
 from roadmap.planning.models.product import (
+    DriverSource,
     Persona,
     Product,
     ReachSource,
@@ -34,6 +45,16 @@ from roadmap.planning.models.roadmap import (
     ReleaseStatus,
     RoadmapItem,
     Visibility,
+)
+from roadmap.portal.models import (
+    Contact,
+    FeatureRequest,
+    Requester,
+    RequestSource,
+    RequestStatus,
+    ShipNotice,
+    ShipNoticeStatus,
+    Vote,
 )
 from roadmap.sharing.models.digests import (
     ChangeEvent,
@@ -62,6 +83,20 @@ from roadmap.strategy.models import (
 )
 
 __all__ = [
+    "DriverSource",
+    "Contact",
+    "Customer",
+    "CustomerDomain",
+    "Experiment",
+    "ExperimentDecision",
+    "ExperimentMethod",
+    "FeatureRequest",
+    "RequestSource",
+    "RequestStatus",
+    "Requester",
+    "ShipNotice",
+    "ShipNoticeStatus",
+    "Vote",
     "Comparison",
     "ComparisonStatus",
     "Competitor",

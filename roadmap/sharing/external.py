@@ -55,6 +55,7 @@ __all__ = [
     "digest_sections",
     "external_changes",
     "external_roadmap",
+    "feature_announcement",
     "item_anchor",
     "quarter_label",
 ]
@@ -332,6 +333,34 @@ def external_roadmap(
             else None
         ),
         "positioning": _positioning(product, preset) if preset.positioning else None,
+    }
+
+
+def feature_announcement(*, feature_id: int) -> dict[str, str] | None:
+    """What may be told outside that a feature shipped: the product's name and the public title
+    and external description of the feature's external item (the first by roadmap order), or
+    None when no external item shows it (one query)."""
+    row = (
+        RoadmapItem.objects.filter(feature_id=feature_id, visibility=Visibility.EXTERNAL)
+        .order_by("position", "pk")
+        .values(
+            "pk",
+            "external_title",
+            "external_description",
+            "feature_id",
+            "feature__title",
+            "title",
+            "product__name",
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    return {
+        "product": row["product__name"],
+        "title": _public_title(row),
+        "description": row["external_description"],
+        "anchor": item_anchor(row["pk"]),
     }
 
 

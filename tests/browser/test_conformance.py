@@ -41,6 +41,7 @@ from roadmap.demo.load import demo_workspace_load
 from roadmap.models import (
     Comparison,
     Competitor,
+    Contact,
     Insight,
     LaunchTask,
     LaunchTemplateTask,
@@ -49,10 +50,13 @@ from roadmap.models import (
     PricePlan,
     Product,
     RoadmapItem,
+    Vote,
     WebhookDelivery,
     WebhookEndpoint,
 )
 from roadmap.planning.services import roadmap as records
+from roadmap.planning.services.features import feature_update
+from roadmap.portal.notices import unsubscribe_url as portal_unsubscribe_url
 from roadmap.sharing.services import sharing
 from roadmap.sharing.services.digests import digests_enqueue_due, subscription_add, unsubscribe_url
 from tests.support import AXE_PATH, VNU_JAR
@@ -106,6 +110,22 @@ class DemoWorld:
             name="Chris",
         )
         self.unsubscribe_token = unsubscribe_url(self.subscription).rstrip("/").split("/")[-1]
+        # The portal: a link that takes votes and requests, a contact and its email links.
+        self.feedback_link = sharing.share_link_create(
+            product=self.product, label="Feedback", audience="customers", allow_feedback=True
+        )
+        self.portal_contact = Contact.objects.create(
+            product=self.product, email="voter@customer.example"
+        )
+        self.portal_unsubscribe_token = (
+            portal_unsubscribe_url(self.portal_contact).rstrip("/").split("/")[-1]
+        )
+        # A confirmed request for the PM's inbox and request page (roadmap.portal.views).
+        from roadmap.portal.services import request_import
+
+        self.portal_request = request_import(
+            product=self.product, title="Export to PDF", email="ana@customer.example"
+        )
         # Made before the emails are collected; its email is not one of them.
         _, self.invitation_token = invitation_create(
             workspace=self.workspace,
@@ -355,6 +375,28 @@ def test_every_page_kind_is_accessible_and_valid_html(browser, live_server, worl
             visitor,
             "digest: confirmed",
             visitor.get_by_role("button", name="Confirm subscription"),
+        )
+        # A visitor votes on a feedback link (the page with its forms), confirms by the email.
+        feedback_page = base + reverse(
+            "external:roadmap", kwargs={"token": world.feedback_link.token}
+        )
+        checker.goto(visitor, "external: feedback", feedback_page)
+        vote = visitor.locator(".x-vote").first
+        vote.locator("details").evaluate("details => { details.open = true; }")
+        vote.get_by_label("Your email").fill("vera@customer.example")
+        checker.submit(visitor, "portal: vote sent", vote.get_by_role("button", name="I want this"))
+        [portal_confirm] = [m for m in mail.outbox if m.to == ["vera@customer.example"]]
+        checker.goto(visitor, "portal: confirm", _hrefs(_html_part(portal_confirm))[0])
+        checker.submit(visitor, "portal: confirmed", visitor.get_by_role("button", name="Confirm"))
+        # Its item ships: the voter hears once ("it's live").
+        voted = Vote.objects.select_related("item__feature").get(
+            contact__email="vera@customer.example"
+        )
+        feature_update(feature=voted.item.feature, data={"status": "shipped"}, actor=world.admin)
+        checker.goto(visitor, "external: feedback, remembered", feedback_page)
+        visitor.get_by_label("What do you need?").fill("")
+        checker.submit(
+            visitor, "portal: request errors", visitor.get_by_role("button", name="Send request")
         )
         records.roadmap_item_move(item=world.item, horizon="now", position=0)
         digests_enqueue_due(

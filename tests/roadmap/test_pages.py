@@ -9,7 +9,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from roadmap.counts import COUNT_CAP
+from roadmap.demo.load import scale_features_load
 from roadmap.models import Feature, Insight, Persona, Product, RoadmapItem
+from roadmap.planning.selectors.pages import home_product_lines
 from roadmap.planning.services.scoring import product_recompute_scores
 from tests import factories as f
 
@@ -143,6 +146,27 @@ def test_home_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(8):
         viewer_client.get(HOME)
     assert _count_queries(viewer_client, HOME) == small
+
+
+def test_home_reads_products_their_counts_and_top_features_in_three_queries(
+    viewer, workspace, django_assert_num_queries
+):
+    for line in ("A", "B", "C"):
+        _populate(f.ProductFactory(workspace=workspace, product_line=line), 7)
+
+    with django_assert_num_queries(3):
+        lines = home_product_lines(user=viewer, workspace=workspace)
+
+    tops = [[feature.rank for feature in p.top_features] for line in lines for p in line.products]
+    assert tops == [[1, 2, 3, 4, 5]] * 3
+
+
+def test_home_counts_beyond_the_cap_read_as_at_least_the_cap(viewer_client, workspace):
+    product = scale_features_load(workspace=workspace, count=COUNT_CAP + 1).product
+
+    card = _card(_html(viewer_client.get(HOME)), product)
+
+    assert '<span class="stats__total"> of 10,000+</span>' in card
 
 
 def _card(html: str, product: Product) -> str:

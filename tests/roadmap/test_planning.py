@@ -291,6 +291,50 @@ def test_board_runs_a_constant_number_of_queries(
     assert html.count('class="plan-cell__more"') == 9
 
 
+def test_an_editors_board_reads_its_lanes_and_the_pickers_features_once(editor_client, roadmap):
+    # given: a board of two lanes and a feature not on it yet
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        html = _html(editor_client.get(_url("board", roadmap["sso"].product)))
+
+    # then: the lanes in one query for the board and both add forms, the picker's features in
+    # one (no query of its own to ask whether any is left), and both lane selects in lane order
+    sqls = [q["sql"] for q in captured.captured_queries]
+    assert len([q for q in sqls if 'FROM "roadmap_lane"' in q]) == 1
+    assert len([q for q in sqls if q.startswith("SELECT") and "NOT EXISTS" in q]) == 1
+    lane_options = [
+        re.findall(r">([^<]*)</option>", select)
+        for select in re.findall(r'<select name="lane"[^>]*>.*?</select>', html, re.S)
+    ]
+    assert lane_options == [["No lane", "Platform", "Apps"]] * 2
+    assert re.search(rf'<option value="{roadmap["platform"].pk}">Platform</option>', html), (
+        "the lane's id is the option's value"
+    )
+    assert "Dark mode</option>" in html
+
+
+def test_a_board_without_items_does_not_look_for_its_cards(editor_client, product):
+    # given: a product with a lane and features, none on the roadmap
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    f.LaneFactory(product=product, name="Platform")
+    f.FeatureFactory(product=product, title="Dark mode")
+
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        html = _html(editor_client.get(_url("board", product)))
+
+    # then: the cells' counts say there is none; no query reads the cards
+    assert not [q for q in captured.captured_queries if "ROW_NUMBER()" in q["sql"]]
+    assert 'aria-label="Lane: Platform"' in html
+    assert html.count('<li class="plan-card') == 0
+    assert "Dark mode</option>" in html
+
+
 # --- Board: the first cards of each cell, then "N more" ---------------------------------------
 
 

@@ -171,6 +171,25 @@ def test_the_api_features_list_of_a_workspace_leads_with_the_products_workspace(
 
 
 @postgres_only
+def test_the_home_pages_top_features_walk_the_product_rank_index(crowded):
+    product, pm = crowded
+    client = Client()
+    client.force_login(pm)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/")
+
+    assert response.status_code == 200
+    top = [q["sql"] for q in captured if "CROSS JOIN LATERAL" in q["sql"]]
+    assert len(top) == 1
+    plan = _plan(top[0])
+    assert "Seq Scan on roadmap_feature" not in plan, plan
+    assert "WindowAgg" not in plan, plan  # no ranking of every ranked feature
+    assert _feature_scans(plan) == {"feature_product_rank"}, plan
+    assert re.search(r"Limit.*\n.*(Incremental Sort|Index Scan using feature_product_rank)", plan)
+
+
+@postgres_only
 def test_bench_scale_prints_each_request_with_its_floor_and_the_series(db):
     out = StringIO()
     call_command(

@@ -1053,7 +1053,8 @@ def test_the_page_runs_the_same_queries_for_3_or_1000_features(
     small, _ = _count_queries(editor_client, "get", _table(product), {"sort": "-evidence"})
     _many(product, 997)
 
-    with django_assert_max_num_queries(small):
+    # A full page adds one capped count of the view (a short page counts its own rows).
+    with django_assert_max_num_queries(small + 1):
         response = editor_client.get(_table(product), {"sort": "-evidence"})
     with django_assert_max_num_queries(small):
         everything = editor_client.get(_table(product), {"sort": "-evidence", "all": "1"})

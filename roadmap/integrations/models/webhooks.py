@@ -14,6 +14,8 @@ class WebhookEvent(models.TextChoices):
     FEATURE_UPDATED = "feature.updated", "Feature updated"
     PRIORITY_CHANGED = "priority.changed", "Priority changed (a feature's rank moved)"
     ROADMAP_ITEM_MOVED = "roadmap_item.moved", "Roadmap item moved"
+    REQUEST_CREATED = "request.created", "Request created (confirmed by its requester)"
+    VOTE_CREATED = "vote.created", "Vote created (confirmed by its voter)"
 
 
 def new_webhook_secret() -> str:

@@ -5,6 +5,7 @@ input and output. Unknown input fields are rejected, never silently dropped (``r
 
 from decimal import Decimal, InvalidOperation
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -341,3 +342,61 @@ class PrioritiesSerializer(serializers.Serializer):
         "the last.",
     )
     results = PrioritySerializer(many=True)
+
+
+def _datetime(value, zone):
+    """A datetime as DRF's DateTimeField writes it: ISO 8601 in ``zone``, UTC as ``Z``."""
+    if not value:
+        return None
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _int(value):
+    return None if value is None else int(value)
+
+
+def _str(value):
+    return None if value is None else str(value)
+
+
+def priorities_representation(data: dict) -> dict:
+    """What ``PrioritiesSerializer(data).data`` holds, the same keys in the same order, built
+    by hand: DRF's field machinery cost 50 µs a row (5 ms of a 100-row page, a third of it).
+    The serializer stays the schema's; a test checks that both write the same."""
+    zone = timezone.get_current_timezone()
+    results = []
+    for row in data["results"]:
+        score = row["score"]
+        release = row["release"]
+        results.append(
+            {
+                "rank": _int(row["rank"]),
+                "id": int(row["id"]),
+                "title": _str(row["title"]),
+                "status": _str(row["status"]),
+                "score": None if score is None else scoring.round_for_output(float(score)),
+                "framework": _str(row["framework"]),
+                "score_breakdown": scoring.breakdown_for_output(row["score_breakdown"] or {}),
+                "missing_inputs": [str(name) for name in row["missing_inputs"]],
+                "moscow": _str(row["moscow"]),
+                "kano": _str(row["kano"]),
+                "market_position": _str(row["market_position"]),
+                "rank_last_week": _int(row["rank_last_week"]),
+                "rank_change": _int(row["rank_change"]),
+                "horizon": _str(row["horizon"]),
+                "release": None
+                if release is None
+                else {"id": int(release["id"]), "name": str(release["name"])},
+                "updated_at": _datetime(row["updated_at"], zone),
+            }
+        )
+    return {
+        "product": _str(data["product"]),
+        "framework": _str(data["framework"]),
+        "scores_stale": None if data["scores_stale"] is None else bool(data["scores_stale"]),
+        "scores_computed_at": _datetime(data["scores_computed_at"], zone),
+        "count": _int(data["count"]),
+        "next": _str(data["next"]),
+        "results": results,
+    }

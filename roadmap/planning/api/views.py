@@ -3,6 +3,7 @@ thin adapters on the generic pieces of ``roadmap.api``. Scope with ``scoped``, c
 one service."""
 
 import base64
+import functools
 import json
 
 from django.db.models import Count, OuterRef, Prefetch, Subquery
@@ -112,6 +113,13 @@ class PriorityFilterForm(filters.FilterSet):
         fields = []
 
 
+@functools.cache
+def priority_query_form() -> type:
+    """The form ``PriorityFilterForm`` validates with, built once: a FilterSet copies its filters
+    and builds its form class anew on every request (1 ms of an answer of a few)."""
+    return PriorityFilterForm(queryset=Feature.objects.none()).form.__class__
+
+
 def priorities_cursor(after: tuple[int | None, int]) -> str:
     """An opaque cursor for the row after ``after`` (its rank and id)."""
     return base64.urlsafe_b64encode(json.dumps(list(after)).encode()).decode().rstrip("=")
@@ -150,6 +158,11 @@ class ProductViewSet(ScopedViewSet):
 
     def workspace_id_of(self, obj) -> int:
         return obj.workspace_id
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        # The priorities show no drivers: a query less.
+        return queryset.prefetch_related(None) if self.action == "priorities" else queryset
 
     def get_object(self):
         queryset = self.filter_queryset(self.get_queryset())
@@ -190,10 +203,10 @@ class ProductViewSet(ScopedViewSet):
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def priorities(self, request, slug=None):
         product = self.get_object()
-        form = PriorityFilterForm(request.query_params, queryset=Feature.objects.none())
+        form = priority_query_form()(request.query_params)
         if not form.is_valid():
             raise ValidationError(form.errors)
-        params = form.form.cleaned_data
+        params = dict(form.cleaned_data)
         limit = params.pop("limit", None)
         if limit is not None and (limit != int(limit) or not 1 <= limit <= MAX_PAGE_SIZE):
             raise ValidationError({"limit": [f"Between 1 and {MAX_PAGE_SIZE}."]})
@@ -210,7 +223,7 @@ class ProductViewSet(ScopedViewSet):
                 request.build_absolute_uri(), "cursor", priorities_cursor(page.next_after)
             )
         return Response(
-            s.PrioritiesSerializer(
+            s.priorities_representation(
                 {
                     "product": product.slug,
                     "framework": product.scoring_framework,
@@ -220,7 +233,7 @@ class ProductViewSet(ScopedViewSet):
                     "next": following,
                     "results": page.results,
                 }
-            ).data
+            )
         )
 
 

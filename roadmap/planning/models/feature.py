@@ -86,7 +86,11 @@ class FeatureQuerySet(ScopedQuerySet):
 
 
 class Feature(TimeStamped):
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="features")
+    # No index of its own: the (product, rank), (product, status) and (product, updated_at)
+    # indexes lead with it, and serve its lookups and a product's delete (issue 20).
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="features", db_index=False
+    )
     title = models.CharField(max_length=200, validators=[bounds.single_line])
     description = models.TextField(blank=True)
     requirements = models.TextField(

@@ -36,8 +36,9 @@ class ProductQuerySet(ScopedQuerySet):
 
 
 class Product(TimeStamped):
+    # No index of its own: (workspace, id) and (workspace, slug) lead with it (issue 20).
     workspace = models.ForeignKey(
-        "accounts.Workspace", on_delete=models.CASCADE, related_name="products"
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="products", db_index=False
     )
     name = models.CharField(max_length=120, validators=[bounds.single_line])
     slug = models.SlugField(
@@ -135,6 +136,12 @@ class Persona(TimeStamped):
         return self.name
 
 
+class DriverSource(models.TextChoices):
+    MANUAL = "manual", "Scored by hand (0–10)"
+    REVENUE = "revenue", "Revenue at stake (from evidence)"
+    CUSTOMERS = "customers", "Distinct customers asking (from evidence)"
+
+
 class ScoringDriverQuerySet(ScopedQuerySet):
     pass
 
@@ -151,6 +158,20 @@ class ScoringDriver(TimeStamped):
         validators=[MinValueValidator(Decimal("0.01"), "A weight must be greater than 0.")],
     )
     position = models.PositiveIntegerField(default=0)
+    # An evidence-fed driver scores each feature from its evidence: ``full_scale`` (an amount of
+    # revenue at stake, or a number of customers) scores 10, proportionally below, capped at 10.
+    source = models.CharField(
+        max_length=10, choices=DriverSource.choices, default=DriverSource.MANUAL
+    )
+    full_scale = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"), "Full scale must be greater than 0.")],
+        help_text="For a driver fed by evidence: the revenue at stake, or the number of "
+        "customers, that scores 10.",
+    )
 
     objects = ScoringDriverQuerySet.as_manager()
 
@@ -159,6 +180,13 @@ class ScoringDriver(TimeStamped):
         constraints = [
             models.UniqueConstraint(fields=["product", "name"], name="driver_name_unique"),
             models.CheckConstraint(condition=models.Q(weight__gt=0), name="driver_weight_positive"),
+            models.CheckConstraint(
+                condition=models.Q(source__in=DriverSource.values), name="driver_source_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source=DriverSource.MANUAL) | models.Q(full_scale__gt=0),
+                name="driver_evidence_has_scale",
+            ),
         ]
 
     def __str__(self):

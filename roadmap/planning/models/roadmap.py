@@ -29,6 +29,14 @@ class Release(TimeStamped):
     status = models.CharField(
         max_length=12, choices=ReleaseStatus.choices, default=ReleaseStatus.PLANNED
     )
+    # Release notes: what the PM publishes of a release to the external roadmap (its name, this
+    # summary and its shipped external items). Unpublished, nothing of a release leaves.
+    public_summary = models.TextField(
+        blank=True,
+        validators=[bounds.markdown_length],
+        help_text="The release notes' introduction, for customers (Markdown).",
+    )
+    notes_published_at = models.DateTimeField(null=True, blank=True)
 
     objects = ReleaseQuerySet.as_manager()
 

@@ -13,24 +13,24 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Count,
     F,
     Field,
+    Func,
     IntegerField,
     Model,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
-    Value,
 )
-from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import User, Workspace
+from roadmap.counts import COUNT_CAP, CappedCount, capped
 from roadmap.models import (
     Feature,
     FeatureDriverScore,
@@ -62,16 +62,122 @@ STATUS_FILTERS = [
 # --- Home ----------------------------------------------------------------------------------------
 
 
-def _count(model: type[Model], *conditions: Q) -> Coalesce:
-    """Rows of ``model`` for the outer product: a subquery, so counts do not multiply."""
-    rows = (
-        model._default_manager.filter(*conditions, product=OuterRef("pk"))
-        .order_by()
-        .values("product")
-        .annotate(n=Count("pk"))
-        .values("n")
+def _count(model: type[Model], product_id: int, *conditions: Q) -> CappedCount:
+    """Rows of ``model`` for the product, read through ``capped``: a subquery that stops after
+    ``COUNT_CAP + 1`` rows, so a product of a million features costs what one of 10k does."""
+    return CappedCount(model._default_manager.filter(*conditions, product_id=product_id))
+
+
+class _UnscoredAtTail(Func):
+    """Open features without a score, counted among the product's last ``COUNT_CAP + 1`` ranks
+    (read backwards through the (product, rank) index): the ranking puts every open feature
+    without a score last, so this is their count, exact up to the cap, whatever the product's
+    size (a filter over the whole product would read all of it when few lack a score)."""
+
+    template = "(SELECT count(*) FROM %(expressions)s AS tail WHERE tail.score IS NULL)"
+    output_field = IntegerField()
+
+    def __init__(self, product_id: int, open_features: Q) -> None:
+        tail = (
+            Feature.objects.filter(open_features, product_id=product_id, rank__isnull=False)
+            .order_by("-rank")
+            .values("score")[: COUNT_CAP + 1]
+        )
+        super().__init__(Subquery(tail))
+
+
+# The card's counts, each read through ``capped`` ("10,000+" beyond the cap).
+HOME_COUNTS = (
+    "feature_count",
+    "open_feature_count",
+    "unscored_count",
+    "insight_count",
+    "persona_count",
+    "item_count",
+    "overdue_count",
+    "undated_now_count",
+)
+_TOP_COLUMNS = "id, product_id, rank, title, score"
+SQLITE_UNION = 400
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    """``ids`` in runs that SQLite can join in one compound SELECT (it takes at most 500)."""
+    if connection.vendor == "postgresql":
+        return [ids]
+    return [ids[i : i + SQLITE_UNION] for i in range(0, len(ids), SQLITE_UNION)]
+
+
+def _product_counts(product_ids: list[int], *, today: date) -> dict[int, dict[str, int]]:
+    """The card's counts of each product, in one query (a UNION ALL of a row per product).
+
+    Each product's id is written into its own subqueries rather than correlated to the outer row:
+    the planner then plans them with that product's row estimate. A plan for "any product" takes
+    the average product's size, and reads a small product beside a large one by a sequential
+    scan of the whole table.
+    """
+    # Open as a list of statuses, not "not closed": the count then walks the (product, status)
+    # index over open rows only, instead of filtering every row of the product.
+    open_features = Q(
+        status__in=[s for s in FeatureStatus.values if s not in scoring.CLOSED_STATUSES]
     )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+    undated_now = Q(horizon=Horizon.NOW, start_date__isnull=True, end_date__isnull=True)
+    counts: dict[int, dict[str, int]] = {}
+    for chunk in _chunks(product_ids):
+        rows = [
+            Product.objects.filter(pk=pk)
+            .order_by()
+            .annotate(
+                feature_count=_count(Feature, pk),
+                open_feature_count=_count(Feature, pk, open_features),
+                unscored_count=_UnscoredAtTail(pk, open_features),
+                insight_count=_count(Insight, pk),
+                persona_count=_count(Persona, pk),
+                item_count=_count(RoadmapItem, pk),
+                overdue_count=_count(RoadmapItem, pk, _open_items(), Q(end_date__lt=today)),
+                undated_now_count=_count(RoadmapItem, pk, _open_items(), undated_now),
+            )
+            .values("pk", *HOME_COUNTS)
+            for pk in chunk
+        ]
+        for row in rows[0].union(*rows[1:], all=True) if len(rows) > 1 else rows[0]:
+            counts[row.pop("pk")] = {name: capped(value) for name, value in row.items()}
+    return counts
+
+
+def _top_features(product_ids: list[int]) -> dict[int, list[Feature]]:
+    """Each product's ``HOME_TOP_FEATURES`` best-ranked features, in one query that walks the
+    (product, rank) index for each product and stops after as many rows (no ranking of the rest).
+
+    PostgreSQL: a LATERAL join over the ids; SQLite, which has no LATERAL: a UNION ALL of the
+    same per-product LIMIT (a workspace has few products).
+    """
+    if not product_ids:
+        return {}
+    table = connection.ops.quote_name(Feature._meta.db_table)
+    per_product = (
+        f"SELECT {_TOP_COLUMNS} FROM {table} WHERE product_id = {{id}} AND rank IS NOT NULL "
+        f"ORDER BY rank, id LIMIT {HOME_TOP_FEATURES}"
+    )
+    queries: list[tuple[str, list[Any]]]
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT top.* FROM unnest(%s::bigint[]) AS page(id) CROSS JOIN LATERAL "
+            f"({per_product.format(id='page.id')}) AS top ORDER BY top.product_id, top.rank, top.id"
+        )
+        queries = [(sql, [product_ids])]
+    else:
+        part = f"SELECT * FROM ({per_product.format(id='%s')})"
+        queries = [
+            (" UNION ALL ".join([part] * len(chunk)), list(chunk)) for chunk in _chunks(product_ids)
+        ]
+    top: dict[int, list[Feature]] = {pk: [] for pk in product_ids}
+    for sql, params in queries:
+        for feature in Feature.objects.raw(sql, params):
+            top[feature.product_id].append(feature)
+    for features in top.values():
+        features.sort(key=lambda f: (f.rank, f.pk))  # a UNION ALL promises no order
+    return top
 
 
 @dataclass(frozen=True)
@@ -98,35 +204,24 @@ def home_product_lines(
     Health, per product: open features without a score (inputs missing), open roadmap items past
     their end date (``overdue_count``) and open items in "now" with neither a start nor an end
     date (``undated_now_count``); stale scores are ``product.scores_stale``.
-    Two queries: the annotated products, and their top features.
+    Counts are exact up to ``COUNT_CAP`` and read "10,000+" beyond. Three queries: the
+    products, their counts and their top features.
     """
     if workspace is None:
         return []
     today = today or timezone.localdate()
-    open_features = ~Q(status__in=scoring.CLOSED_STATUSES)
-    top_features = Feature.objects.filter(rank__isnull=False).order_by("product_id", "rank")
-    products = (
+    products = list(
         Product.objects.for_user(user)
         .for_workspace(workspace)
-        .annotate(
-            feature_count=_count(Feature),
-            open_feature_count=_count(Feature, open_features),
-            unscored_count=_count(Feature, open_features, Q(score__isnull=True)),
-            insight_count=_count(Insight),
-            persona_count=_count(Persona),
-            item_count=_count(RoadmapItem),
-            overdue_count=_count(RoadmapItem, _open_items(), Q(end_date__lt=today)),
-            undated_now_count=_count(
-                RoadmapItem,
-                _open_items(),
-                Q(horizon=Horizon.NOW, start_date__isnull=True, end_date__isnull=True),
-            ),
-        )
-        .prefetch_related(
-            Prefetch("features", queryset=top_features[:HOME_TOP_FEATURES], to_attr="top_features")
-        )
         .order_by("product_line", "name", "pk")
     )
+    ids = [p.pk for p in products]
+    counts = _product_counts(ids, today=today) if ids else {}
+    top = _top_features(ids)
+    for product in products:
+        for name, value in counts[product.pk].items():
+            setattr(product, name, value)
+        product.top_features = top[product.pk]
     return [
         ProductLine(name=line, products=list(group))
         for line, group in groupby(products, key=lambda p: p.product_line)

@@ -135,7 +135,7 @@ class Board:
 def product_board(*, product: Product, per_cell: int = CELL_CARDS) -> Board:
     """The product's items by lane (in lane order, then "No lane") and horizon: the first
     ``per_cell`` of each cell, in the cell's order, and how many each cell holds (three
-    queries, the same whatever the number of items)."""
+    queries, the same whatever the number of items; two for a board without items)."""
     lanes = product_lanes(product=product)
 
     def row(lane: Lane | None) -> Swimlane:
@@ -163,7 +163,8 @@ def product_board(*, product: Product, per_cell: int = CELL_CARDS) -> Board:
             order_by=[F("position").asc(), F("pk").asc()],
         )
     )
-    for item in first.filter(place__lte=per_cell):
+    # No item counted, none to read: an empty board is spared its costliest query.
+    for item in first.filter(place__lte=per_cell) if any(counts.values()) else ():
         if item.lane_id in rows:
             rows[item.lane_id].cells[index[item.horizon]].items.append(item)
     swimlanes = list(rows.values())

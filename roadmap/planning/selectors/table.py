@@ -29,10 +29,10 @@ from django.db.models import (
     Subquery,
     Value,
     When,
-    Window,
 )
 from django.db.models.functions import Coalesce, Lower
 
+from roadmap.counts import capped_count
 from roadmap.models import (
     Feature,
     FeatureDriverScore,
@@ -566,12 +566,15 @@ def table_data(*, product: Product, query: Mapping[str, Any]) -> TableData:
         _with_row_data(_filtered(product, params), drivers=_has_drivers(inputs)), params, inputs
     )
     if params.rows is not None:
-        # The first rows, and how many the view has, in the same query.
-        features = features.annotate(view_total=Window(Count("pk")))[: params.rows]
+        # ORDER BY … LIMIT only: a window count would read the whole view before the limit.
+        features = features[: params.rows]
     records = [_record(feature) for feature in features]
-    total = Feature.objects.filter(product=product).count()
+    total = capped_count(Feature.objects.filter(product=product))
     matching = (
-        len(records) if params.rows is None or not records else records[0].feature.view_total  # type: ignore[attr-defined]
+        len(records)
+        if params.rows is None or len(records) < params.rows
+        # A full page: the view may hold more; count it, reading at most the cap.
+        else capped_count(_filtered(product, params))
     )
     return TableData(
         inputs=inputs,

@@ -21,9 +21,10 @@ from django.db import transaction
 from django.db.models import F, Field
 from django.utils import timezone
 
+from config.dispatch import enqueue_on_commit
 from roadmap import events
 from roadmap.fields import same_product
-from roadmap.models import Feature, Persona, Product, RoadmapItem, Tag
+from roadmap.models import Feature, FeatureStatus, Persona, Product, RoadmapItem, Tag
 from roadmap.planning.services.scoring import (
     SCORING_INPUT_FIELDS,
     feature_score,
@@ -407,6 +408,10 @@ def _features_after_write(
             event="feature.updated",
             payloads=[_feature_payload(by_id[pk], changes[pk]) for pk in edited],
         )
+    # Whoever asked for a feature that just shipped hears it (roadmap/portal: once per person).
+    for pk in edited:
+        if "status" in changes[pk] and by_id[pk].status == FeatureStatus.SHIPPED:
+            enqueue_on_commit("roadmap.tasks.ship_notices_enqueue", pk)
 
 
 # --- The entry points: write specs for the one writer, which is atomic for them -----------------

@@ -21,6 +21,7 @@ class ChangeKind(models.TextChoices):
     MADE_EXTERNAL = "made_external", "Made external"
     MADE_INTERNAL = "made_internal", "Made internal"
     PRIORITY_CHANGED = "priority_changed", "Priority changed"
+    RELEASE_NOTES = "release_notes", "Release notes published"
 
 
 class ChangeEventQuerySet(ScopedQuerySet):

@@ -76,6 +76,11 @@ class ShareLink(TimeStamped):
         help_text="Origins that may embed this roadmap in an iframe, one per line "
         "(e.g. https://intranet.example.com). Empty: not embeddable.",
     )
+    allow_feedback = models.BooleanField(
+        "let visitors vote and send requests",
+        default=False,
+        help_text="Visitors confirm their email address before a vote or request counts.",
+    )
     view_count = models.PositiveIntegerField(default=0, editable=False)
     last_viewed_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)

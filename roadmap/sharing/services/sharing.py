@@ -107,6 +107,7 @@ def share_link_create(
     expires_at: datetime.datetime | None = None,
     password: str = "",
     embed_origins: str | Iterable[str] = "",
+    allow_feedback: bool = False,
     created_by=None,
 ) -> ShareLink:
     """Create a share link of a product's external roadmap for an audience.
@@ -130,6 +131,7 @@ def share_link_create(
         expires_at=expires_at,
         password_hash=make_password(password) if password else "",
         allowed_embed_origins="\n".join(origins),
+        allow_feedback=allow_feedback,
         created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
     )
     try:
@@ -146,9 +148,9 @@ def share_link_create(
 @transaction.atomic
 def share_link_replace(*, share_link: ShareLink, created_by=None) -> ShareLink:
     """A new link with the settings of ``share_link`` (label, audience, expiry, password, embed
-    origins), for a link whose address can no longer be shown (made before tokens were hashed).
-    Its digest subscribers move to the new link, so their emails link back again; the old link
-    keeps working until it is revoked."""
+    origins, feedback), for a link whose address can no longer be shown (made before tokens were
+    hashed). Its digest subscribers move to the new link, so their emails link back again; the
+    old link keeps working until it is revoked."""
     replacement = ShareLink(
         product_id=share_link.product_id,
         label=share_link.label,
@@ -156,6 +158,7 @@ def share_link_replace(*, share_link: ShareLink, created_by=None) -> ShareLink:
         expires_at=share_link.expires_at,
         password_hash=share_link.password_hash,
         allowed_embed_origins="\n".join(embed_origins_allowed(share_link.embed_origins)),
+        allow_feedback=share_link.allow_feedback,
         created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
     )
     replacement.full_clean()

@@ -182,6 +182,8 @@ def _roadmap_response(
         "print_view": request.GET.get("print") == "1",
         "preview": False,
         "subscribe_form": form or SubscribeForm(),
+        # Whether the portal adds its vote and request forms (templatetags/portal.py).
+        "allow_feedback": link.allow_feedback,
     }
     return _protect(render(request, "external/roadmap.html", context, status=status), link)
 

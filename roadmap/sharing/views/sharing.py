@@ -62,6 +62,12 @@ class ShareLinkForm(ServiceErrors, forms.Form):
         help_text="Sites allowed to show the roadmap in an iframe, one https origin per line; "
         "https://*.example.com allows every subdomain of one domain. Empty: no site may embed it.",
     )
+    allow_feedback = forms.BooleanField(
+        label="Let visitors vote and send requests",
+        required=False,
+        help_text="“I want this” on each item and a request form; nothing counts until the "
+        "visitor confirms their email address.",
+    )
 
     # Service field -> form field, for errors.
     service_field_names = {"expires_at": "expires_on", "password_hash": "password"}
@@ -176,6 +182,7 @@ def share_link_create(request, slug: str):
             expires_at=form.expires_at(),
             password=form.cleaned_data["password"],
             embed_origins=form.cleaned_data["allowed_embed_origins"],
+            allow_feedback=form.cleaned_data["allow_feedback"],
             created_by=request.user,
         ),
     )

@@ -20,6 +20,7 @@ import pytest
 
 from accounts.tokens import api_token_issue
 from roadmap.planning.services.scoring import product_recompute_scores
+from roadmap.portal.services import vote_import
 from tests import factories as f
 
 PACKAGE = "waymark_client"
@@ -181,3 +182,41 @@ def test_the_generated_client_reads_priorities_and_writes_a_feature(
     assert deleted.status_code == 204
     gone = retrieve.sync(id=created.id, client=client)
     assert isinstance(gone, models.Error) and gone.code == "not_found"
+
+
+def test_the_generated_client_pushes_a_request_and_lists_votes(waymark_client, client, product):
+    # given an item with a vote a support tool cast earlier
+    item = f.RoadmapItemFactory(product=product, feature=f.FeatureFactory(product=product))
+    vote, _ = vote_import(item=item, email="ana@acme.example.org", note="Blocks our rollout")
+    models = importlib.import_module(f"{PACKAGE}.models")
+    create = _api(waymark_client, "v1_products_requests_create")
+    votes_list = _api(waymark_client, "v1_products_votes_list")
+
+    # when a request is pushed in for a customer's address, and the votes are read
+    created = create.sync(
+        product_slug=product.slug,
+        client=client,
+        body=models.StakeholderRequestCreateRequest(
+            title="SSO", email="bo@acme.example.org", importance=models.ImportanceEnum(3)
+        ),
+    )
+    refused = create.sync_detailed(
+        product_slug=product.slug,
+        client=client,
+        body=models.StakeholderRequestCreateRequest(title="SSO", email="not an address"),
+    )
+    votes = votes_list.sync(product_slug=product.slug, client=client)
+
+    # then the request counts at once, a bad address is a 400 naming it, the vote reads back
+    assert isinstance(created, models.StakeholderRequest), created
+    assert (created.title, created.source, created.status, created.requesters) == (
+        "SSO",
+        models.StakeholderSourceEnum.API,
+        models.StakeholderStatusEnum.NEW,
+        1,
+    )
+    assert refused.status_code == 400
+    assert json.loads(refused.content) == {"email": ["Enter a valid email address."]}
+    assert [(v.id, v.item, v.feature, v.customer, v.note) for v in votes.results] == [
+        (vote.pk, item.pk, item.feature_id, "acme.example.org", "Blocks our rollout")
+    ]

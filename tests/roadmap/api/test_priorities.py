@@ -1,6 +1,7 @@
 """The engineer's path: a token, the priorities, a PATCH that moves a rank, a 304."""
 
 import datetime
+import json
 import re
 from decimal import Decimal
 
@@ -10,7 +11,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from roadmap.models import Feature, FeatureRankSnapshot
-from roadmap.planning.api import views
+from roadmap.planning.api import serializers, views
+from roadmap.planning.selectors.priorities import priorities_page
 from roadmap.planning.services.scoring import product_recompute_scores
 from tests import factories as f
 
@@ -86,6 +88,69 @@ def test_rank_movement_since_last_week(read_api, product):
     f0 = next(r for r in rows if r["title"] == "F0")
     assert (f0["rank"], f0["rank_last_week"], f0["rank_change"]) == (3, 1, -2)
     assert next(r for r in rows if r["title"] == "F2")["rank_change"] is None
+
+
+def test_the_answer_written_by_hand_is_the_serializers_to_the_byte(read_api, product):
+    # given: ranked and unscored features, one on the roadmap in a release, one that moved, one
+    # with a breakdown of noisy numbers and a MoSCoW and Kano of its own
+    features = _features(product, 3, moscow="must", kano="delighter")
+    f.FeatureFactory(product=product, title="Unscored", effort=None)
+    f.FeatureFactory(
+        product=product,
+        title="Noisy",
+        reach=3,
+        impact=Decimal("1"),
+        confidence=80,
+        effort=Decimal("1"),
+    )
+    product_recompute_scores(product_id=product.pk)
+    Feature.objects.filter(product=product, title="Unscored").update(rank=None)  # not ranked yet
+    release = f.ReleaseFactory(product=product, name="2027.1")
+    f.RoadmapItemFactory(product=product, feature=features[1], horizon="next", release=release)
+    f.RoadmapItemFactory(product=product, feature=features[2], horizon="now")
+    FeatureRankSnapshot.objects.create(
+        feature=features[0], taken_on=timezone.localdate() - datetime.timedelta(days=7), rank=1
+    )
+    page = priorities_page(product=product, filters={}, limit=5)
+    data = {
+        "product": product.slug,
+        "framework": product.scoring_framework,
+        "scores_stale": product.scores_stale,
+        "scores_computed_at": product.scores_computed_at,
+        "count": len(page.results),
+        "next": "http://testserver/next",
+        "results": page.results,
+    }
+
+    # when: both write the page
+    by_hand = serializers.priorities_representation(data)
+    by_drf = serializers.PrioritiesSerializer(data).data
+
+    # then: the same keys in the same order, the same values, the same JSON
+    assert by_hand == by_drf
+    assert json.dumps(by_hand) == json.dumps(by_drf)
+    assert [r["title"] for r in by_hand["results"]] == ["F2", "F1", "F0", "Noisy", "Unscored"]
+    assert by_hand["results"][3]["score"] == 2.4
+    assert by_hand["results"][4]["rank"] is None and by_hand["results"][4]["score"] is None
+    assert by_hand["results"][1]["release"] == {"id": release.pk, "name": "2027.1"}
+    assert by_hand["results"][2]["rank_change"] == -2
+
+
+def test_priorities_read_the_token_the_product_and_the_rows_only(
+    read_api, product, django_assert_num_queries
+):
+    # given: a product with scoring drivers, read once (the token's first use is recorded)
+    _features(product, 3)
+    f.ScoringDriverFactory(product=product)
+    url = f"/api/v1/products/{product.slug}/priorities/"
+    read_api.get(url)
+
+    # when / then: the token, the product (no drivers: the answer shows none), the ranked rows
+    # and the unranked ones (the page is not full)
+    with django_assert_num_queries(4) as captured:
+        response = read_api.get(url)
+    assert response.status_code == 200
+    assert not any("scoringdriver" in q["sql"] for q in captured.captured_queries)
 
 
 def test_patching_effort_changes_the_rank(write_api, product):

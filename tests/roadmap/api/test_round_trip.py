@@ -11,7 +11,14 @@ from rest_framework.test import APIClient
 
 from accounts.tokens import api_token_issue
 from roadmap.api.urls import router
-from roadmap.models import Feature, WebhookDelivery, WebhookEndpoint
+from roadmap.models import (
+    Customer,
+    CustomerDomain,
+    Experiment,
+    Feature,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from roadmap.planning.services.scoring import product_recompute_scores
 from tests import factories as f
 
@@ -53,6 +60,21 @@ def one_of_everything(workspace, admin_user):
     feature.personas.add(persona)
     insight = f.InsightFactory(product=product, persona=persona, importance=3)
     insight.features.add(feature)
+    customer = Customer.objects.create(
+        product=product, name="Acme", segment="Enterprise", persona=persona, annual_revenue=1200
+    )
+    CustomerDomain.objects.create(customer=customer, product=product, domain="acme.example")
+    experiment = Experiment.objects.create(
+        product=product,
+        hypothesis="Admins want SSO",
+        method="fake_door",
+        audience="Trial admins",
+        result="31% clicked",
+        decision="persevere",
+        started_on=datetime.date(2027, 1, 4),
+        ended_on=datetime.date(2027, 1, 18),
+    )
+    experiment.features.add(feature)
     objective = f.ObjectiveFactory(product=product, due=datetime.date(2027, 3, 31))
     objective.features.add(feature)
     release = f.ReleaseFactory(product=product, target_date=datetime.date(2027, 6, 30))
