@@ -8,10 +8,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from roadmap.fields import apply_fields, same_product, save_if_changed
-from roadmap.models import Feature, Insight, Objective, Persona, Product, ReachSource
+from roadmap.models import (
+    Customer,
+    CustomerDomain,
+    Experiment,
+    Feature,
+    Insight,
+    Objective,
+    Persona,
+    Product,
+    ReachSource,
+)
 from roadmap.planning.services.scoring import product_request_recompute
 
 
@@ -129,3 +140,108 @@ def objective_save(
 def objective_delete(*, objective: Objective) -> None:
     """Delete a success metric. The features that served it stay; only the link goes."""
     objective.delete()
+
+
+# --- Customers ---------------------------------------------------------------------------------
+
+CUSTOMER_FIELDS = ("name", "segment", "persona", "annual_revenue")
+
+
+def _domain_rows(customer: Customer, domains: Iterable[str]) -> None:
+    """Replace a customer's email domains (lower case); a domain another customer of the product
+    has is a ValidationError naming that customer."""
+    wanted = sorted({d.strip().lower().lstrip("@") for d in domains if d.strip()})
+    taken = CustomerDomain.objects.filter(
+        product_id=customer.product_id, domain__in=wanted
+    ).exclude(customer=customer)
+    clash = taken.select_related("customer").first()
+    if clash is not None:
+        raise ValidationError({"domains": f"{clash.domain} belongs to {clash.customer.name}."})
+    customer.domains.exclude(domain__in=wanted).delete()
+    present = set(customer.domains.values_list("domain", flat=True))
+    CustomerDomain.objects.bulk_create(
+        CustomerDomain(customer=customer, product_id=customer.product_id, domain=d)
+        for d in wanted
+        if d not in present
+    )
+
+
+@transaction.atomic
+def customer_save(
+    *,
+    product: Product,
+    data: Mapping[str, Any],
+    customer: Customer | None = None,
+    domains: Iterable[str] | None = None,
+) -> Customer:
+    """Create or edit a customer (company) and, if given, its email domains."""
+    customer = customer or Customer(product=product)
+    changed = apply_fields(customer, data, CUSTOMER_FIELDS)
+    save_if_changed(customer, changed)
+    if domains is not None:
+        _domain_rows(customer, domains)
+    if "annual_revenue" in changed:
+        product_request_recompute(product_id=product.pk)
+    return customer
+
+
+@transaction.atomic
+def customer_delete(*, customer: Customer) -> None:
+    """Delete a customer: its insights stay, naming no company."""
+    product_id = customer.product_id
+    customer.delete()
+    product_request_recompute(product_id=product_id)
+
+
+@transaction.atomic
+def customer_merge(*, customer: Customer, into: Customer) -> Customer:
+    """Merge a duplicate customer into ``into``: its insights, contacts and domains move there,
+    then it is deleted. Returns the survivor."""
+    if into.pk == customer.pk or into.product_id != customer.product_id:
+        raise ValidationError({"into": "Choose another customer of this product."})
+    customer.insights.update(company=into)
+    customer.contacts.update(customer=into)
+    customer.domains.update(customer=into)
+    customer.delete()
+    product_request_recompute(product_id=into.product_id)
+    return into
+
+
+# --- Experiments -------------------------------------------------------------------------------
+
+EXPERIMENT_FIELDS = (
+    "hypothesis",
+    "method",
+    "audience",
+    "result",
+    "decision",
+    "started_on",
+    "ended_on",
+)
+
+
+@transaction.atomic
+def experiment_save(
+    *,
+    product: Product,
+    data: Mapping[str, Any],
+    experiment: Experiment | None = None,
+    features: Iterable[Feature] | None = None,
+    created_by=None,
+) -> Experiment:
+    """Record or edit a discovery experiment and the features it tests."""
+    experiment = experiment or Experiment(product=product, created_by=created_by)
+    changed = apply_fields(experiment, data, EXPERIMENT_FIELDS)
+    if features is not None:
+        features = same_product(product.pk, features, "features")
+    links_changed = features is not None and _links_change(experiment, "features", features)
+    save_if_changed(experiment, changed or links_changed)
+    if links_changed and features is not None:
+        experiment.features.set(features)
+    return experiment
+
+
+@transaction.atomic
+def experiment_delete(*, experiment: Experiment) -> None:
+    """Delete an experiment; the features it tested stay."""
+    experiment.delete()
