@@ -35,6 +35,8 @@ NOT_ADDABLE = {
     "accounts.ApiToken",
     "accounts.Invitation",
     "roadmap.ChangeEvent",
+    # Written with their customer, on its page (checked against the other customers' domains).
+    "roadmap.CustomerDomain",
     "roadmap.CsvUpload",
     "roadmap.DigestDelivery",
     "roadmap.FeatureRankSnapshot",
@@ -132,6 +134,7 @@ def rows(superuser, product, editor):
             key="k" * 32, user=editor, product=product, filename="needle.csv", data=b"title\n"
         ),
         *_portal_rows(product, item, feature),
+        *_customer_rows(product, feature),
     ]
     by_model = {type(obj): obj for obj in made}
     by_model[User] = superuser
@@ -148,6 +151,19 @@ def _portal_rows(product, item, feature):
     vote, _ = services.vote_import(item=item, email="a@x.test")
     notice = ShipNotice.objects.create(contact=requester.contact, feature=feature)
     return [request, requester, requester.contact, vote, notice]
+
+
+def _customer_rows(product, feature):
+    """A customer with an email domain, and an experiment testing ``feature``."""
+    from roadmap.evidence import services
+
+    customer = services.customer_save(
+        product=product, data={"name": "Needle Corp"}, domains=["needle.example"]
+    )
+    experiment = services.experiment_save(
+        product=product, data={"hypothesis": "Needle hypothesis"}, features=[feature]
+    )
+    return [customer, customer.domains.get(), experiment]
 
 
 def _url(model, view, *args):

@@ -6,9 +6,16 @@ the same product only, and a recompute of the scores when reach is counted from 
 
 from django.contrib import admin
 
-from roadmap.admin_base import TIMESTAMPS, ProductRecordAdmin, ServiceWritesAdmin, form_data
+from roadmap.admin_base import (
+    TIMESTAMPS,
+    ProductRecordAdmin,
+    ServiceWritesAdmin,
+    ViewOnlyAdmin,
+    ViewOnlyInline,
+    form_data,
+)
 from roadmap.evidence import services
-from roadmap.models import Insight, Objective, Persona
+from roadmap.models import Customer, CustomerDomain, Experiment, Insight, Objective, Persona
 
 
 @admin.register(Persona)
@@ -67,3 +74,61 @@ class ObjectiveAdmin(ProductRecordAdmin):
     service_fields = services.OBJECTIVE_FIELDS
     record_argument = "objective"
     links = ("features",)
+
+
+class CustomerDomainInline(ViewOnlyInline, admin.TabularInline):
+    model = CustomerDomain
+    fields = ("domain",)
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Customer)
+class CustomerAdmin(ProductRecordAdmin):
+    """Domains are edited on the product's customer page (one text box, checked for clashes)."""
+
+    list_display = ("name", "product", "segment", "annual_revenue")
+    list_filter = ("product",)
+    list_select_related = ("product",)
+    search_fields = ("name", "segment", "domains__domain")
+    autocomplete_fields = ("product", "persona")
+    readonly_fields = TIMESTAMPS
+    inlines = (CustomerDomainInline,)
+
+    save_service = staticmethod(services.customer_save)
+    delete_service = staticmethod(services.customer_delete)
+    service_fields = services.CUSTOMER_FIELDS
+    record_argument = "customer"
+
+
+@admin.register(CustomerDomain)
+class CustomerDomainAdmin(ViewOnlyAdmin):
+    list_display = ("domain", "customer", "product")
+    list_select_related = ("customer", "product")
+    search_fields = ("domain", "customer__name")
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(ProductRecordAdmin):
+    list_display = ("hypothesis", "product", "method", "decision", "started_on", "ended_on")
+    list_filter = ("method", "decision", "product")
+    list_select_related = ("product",)
+    search_fields = ("hypothesis", "audience", "product__name")
+    autocomplete_fields = ("product", "features")
+    readonly_fields = (*TIMESTAMPS, "created_by")
+
+    save_service = staticmethod(services.experiment_save)
+    delete_service = staticmethod(services.experiment_delete)
+    service_fields = services.EXPERIMENT_FIELDS
+    record_argument = "experiment"
+    links = ("features",)
+
+    def service_save(self, request, form, stored):
+        # An experiment added here was recorded by whoever added it.
+        return services.experiment_save(
+            product=stored.product if stored else form.cleaned_data["product"],
+            data=form_data(form, self.service_fields),
+            experiment=stored,
+            features=form.cleaned_data["features"],
+            created_by=request.user,
+        )

@@ -42,7 +42,8 @@ PRODUCT_SLUG = OpenApiParameter(
 class StakeholderRequestSerializer(serializers.ModelSerializer):
     requesters = serializers.IntegerField(
         source="requester_count",
-        read_only=True, help_text="How many people asked for it (confirmed), duplicates included."
+        read_only=True,
+        help_text="How many people asked for it (confirmed), duplicates included.",
     )
 
     class Meta:

@@ -140,7 +140,9 @@ def test_merging_moves_requesters_once_and_linking_carries_their_insights(link, 
     services.contact_confirm(
         token=services.request_submit(
             product=product, share_link=link, title="x", email="li@globex.example.org"
-        ).request.requesters.get().contact.confirmation_token
+        )
+        .request.requesters.get()
+        .contact.confirmation_token
     )
     third = FeatureRequest.objects.get(title="x")
     services.request_merge(request=third, into=second)
