@@ -277,7 +277,7 @@ def _vote_confirmed(vote: Vote, now) -> None:
         vote.contact,
         text=vote.note or f"Voted for “{title}” on the roadmap page.",
         importance=Importance.MEDIUM,
-        features=[item.feature] if item.feature_id else [],
+        features=[item.feature] if item.feature is not None else [],
     )
     vote.save(update_fields=["confirmed_at", "insight", "updated_at"])
     webhooks_emit(
@@ -300,7 +300,7 @@ def _requester_confirmed(requester: Requester, now) -> None:
         requester.contact,
         text=f"Asked on the roadmap page: “{request.title}”. {request.description}".strip(),
         importance=request.importance,
-        features=[request.feature] if request.feature_id else [],
+        features=[request.feature] if request.feature is not None else [],
     )
     requester.save(update_fields=["confirmed_at", "insight", "updated_at"])
     if request.requesters.filter(confirmed_at__isnull=False).count() == 1:
@@ -385,7 +385,7 @@ def vote_cast(
     if email is None:  # a remembered, confirmed contact: it counts now
         if vote.confirmed_at is None:
             _vote_confirmed(vote, timezone.now())
-        elif vote.insight_id:
+        elif vote.insight is not None:
             insight_save(
                 product=product, insight=vote.insight, data={"text": vote.note or vote.insight.text}
             )
@@ -527,7 +527,8 @@ def request_mark_spam(*, request: FeatureRequest) -> FeatureRequest:
         insight = requester.insight
         requester.insight = None
         requester.save(update_fields=["insight", "updated_at"])
-        insight_delete(insight=insight)
+        if insight is not None:  # excluded above; said again for the type checker
+            insight_delete(insight=insight)
     request.status, request.feature = RequestStatus.SPAM, None
     request.save(update_fields=["status", "feature", "updated_at"])
     return request
