@@ -15,6 +15,7 @@ from roadmap.fields import apply_fields, same_product, save_if_changed
 from roadmap.models import (
     Customer,
     CustomerDomain,
+    DriverSource,
     Experiment,
     Feature,
     Insight,
@@ -28,6 +29,17 @@ from roadmap.planning.services.scoring import product_request_recompute
 
 def _reach_depends_on(product: Product, source: str) -> bool:
     return product.scoring_framework == "rice" and product.reach_source == source
+
+
+def _scores_read_insights(product: Product) -> bool:
+    """Whether the product's scores read its insights: RICE reach counted from them, or a
+    weighted-scoring driver fed by customers asking or revenue at stake."""
+    if _reach_depends_on(product, ReachSource.INSIGHTS):
+        return True
+    return (
+        product.scoring_framework == "weighted"
+        and product.drivers.exclude(source=DriverSource.MANUAL).exists()
+    )
 
 
 def _links_change(record, name: str, linked: list) -> bool:
@@ -93,8 +105,12 @@ def insight_save(
     save_if_changed(insight, changed or links_changed)
     if links_changed and features is not None:
         insight.features.set(features)
-    evidence_moved = links_changed or (not creating and "customer" in changed)
-    if evidence_moved and _reach_depends_on(product, ReachSource.INSIGHTS):
+    # Who it comes from (its customer, its company) and whether it came through the roadmap page
+    # (its source) are what scores count; links decide which features count it.
+    evidence_moved = links_changed or (
+        not creating and bool(changed & {"customer", "company", "source"})
+    )
+    if evidence_moved and _scores_read_insights(product):
         product_request_recompute(product_id=product.pk)
     return insight
 
@@ -104,7 +120,7 @@ def insight_delete(*, insight: Insight) -> None:
     product = insight.product
     linked = insight.features.exists()
     insight.delete()
-    if linked and _reach_depends_on(product, ReachSource.INSIGHTS):
+    if linked and _scores_read_insights(product):
         product_request_recompute(product_id=product.pk)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.db.models import Case, F, FloatField, IntegerField, Value, When
 from django.db.models.expressions import CombinedExpression, Expression
-from django.db.models.functions import Cast, JSONObject
+from django.db.models.functions import Cast, JSONObject, Least
 
 RICE = "rice"
 ICE = "ice"
@@ -155,6 +155,31 @@ class BinOp(Term):
         return inner
 
 
+@dataclass(frozen=True)
+class Cap(Term):
+    """The smaller of a term and a ceiling: ``min(term, ceiling)``, None when the term is."""
+
+    term: Term
+    ceiling: float
+
+    def evaluate(self, values):
+        value = self.term.evaluate(values)
+        return None if value is None else min(value, float(self.ceiling))
+
+    def to_sql(self, resolve):
+        return Least(
+            self.term.to_sql(resolve),
+            Value(float(self.ceiling), output_field=FloatField()),
+            output_field=FloatField(),
+        )
+
+    def variables(self):
+        return self.term.variables()
+
+    def text(self, top=True):
+        return f"min({self.term.text(True)}, {self.ceiling:g})"
+
+
 def _is_sum(term: Term) -> bool:
     return isinstance(term, BinOp) and term.op == "+"
 
@@ -223,11 +248,33 @@ def framework_for(key: str, *, divide_by_effort: bool = False) -> Framework:
 # --- Inputs and evaluation ---------------------------------------------------------------------
 
 
+# Where a weighted-scoring driver's 0–10 score comes from.
+DRIVER_MANUAL = "manual"
+DRIVER_CUSTOMERS = "customers"
+DRIVER_REVENUE = "revenue"
+# The evidence input each evidence-fed driver reads.
+DRIVER_EVIDENCE = {DRIVER_CUSTOMERS: "insight_customers", DRIVER_REVENUE: "revenue_at_stake"}
+# The weighted sum of the manual drivers' scores (None unless each is scored).
+MANUAL_DRIVERS_TOTAL = "manual_drivers_total"
+
+
 @dataclass(frozen=True)
 class Driver:
     id: int
     name: str
     weight: float
+    source: str = DRIVER_MANUAL
+    # For an evidence-fed driver: the number of customers, or the revenue at stake, scoring 10.
+    full_scale: float | None = None
+
+    @property
+    def from_evidence(self) -> bool:
+        return self.source in DRIVER_EVIDENCE
+
+    def score_term(self) -> Term:
+        """An evidence-fed driver's score: min(10, 10 × evidence / full scale)."""
+        assert self.from_evidence and self.full_scale
+        return Cap(Const(10) * Var(DRIVER_EVIDENCE[self.source]) / Const(self.full_scale), 10)
 
 
 @dataclass(frozen=True)
@@ -242,6 +289,30 @@ class ScoringConfig:
     @property
     def definition(self) -> Framework:
         return framework_for(self.framework, divide_by_effort=self.divide_by_effort)
+
+    @property
+    def uses_evidence(self) -> bool:
+        """Whether scores read the evidence (customers asking, revenue at stake)."""
+        if self.framework == RICE:
+            return self.reach_source == INSIGHTS
+        if self.framework == WEIGHTED:
+            return any(d.from_evidence for d in self.drivers)
+        return False
+
+    def weighted_drivers_term(self) -> Term | None:
+        """Σ weightᵢ·scoreᵢ / Σ weightᵢ as a formula: the manual drivers' weighted sum (an input,
+        None unless each is scored) plus each evidence-fed driver's weighted score term. Both the
+        Python evaluation and the SQL recompute derive from it. None without drivers."""
+        if not self.drivers:
+            return None
+        parts: list[Term] = []
+        if any(not d.from_evidence for d in self.drivers):
+            parts.append(Var(MANUAL_DRIVERS_TOTAL))
+        parts += [Const(d.weight) * d.score_term() for d in self.drivers if d.from_evidence]
+        total = parts[0]
+        for part in parts[1:]:
+            total = total + part
+        return total / Const(sum(d.weight for d in self.drivers))
 
 
 @dataclass(frozen=True)
@@ -262,8 +333,13 @@ class FeatureInputs:
     value: int | None = None
     # driver id -> 0..10
     driver_scores: Mapping[int, int] = field(default_factory=dict)
-    # Distinct customers among linked insights; summed segment size of linked personas.
+    # Distinct customers among linked insights (a company counts once: its id, else the
+    # customer's name, case- and space-insensitively), how many of them asked through the
+    # roadmap page (source "portal"), and the summed annual revenue of the distinct companies
+    # asking; summed segment size of linked personas.
     insight_customers: int = 0
+    portal_customers: int = 0
+    revenue_at_stake: float = 0.0
     persona_segment_size: int = 0
 
 
@@ -277,12 +353,34 @@ class Evaluation:
         return missing_inputs(self.breakdown)
 
 
-def weighted_average(config: ScoringConfig, scores: Mapping[int, int]) -> float | None:
-    """Σ weightᵢ·scoreᵢ / Σ weightᵢ over the drivers; None unless every driver is scored."""
-    if not config.drivers or any(d.id not in scores for d in config.drivers):
+def manual_drivers_total(config: ScoringConfig, scores: Mapping[int, int]) -> float | None:
+    """Σ weightᵢ·scoreᵢ over the manual drivers; None unless each is scored."""
+    manual = [d for d in config.drivers if not d.from_evidence]
+    if any(d.id not in scores for d in manual):
         return None
-    total_weight = sum(d.weight for d in config.drivers)
-    return sum(d.weight * scores[d.id] for d in config.drivers) / total_weight
+    return sum(d.weight * scores[d.id] for d in manual)
+
+
+def evidence_values(inputs: FeatureInputs) -> dict[str, float]:
+    return {
+        "insight_customers": float(inputs.insight_customers),
+        "revenue_at_stake": float(inputs.revenue_at_stake),
+    }
+
+
+def weighted_average(
+    config: ScoringConfig, scores: Mapping[int, int], inputs: FeatureInputs | None = None
+) -> float | None:
+    """Σ weightᵢ·scoreᵢ / Σ weightᵢ over the drivers; None unless every manual driver is scored.
+    Evidence-fed drivers score from ``inputs``' evidence."""
+    term = config.weighted_drivers_term()
+    if term is None:
+        return None
+    values: dict[str, float | None] = {
+        MANUAL_DRIVERS_TOTAL: manual_drivers_total(config, scores),
+        **evidence_values(inputs or FeatureInputs()),
+    }
+    return term.evaluate(values)
 
 
 def input_source(name: str, config: ScoringConfig) -> str:
@@ -303,17 +401,26 @@ def evaluate(config: ScoringConfig, inputs: FeatureInputs) -> Evaluation:
         elif name == "reach" and config.reach_source == PERSONAS:
             values[name] = float(inputs.persona_segment_size)
         elif name == "weighted_drivers":
-            values[name] = weighted_average(config, inputs.driver_scores)
+            values[name] = weighted_average(config, inputs.driver_scores, inputs)
         else:
             raw = getattr(inputs, name)
             values[name] = None if raw is None else float(raw)
     score = definition.formula.evaluate(values)
-    return Evaluation(score=score, breakdown=_breakdown(config, values, score))
+    evidence = None
+    if config.uses_evidence:
+        evidence = {
+            "customers": inputs.insight_customers,
+            "portal": inputs.portal_customers,
+            "revenue": float(inputs.revenue_at_stake),
+        }
+    return Evaluation(score=score, breakdown=_breakdown(config, values, score, evidence))
 
 
-def _breakdown(config: ScoringConfig, values: Mapping[str, float | None], score) -> dict:
+def _breakdown(
+    config: ScoringConfig, values: Mapping[str, float | None], score, evidence=None
+) -> dict:
     definition = config.definition
-    return {
+    breakdown = {
         "framework": definition.key,
         "formula": definition.formula_text,
         "inputs": {
@@ -322,6 +429,10 @@ def _breakdown(config: ScoringConfig, values: Mapping[str, float | None], score)
         },
         "score": score,
     }
+    # Who asks, for a score that reads the evidence (PMs only: never on the external allow-list).
+    if evidence is not None:
+        breakdown["evidence"] = evidence
+    return breakdown
 
 
 INPUT_ORDER = (
@@ -368,12 +479,40 @@ def explain(breakdown: Mapping[str, Any]) -> list[str]:
         f"{name} = {_fmt(term['value'])} ({SOURCE_WORDS.get(term['source'], term['source'])})"
         for name, term in ordered_inputs(breakdown)
     ]
+    evidence = breakdown.get("evidence")
+    if evidence:
+        lines.append(evidence_sentence(evidence))
     missing = missing_inputs(breakdown)
     if missing:
         lines.append("No score: missing " + ", ".join(missing) + ".")
     else:
         lines.append(f"{breakdown['formula']} = {_fmt(breakdown['score'])}")
     return lines
+
+
+def evidence_sentence(evidence: Mapping[str, Any]) -> str:
+    """ "12 customers asked (7 through the roadmap page), $480k at stake"."""
+    customers = int(evidence.get("customers") or 0)
+    portal = int(evidence.get("portal") or 0)
+    revenue = float(evidence.get("revenue") or 0)
+    sentence = f"{customers:,} customer{'' if customers == 1 else 's'} asked"
+    if portal:
+        sentence += f" ({portal:,} through the roadmap page)"
+    return f"{sentence}, {money(revenue)} at stake"
+
+
+def money(value: float) -> str:
+    """An amount, compactly: $950, $480k, $1.2M."""
+    amount = float(value or 0)
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        scaled = amount / size
+        # Rounded to the unit below first: 999,999 reads $1M (not $1000k), 999.4 reads $999.
+        if round(abs(amount) / size * 1000) >= 1000:
+            shown = f"{scaled:.1f}" if abs(scaled) < 100 else f"{scaled:.0f}"
+            if "." in shown:
+                shown = shown.rstrip("0").rstrip(".")
+            return f"${shown}{suffix}"
+    return f"${amount:,.0f}"
 
 
 def _fmt(value) -> str:
@@ -427,11 +566,14 @@ def sql_inputs(
     *,
     insight_customers: Expression,
     persona_segment_size: Expression,
-    weighted_drivers: Expression,
+    manual_drivers_total: Expression,
+    revenue_at_stake: Expression,
+    **evidence: Expression,
 ) -> dict[str, Expression]:
     """Django expressions for each input of the product's formula, on a Feature queryset.
 
-    The evidence and driver expressions are subqueries built by the caller (they need models).
+    The evidence and driver expressions are subqueries built by the caller (they need models);
+    the weighted drivers are ``ScoringConfig.weighted_drivers_term`` compiled over them.
     """
     resolved = {}
     for name in config.definition.formula.variables():
@@ -440,10 +582,39 @@ def sql_inputs(
         elif name == "reach" and config.reach_source == PERSONAS:
             resolved[name] = _as_float(persona_segment_size)
         elif name == "weighted_drivers":
-            resolved[name] = _as_float(weighted_drivers)
+            term = config.weighted_drivers_term()
+            terms = {
+                MANUAL_DRIVERS_TOTAL: _as_float(manual_drivers_total),
+                "insight_customers": _as_float(insight_customers),
+                "revenue_at_stake": _as_float(revenue_at_stake),
+            }
+            resolved[name] = (
+                Value(None, output_field=FloatField())
+                if term is None
+                else term.to_sql(terms.__getitem__)
+            )
         else:
             resolved[name] = _as_float(F(name))
     return resolved
+
+
+def evidence_sql(
+    config: ScoringConfig,
+    *,
+    insight_customers: Expression,
+    portal_customers: Expression,
+    revenue_at_stake: Expression,
+    **others: Expression,
+) -> Expression | None:
+    """The breakdown's ``evidence`` as the database builds it (None when scores do not read the
+    evidence), the twin of ``evaluate``'s."""
+    if not config.uses_evidence:
+        return None
+    return JSONObject(
+        customers=insight_customers,
+        portal=portal_customers,
+        revenue=_as_float(revenue_at_stake),
+    )
 
 
 def score_sql(config: ScoringConfig, inputs: Mapping[str, Expression]) -> Expression:
@@ -451,11 +622,16 @@ def score_sql(config: ScoringConfig, inputs: Mapping[str, Expression]) -> Expres
 
 
 def breakdown_sql(
-    config: ScoringConfig, inputs: Mapping[str, Expression], score: Expression
+    config: ScoringConfig,
+    inputs: Mapping[str, Expression],
+    score: Expression,
+    evidence: Expression | None = None,
 ) -> Expression:
     """The same JSON as ``evaluate``'s breakdown, built by the database."""
     definition = config.definition
+    extra = {} if evidence is None else {"evidence": evidence}
     return JSONObject(
+        **extra,
         framework=Value(definition.key),
         formula=Value(definition.formula_text),
         inputs=JSONObject(

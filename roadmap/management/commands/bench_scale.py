@@ -37,7 +37,16 @@ from roadmap.demo import content
 from roadmap.demo.load import demo_workspace_load, scale_features_load
 from roadmap.management.commands.bench_digests import _bench_link
 from roadmap.management.commands.bench_pages import _reads
-from roadmap.models import DigestDelivery, Feature, Product, Subscription
+from roadmap.models import (
+    DigestDelivery,
+    Feature,
+    Horizon,
+    Lane,
+    Product,
+    RoadmapItem,
+    Subscription,
+    Visibility,
+)
 from roadmap.planning.scoring import CLOSED_STATUSES
 from roadmap.planning.selectors.priorities import PAGE_SIZE as PRIORITIES_PAGE
 from roadmap.sharing.services.digests import digests_enqueue_due, subscription_period
@@ -47,6 +56,10 @@ BIG = 1_000_000
 SMALL = 100  # features of the small product read through the API
 PAGE_ROWS = 50  # rows of the table's first page and of an API page
 EDIT_STEP = 10  # confidence points an edit adds or takes back: a move of a few ranks
+# One feature in ITEMS_EVERY is on the board (10k cards at 100k features), spread over the lanes
+# (and no lane) and the three horizons: the board shows the top of each cell, "more" for the rest.
+ITEMS_EVERY = 10
+BOARD_LANES = ("Reporting", "Integrations", "Admin", "Mobile")
 ROW_COLUMNS = "id, rank, title, status, reach, impact, confidence, effort, score, version"
 
 
@@ -180,6 +193,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Seeded {loaded.added} features in “{workspace.name}” "
                 f"({loaded.total} in all) in {time.perf_counter() - started:.1f} s"
+            )
+        started = time.perf_counter()
+        if added := _board_items_load(loaded.product, loaded.total // ITEMS_EVERY):
+            self.stdout.write(
+                f"Placed {added} features on the board of “{workspace.name}” "
+                f"in {time.perf_counter() - started:.1f} s"
             )
         # Expiring, so that the tokens of many runs do not pile up as live credentials.
         _, raw = api_token_issue(
@@ -517,6 +536,39 @@ class Command(BaseCommand):
                 "list: over its time before the series, with no large product on a first run)"
             )
         )
+
+
+@transaction.atomic
+def _board_items_load(product: Product, count: int) -> int:
+    """Bring the product's roadmap items up to ``count``: every ITEMS_EVERY-th feature not yet on
+    the board, placed round-robin over the lanes (and no lane) and the horizons, in bulk (the
+    bench's rows keep no history). Returns how many were added."""
+    have = RoadmapItem.objects.filter(product=product).count()
+    if have >= count:
+        return 0
+    lanes = [
+        Lane.objects.get_or_create(product=product, name=name, defaults={"position": i})[0]
+        for i, name in enumerate(BOARD_LANES)
+    ] + [None]
+    horizons = list(Horizon.values)
+    feature_ids = list(
+        Feature.objects.filter(product=product, roadmap_item__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: (count - have) * ITEMS_EVERY : ITEMS_EVERY]
+    )
+    items = [
+        RoadmapItem(
+            product=product,
+            feature_id=pk,
+            horizon=horizons[n % len(horizons)],
+            lane=lanes[(n // len(horizons)) % len(lanes)],
+            position=have + n,
+            visibility=Visibility.EXTERNAL if n % 2 else Visibility.INTERNAL,
+        )
+        for n, pk in enumerate(feature_ids[: count - have])
+    ]
+    RoadmapItem.objects.bulk_create(items, batch_size=1000)
+    return len(items)
 
 
 def _length(response) -> int:

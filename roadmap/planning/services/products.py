@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from roadmap.models import Product, ScoringDriver
+from roadmap.models import DriverSource, Product, ScoringDriver
 from roadmap.planning.services.scoring import product_lock, product_request_recompute
 
 SCORING_SETTINGS = ("scoring_framework", "reach_source", "weighted_divide_by_effort", "tie_break")
@@ -88,11 +88,24 @@ def product_delete(*, product: Product) -> None:
 
 @transaction.atomic
 def driver_save(
-    *, product: Product, name: str, weight: Decimal, driver: ScoringDriver | None = None
+    *,
+    product: Product,
+    name: str,
+    weight: Decimal,
+    driver: ScoringDriver | None = None,
+    source: str | None = None,
+    full_scale: Decimal | None = None,
 ) -> ScoringDriver:
-    """Create or edit a weighted-scoring driver; the product's scores follow."""
+    """Create or edit a weighted-scoring driver; the product's scores follow. ``source``: scored
+    by hand, or fed by the evidence (customers asking, revenue at stake, with the ``full_scale``
+    that scores 10); left as it is when not given."""
     driver = driver or ScoringDriver(product=product, position=product.drivers.count())
     driver.name, driver.weight = name, weight
+    if source is not None:
+        driver.source = source
+        driver.full_scale = None if source == DriverSource.MANUAL else full_scale
+        if source != DriverSource.MANUAL and full_scale is None:
+            raise ValidationError({"full_scale": "A driver fed by evidence needs a full scale."})
     driver.full_clean()
     driver.save()
     product_request_recompute(product_id=product.pk)

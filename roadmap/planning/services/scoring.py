@@ -10,27 +10,33 @@ from datetime import date
 
 from django.db import connection, transaction
 from django.db.models import (
+    Case,
+    CharField,
     Count,
-    ExpressionWrapper,
+    DecimalField,
     F,
     FloatField,
+    Func,
     IntegerField,
     OuterRef,
     Q,
     Subquery,
     Sum,
     Value,
+    When,
     Window,
 )
-from django.db.models.functions import Cast, Coalesce, Lower, Now, RowNumber
+from django.db.models.functions import Cast, Coalesce, Concat, Lower, Now, RowNumber, Trim
 from django.utils import timezone
 
 from config.dispatch import enqueue_on_commit
 from roadmap.models import (
+    Customer,
     Feature,
     FeatureDriverScore,
     FeatureRankSnapshot,
     Insight,
+    InsightSource,
     Persona,
     Product,
     ScoringDriver,
@@ -50,7 +56,13 @@ def product_scoring_config(*, product: Product) -> scoring.ScoringConfig:
     drivers: tuple[scoring.Driver, ...] = ()
     if product.scoring_framework == scoring.WEIGHTED:
         drivers = tuple(
-            scoring.Driver(id=d.id, name=d.name, weight=float(d.weight))
+            scoring.Driver(
+                id=d.id,
+                name=d.name,
+                weight=float(d.weight),
+                source=d.source,
+                full_scale=None if d.full_scale is None else float(d.full_scale),
+            )
             for d in ScoringDriver.objects.filter(product=product)
         )
     return scoring.ScoringConfig(
@@ -61,16 +73,46 @@ def product_scoring_config(*, product: Product) -> scoring.ScoringConfig:
     )
 
 
+def customer_key(prefix: str = ""):
+    """Who an insight comes from, so that one customer counts once: its company (``#<id>``),
+    else the customer it names, case- and space-insensitively (``=acme``). ``prefix``: the path
+    from the queried model to the insight (``"insight__"``)."""
+    return Case(
+        When(
+            **{f"{prefix}company_id__isnull": False},
+            then=Concat(Value("#"), Cast(f"{prefix}company_id", CharField())),
+        ),
+        default=Concat(Value("="), Lower(Trim(f"{prefix}customer"))),
+        output_field=CharField(),
+    )
+
+
+def _revenue_at_stake(companies) -> Subquery:
+    """Σ annual revenue of the distinct customers whose ids ``companies`` selects (one row)."""
+    return Subquery(
+        Customer.objects.filter(pk__in=companies)
+        .order_by()
+        .annotate(total=Func("annual_revenue", function="SUM", output_field=DecimalField()))
+        .values("total")[:1],
+        output_field=DecimalField(),
+    )
+
+
 def feature_scoring_inputs(*, feature: Feature, config: scoring.ScoringConfig):
-    """A feature's inputs, with the evidence counts its product's reach source needs."""
-    insight_customers = persona_segment_size = 0
-    if config.reach_source == scoring.INSIGHTS and config.framework == scoring.RICE:
-        insight_customers = (
-            Insight.objects.filter(features=feature).aggregate(
-                n=Count(Lower("customer"), distinct=True)
-            )["n"]
-            or 0
+    """A feature's inputs, with the evidence counts its product's scoring reads."""
+    insight_customers = portal_customers = persona_segment_size = 0
+    revenue_at_stake = 0.0
+    if config.uses_evidence:
+        linked = Insight.objects.filter(features=feature).order_by()
+        counts = linked.aggregate(
+            n=Count(customer_key(), distinct=True),
+            portal=Count(customer_key(), distinct=True, filter=Q(source=InsightSource.PORTAL)),
         )
+        insight_customers, portal_customers = counts["n"] or 0, counts["portal"] or 0
+        revenue = Customer.objects.filter(
+            pk__in=linked.filter(company__isnull=False).values("company_id")
+        ).aggregate(total=Sum("annual_revenue"))["total"]
+        revenue_at_stake = float(revenue or 0)
     if config.reach_source == scoring.PERSONAS and config.framework == scoring.RICE:
         persona_segment_size = (
             Persona.objects.filter(features=feature).aggregate(n=Sum("segment_size"))["n"] or 0
@@ -84,6 +126,8 @@ def feature_scoring_inputs(*, feature: Feature, config: scoring.ScoringConfig):
         **{name: getattr(feature, name) for name in _PLAIN_INPUTS},
         driver_scores=driver_scores,
         insight_customers=insight_customers,
+        portal_customers=portal_customers,
+        revenue_at_stake=revenue_at_stake,
         persona_segment_size=persona_segment_size,
     )
 
@@ -128,17 +172,31 @@ def feature_score(*, feature: Feature, rerank: bool = True) -> scoring.Evaluatio
 
 
 def _sql_evidence(config: scoring.ScoringConfig):
-    insight_customers = Coalesce(
-        Subquery(
-            # django-stubs loses the annotation `n` after .values().
-            Insight.features.through.objects.filter(feature_id=OuterRef("pk"))  # type: ignore[misc]
-            .order_by()
-            .values("feature_id")
-            .annotate(n=Count(Lower("insight__customer"), distinct=True))
-            .values("n")[:1],
-            output_field=IntegerField(),
+    links = Insight.features.through.objects.filter(feature_id=OuterRef("pk")).order_by()
+
+    def distinct_customers(**condition):
+        return Coalesce(
+            Subquery(
+                # django-stubs loses the annotation `n` after .values().
+                links.filter(**condition)  # type: ignore[misc]
+                .values("feature_id")
+                .annotate(n=Count(customer_key("insight__"), distinct=True))
+                .values("n")[:1],
+                output_field=IntegerField(),
+            ),
+            Value(0),
+        )
+
+    insight_customers = distinct_customers()
+    portal_customers = distinct_customers(insight__source=InsightSource.PORTAL)
+    revenue_at_stake = Coalesce(
+        _revenue_at_stake(
+            Insight.features.through.objects.filter(
+                feature_id=OuterRef(OuterRef("pk")), insight__company__isnull=False
+            ).values("insight__company_id")
         ),
         Value(0),
+        output_field=DecimalField(),
     )
     persona_segment_size = Coalesce(
         Subquery(
@@ -152,9 +210,11 @@ def _sql_evidence(config: scoring.ScoringConfig):
         ),
         Value(0),
     )
-    driver_count = len(config.drivers)
-    weighted = Subquery(
-        FeatureDriverScore.objects.filter(feature_id=OuterRef("pk"))
+    # The manual drivers' weighted sum, NULL unless each of them is scored (evidence-fed
+    # drivers are scored by the formula from the evidence, not from rows).
+    manual = [d.id for d in config.drivers if not d.from_evidence]
+    manual_total = Subquery(
+        FeatureDriverScore.objects.filter(feature_id=OuterRef("pk"), driver_id__in=manual)
         .order_by()
         .values("feature_id")
         .annotate(
@@ -163,17 +223,17 @@ def _sql_evidence(config: scoring.ScoringConfig):
                 Cast("score", FloatField()) * Cast("driver__weight", FloatField()),
                 output_field=FloatField(),
             ),
-            weights=Sum(Cast("driver__weight", FloatField()), output_field=FloatField()),
         )
-        .filter(n=driver_count)
-        .annotate(avg=ExpressionWrapper(F("total") / F("weights"), output_field=FloatField()))
-        .values("avg")[:1],
+        .filter(n=len(manual))
+        .values("total")[:1],
         output_field=FloatField(),
     )
     return {
         "insight_customers": insight_customers,
+        "portal_customers": portal_customers,
+        "revenue_at_stake": revenue_at_stake,
         "persona_segment_size": persona_segment_size,
-        "weighted_drivers": weighted if driver_count else Value(None, output_field=FloatField()),
+        "manual_drivers_total": manual_total if manual else Value(0.0, output_field=FloatField()),
     }
 
 
@@ -190,13 +250,16 @@ def product_recompute_scores(*, product_id: int) -> int:
     # request time (after ``started``) keeps the product stale until that run completes.
     Product.objects.filter(pk=product_id).update(score_recompute_queued=False)
     config = product_scoring_config(product=product)
-    inputs = scoring.sql_inputs(config, **_sql_evidence(config))
+    evidence = _sql_evidence(config)
+    inputs = scoring.sql_inputs(config, **evidence)
     score = scoring.score_sql(config, inputs)
     with transaction.atomic():
         product_lock(product_id=product_id)
         count = Feature.objects.filter(product_id=product_id).update(
             score=score,
-            score_breakdown=scoring.breakdown_sql(config, inputs, score),
+            score_breakdown=scoring.breakdown_sql(
+                config, inputs, score, scoring.evidence_sql(config, **evidence)
+            ),
             scored_at=Now(),
         )
         product_rerank(product_id=product_id)
@@ -290,8 +353,8 @@ def feature_rerank(*, product_id: int, feature_id: int) -> int | None:
     # The row of the table (unaliased: the tie-break names its columns by the table) ranks before
     # the feature f: the ranking order as one row comparison, the score pair swapped (descending).
     ahead = (
-        f"ROW({table}.score IS NULL, COALESCE(f.score, 0), {tie_sql}, {table}.created_at, "
-        f"{table}.id) < ROW(f.score IS NULL, COALESCE({table}.score, 0), f.tie, f.created_at, f.id)"
+        f"({table}.score IS NULL, COALESCE(f.score, 0), {tie_sql}, {table}.created_at, "
+        f"{table}.id) < (f.score IS NULL, COALESCE({table}.score, 0), f.tie, f.created_at, f.id)"
     )
     closed = ", ".join(["%s"] * len(scoring.CLOSED_STATUSES))
     # Each walk is a scan of the (product, rank) index from the old rank, up or down, that stops at

@@ -42,7 +42,7 @@ from django.utils import timezone
 from accounts.addresses import mailbox, normalize_email
 from accounts.models import Membership
 from accounts.throttle import client_key, window_count
-from config.dispatch import enqueue_on_commit
+from config.dispatch import enqueue_many_on_commit
 from config.mail import message_id
 from roadmap.models import (
     ChangeEvent,
@@ -135,8 +135,7 @@ def digests_enqueue_due(*, now: datetime.datetime | None = None) -> list[int]:
         if period is not None:
             due.append((pk, period))
     created_ids = _deliveries_create(due=due, events_through=now)
-    for pk in created_ids:
-        enqueue_on_commit("roadmap.tasks.send_digest", pk)
+    enqueue_many_on_commit("roadmap.tasks.send_digest", [(pk,) for pk in created_ids])
     return created_ids
 
 
@@ -198,8 +197,7 @@ def digests_requeue_stale(*, now: datetime.datetime | None = None) -> list[int]:
     )
     # Not again at the next sweep, while this task waits in the queue.
     DigestDelivery.objects.filter(pk__in=ids).update(updated_at=now)
-    for pk in ids:
-        enqueue_on_commit("roadmap.tasks.send_digest", pk)
+    enqueue_many_on_commit("roadmap.tasks.send_digest", [(pk,) for pk in ids])
     return ids
 
 
