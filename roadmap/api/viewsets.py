@@ -98,7 +98,11 @@ class ProductSlugFilter(filters.CharFilter):
             return qs
         request = self.parent.request
         named = product_by_slug(scoped(Product.objects.all(), request), request, value)
-        return qs.filter(**{f"{self.field_name}__in": named.values("pk")[:1]})
+        # The id first (one indexed query), then the rows by that id: a subquery would leave the
+        # planner to guess the product's size, and it guesses "average" — a sequential scan of
+        # every workspace's rows when one product holds a million (issue 20).
+        pk = named.values_list("pk", flat=True).first()
+        return qs.filter(**{self.field_name: pk}) if pk is not None else qs.none()
 
 
 class ProductChildFilter(filters.FilterSet):

@@ -200,6 +200,44 @@ def test_show_more_adds_rows_in_place_and_moves_the_focus_to_them(page, pm, prod
     _not_reloaded(page)
 
 
+def test_show_all_streams_every_row_in_place_and_edits_still_re_rank(page, pm, product):
+    """More rows than one chunk of the stream (500): the table arrives whole, in rank order."""
+    Feature.objects.bulk_create(
+        [
+            Feature(
+                product=product,
+                title=f"Feature {i:03}",
+                reach=1000 - i,
+                impact=Decimal("1.00"),
+                confidence=80,
+                effort=Decimal("2.00"),
+            )
+            for i in range(620)
+        ]
+    )
+    product_recompute_scores(product_id=product.pk)
+    _open(page, pm, product)
+    rows = page.locator("#feature-rows .prio__row")
+    expect(rows).to_have_count(50)
+
+    page.get_by_role("link", name="Show all 620").click()
+
+    expect(rows).to_have_count(620)
+    expect(page.get_by_role("link", name="Feature 050", exact=True)).to_be_focused()
+    assert page.url.endswith(f"{product.get_absolute_url()}?all=1")
+    assert rows.last.get_by_role("link").first.inner_text() == "Feature 619"
+    reach = _row(page, "Feature 600").get_by_role("textbox", name="Reach Feature 600")
+    reach.fill("5000")
+    reach.press("Enter")
+    expect(_row(page, "Feature 600").locator(".prio__rank")).to_have_text("#1")
+    expect(_row(page, "Feature 000").locator(".prio__rank")).to_have_text("#2")
+    _not_reloaded(page)
+    # Loaded afresh, the streamed page is whole too.
+    page.reload()
+    expect(rows).to_have_count(620)
+    expect(page.locator("#table-count")).to_have_text("620 open features")
+
+
 def test_editing_a_feature_deleted_meanwhile_says_it_is_gone(page, pm, product, backlog):
     _open(page, pm, product)
     page.expected_errors = ["404"]

@@ -169,6 +169,17 @@ def test_home_counts_beyond_the_cap_read_as_at_least_the_cap(viewer_client, work
     assert '<span class="stats__total"> of 10,000+</span>' in card
 
 
+def test_home_keeps_the_ids_of_products_numbered_beyond_the_count_cap(viewer_client, workspace):
+    """A product's id is no count: one numbered past COUNT_CAP once read as "10,000+" (a 500)."""
+    product = f.ProductFactory(workspace=workspace, pk=COUNT_CAP + 5)
+    f.FeatureFactory(product=product)
+
+    response = viewer_client.get(HOME)
+
+    assert response.status_code == 200
+    assert f'id="product-{COUNT_CAP + 5}"' in _card(_html(response), product)
+
+
 def _card(html: str, product: Product) -> str:
     start = html.index(f'id="product-{product.pk}"')
     return html[start : html.find("</article>", start)]

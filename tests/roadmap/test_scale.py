@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -24,7 +24,13 @@ SCAN = re.compile(r"(?:Bitmap Index|Index Only|Index) Scan(?: Backward)? (?:usin
 
 
 def _plan(sql: str) -> str:
-    with connection.cursor() as cursor:
+    """The plan of ``sql`` as at scale. The test tables hold thousands of rows, where a sequential
+    scan is cheapest and the estimates follow whatever earlier tests left in the statistics
+    (ANALYZE's row counts outlive a rolled-back test); with sequential scans priced out, the
+    plan shows the index the planner takes when the table is large — or a Seq Scan still, when
+    no index can serve the query."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {sql}")
         return "\n".join(row[0] for row in cursor.fetchall())
 
@@ -239,3 +245,89 @@ def test_bench_scale_refuses_sqlite(db):
         pytest.skip("the refusal is SQLite's")
     with pytest.raises(CommandError, match="bench_scale measures PostgreSQL's plans"):
         call_command("bench_scale", "--sizes", "10", stdout=StringIO())
+
+
+def _page_requests(product: Product) -> dict[str, tuple[str, str, dict]]:
+    """The pages and endpoints that show a bounded number of a product's rows."""
+    first = Feature.objects.filter(product=product).order_by("rank").first()
+    shown = ",".join(
+        str(pk)
+        for pk in Feature.objects.filter(product=product)
+        .order_by("rank")
+        .values_list("pk", flat=True)[:50]
+    )
+    return {
+        "table, first page": ("page", f"/products/{product.slug}/", {}),
+        "table, edit one input": (
+            "edit",
+            f"/products/{product.slug}/table/{first.pk}/edit/",
+            {"confidence": str(max(0, first.confidence - 10)), "shown": shown},
+        ),
+        "priorities, first page": ("api", f"/api/v1/products/{product.slug}/priorities/", {}),
+        "board": ("page", f"/products/{product.slug}/board/", {}),
+        "home page": ("page", "/", {}),
+    }
+
+
+def _request(kind: str, url: str, data: dict, product: Product, clients: dict):
+    if kind == "api":
+        return clients["api"].get(url)
+    if kind == "edit":
+        feature = Feature.objects.get(pk=int(url.rstrip("/").split("/")[-2]))
+        headers = {
+            "HX-Request": "true",
+            "HX-Trigger-Name": "confidence",
+            "HX-Current-URL": f"http://testserver/products/{product.slug}/",
+        }
+        return clients["page"].post(url, {**data, "version": feature.version}, headers=headers)
+    return clients["page"].get(url)
+
+
+def _queries(name: str, product: Product, clients: dict) -> list[dict]:
+    """The queries of the request ``name`` (after one run of it: what a first request caches)."""
+    _request(*_page_requests(product)[name], product, clients)
+    with CaptureQueriesContext(connection) as captured:
+        response = _request(*_page_requests(product)[name], product, clients)
+    assert response.status_code == 200, response.content[:500]
+    return captured.captured_queries
+
+
+@postgres_only
+@pytest.mark.parametrize(
+    "name",
+    [
+        "table, first page",
+        "table, edit one input",
+        "priorities, first page",
+        "board",
+        "home page",
+    ],
+)
+def test_each_bounded_page_reads_through_product_indexes_in_the_same_queries_at_ten_times_the_size(
+    crowded, name
+):
+    """Issue 20's "done when": no SELECT of the product's features scans the table or an index
+    that does not lead with the product (the primary key for rows named by id), and the page
+    runs the same queries for a product of 150 features (more than a page) and of 1,500."""
+    from roadmap.management.commands.bench_scale import _board_items_load
+
+    product, pm = crowded
+    _board_items_load(product, 3)
+    _, token = api_token_issue(user=pm, workspace=product.workspace, name="plans")
+    clients = {"api": Client(HTTP_AUTHORIZATION=f"Bearer {token}"), "page": Client()}
+    clients["page"].force_login(pm)
+    allowed = _indexes_leading_with("roadmap_feature", "product_id") | {"roadmap_feature_pkey"}
+
+    selects = _feature_selects(_queries(name, product, clients), product)
+    assert selects or name == "home page"
+    for sql in selects:
+        plan = _plan(sql)
+        assert "Seq Scan on roadmap_feature" not in plan, plan
+        assert _feature_scans(plan) <= allowed, plan
+
+    counts = []
+    for size in (150, 1500):
+        scale_features_load(workspace=product.workspace, count=size)
+        _board_items_load(product, size // 10)
+        counts.append(len(_queries(name, product, clients)))
+    assert counts[0] == counts[1]

@@ -80,8 +80,12 @@ def _attrs(html: str, element_id: str) -> dict:
 
 
 def _html(response, status: int = 200) -> str:
-    assert response.status_code == status, response.content.decode()[:2000]
-    return response.content.decode()
+    """The page's HTML (a streamed "Show all" read to its end)."""
+    body = (
+        b"".join(response.streaming_content) if response.streaming else response.content
+    ).decode()
+    assert response.status_code == status, body[:2000]
+    return body
 
 
 def _order(html: str) -> list[int]:
@@ -516,6 +520,29 @@ def test_a_rank_update_only_touches_the_rows_on_the_page_when_it_says_which(
     assert _text(html, f"f{high.pk}-rank") == "#2"
     assert f'id="f{middle.pk}-rank"' not in html  # moved, but not on the page
     assert Feature.objects.get(pk=middle.pk).rank == 3
+
+
+def test_an_edit_reads_the_ranks_of_the_rows_on_the_page_only(editor_client, product, ranked):
+    """O(rows shown), not O(features): no query of the edit reads the ranks of every feature
+    (each one that reads features is bounded by ids or stops at a rank range)."""
+    high, middle, low = ranked
+    f.FeatureFactory.create_batch(30, product=product, reach=1)
+    _scored(product)
+
+    with CaptureQueriesContext(connection) as queries:
+        html = _html(_cell_post(editor_client, product, low, "reach", "5000", shown=[low, high]))
+
+    assert _text(html, f"f{high.pk}-rank") == "#2"
+    ranks_before = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "roadmap_feature"."id" AS "pk", "roadmap_feature"."rank" AS')
+        and "rank_week_ago" not in q["sql"]
+    ]
+    assert len(ranks_before) == 1
+    assert f'"roadmap_feature"."id" IN ({low.pk}, {high.pk})' in ranks_before[0].replace(
+        f"({high.pk}, {low.pk})", f"({low.pk}, {high.pk})"
+    )
 
 
 def test_a_malformed_list_of_rows_shown_answers_every_row_of_the_view(
@@ -1067,6 +1094,41 @@ def test_the_page_runs_the_same_queries_for_3_or_1000_features(
     assert _html(everything).count('class="table__title"') == 1000
     assert "Show all 1000" not in _html(everything)
     assert small <= 15  # 14, plus one for the reader's column layout
+
+
+def test_show_all_streams_every_row_in_order_reading_them_a_chunk_at_a_time(
+    editor_client, product, monkeypatch
+):
+    """ "Show all" writes the page around the rows first, then the rows as it reads them: the
+    queries grow with the chunks (STREAM_CHUNK rows each), not the rows, and the page is whole."""
+    from roadmap.planning.selectors import table as table_selectors
+
+    monkeypatch.setattr(table_selectors, "STREAM_CHUNK", 20)
+    _many(product, 3)
+
+    def streamed():
+        response = editor_client.get(_table(product), {"all": "1"})
+        assert response.streaming
+        with CaptureQueriesContext(connection) as queries:
+            html = _html(response)
+        return html, len(queries)
+
+    few_html, few = streamed()
+    _many(product, 97)  # 100 rows: 5 chunks
+    html, many = streamed()
+
+    by_rank = list(
+        Feature.objects.filter(product=product).order_by("rank").values_list("pk", flat=True)
+    )
+    assert _order(html) == by_rank
+    assert len(by_rank) == 100
+    # Each further chunk: its rows and their personas, tags (and nothing per row).
+    assert few < many <= few + 4 * 3
+    assert html.rstrip().endswith("</html>")
+    assert html.count("<!-- rows -->") == 0
+    assert "Show all 100" not in html and "Show 50 more" not in html
+    assert "<strong>100</strong> open features" in html
+    assert len(_order(few_html)) == 3
 
 
 def test_show_more_adds_a_page_of_rows_and_keeps_the_view(editor_client, product):

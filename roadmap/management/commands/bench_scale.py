@@ -246,6 +246,9 @@ class Command(BaseCommand):
         def call():
             response = client.get(url)
             assert response.status_code == 200, (url, response.status_code)
+            if response.streaming:
+                # A streamed page ("Show all") costs its whole body: read here, as a browser does.
+                response.body_read = b"".join(response.streaming_content)
             return response
 
         return call
@@ -574,4 +577,6 @@ def _board_items_load(product: Product, count: int) -> int:
 def _length(response) -> int:
     if isinstance(response, tuple):
         response = response[0]
+    if hasattr(response, "body_read"):
+        return len(response.body_read)
     return len(response.content) if hasattr(response, "content") else 0

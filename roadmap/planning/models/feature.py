@@ -191,9 +191,11 @@ class Feature(TimeStamped):
     score = models.FloatField(null=True, blank=True, db_index=True, editable=False)
     score_breakdown = models.JSONField(default=dict, blank=True, editable=False)
     scored_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Indexed with its product (feature_product_rank), never alone: a rank range without the
+    # product would match that range in every product of the database (issue 20).
     # Position by score within the product's open features (not shipped or archived); null for
     # closed ones. Ties: see roadmap.planning.services.scoring.product_rerank.
-    rank = models.PositiveIntegerField(null=True, blank=True, editable=False, db_index=True)
+    rank = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     # Optimistic concurrency: every edit through a service bumps it.
     version = models.PositiveIntegerField(default=1, editable=False)

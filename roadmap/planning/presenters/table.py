@@ -8,7 +8,7 @@ queries); nothing here reads the database but through it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -416,10 +416,12 @@ class TableView:
     total: int
     matching: int = 0  # rows of this view, shown or not
     hidden: frozenset[str] = frozenset()  # the reader's hidden columns (HIDEABLE_COLUMNS)
+    # A streamed "Show all": every row of the view, made as it is read (``rows`` is empty).
+    stream: Iterator[TableRow] | None = None
 
     @property
     def truncated(self) -> bool:
-        return self.matching > len(self.rows)
+        return self.stream is None and self.matching > len(self.rows)
 
     @property
     def more_count(self) -> int:
@@ -486,11 +488,25 @@ def table_view(
     query: Mapping[str, Any],
     selected: Iterable[int] = (),
     hidden: frozenset[str] = frozenset(),
+    stream: bool = False,
 ) -> TableView:
     """The product's table for a query string (filters, search, sort), without the ``hidden``
-    columns (``table_hidden_columns``); the queries are ``selectors.table_data``'s."""
-    data = selectors.table_data(product=product, query=query)
+    columns (``table_hidden_columns``); the queries are ``selectors.table_data``'s. With
+    ``stream``, "Show all" gives its rows as an iterator (``TableView.stream``), not a list."""
+    data = selectors.table_data(product=product, query=query, stream=stream)
     columns = _columns(data.inputs).without(hidden)
+    if not isinstance(data.records, list):
+        return TableView(
+            product=product,
+            columns=columns,
+            options=data.options,
+            params=data.params,
+            rows=[],
+            total=data.total,
+            matching=data.matching,
+            hidden=hidden,
+            stream=(_row(record, columns) for record in data.records),
+        )
     chosen = set(selected)
     rows = []
     for record in data.records:

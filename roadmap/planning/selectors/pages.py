@@ -141,7 +141,9 @@ def _product_counts(product_ids: list[int], *, today: date) -> dict[int, dict[st
             for pk in chunk
         ]
         for row in rows[0].union(*rows[1:], all=True) if len(rows) > 1 else rows[0]:
-            counts[row.pop("pk")] = {name: capped(value) for name, value in row.items()}
+            # The id first: in ``d[k] = v`` Python evaluates v before k, and the id is no count.
+            pk = row.pop("pk")
+            counts[pk] = {name: capped(value) for name, value in row.items()}
     return counts
 
 

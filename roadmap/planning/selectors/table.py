@@ -11,7 +11,7 @@ Plain data out; how the page shows it (cells, headers, labels, what is editable)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -61,6 +61,8 @@ NOT_SET = "none"
 # Rows the table renders at first, and adds per "Show more": a PM works at the top of the ranking,
 # and a row of inputs is ~4 KB of HTML and ~0.5 ms of rendering. "Show all" renders every row.
 PAGE_ROWS = 50
+# Rows a streamed "Show all" reads (and writes out) at a time.
+STREAM_CHUNK = 500
 # The most rows a ``rows=`` parameter asks for; past it, ``all=1`` says "every row".
 ROWS_MAX = 100_000
 SEARCH_MAX_LENGTH = 200
@@ -535,7 +537,8 @@ class TableData:
     inputs: tuple[TableInput, ...]
     options: TableOptions
     params: TableParams
-    records: list[TableRecord]
+    # A list, or for a streamed "Show all" an iterator read in chunks of STREAM_CHUNK.
+    records: list[TableRecord] | Iterator[TableRecord]
     total: int
     matching: int = 0  # rows of this view, shown or not
 
@@ -555,21 +558,34 @@ def _query_view(
     return inputs, options, table_params(query=query, options=options, inputs=inputs)
 
 
-def table_data(*, product: Product, query: Mapping[str, Any]) -> TableData:
+def table_data(*, product: Product, query: Mapping[str, Any], stream: bool = False) -> TableData:
     """The product's table for a query string (filters, search, sort).
 
     Queries: options (3), drivers (weighted scoring only), the rows, their personas and tags
-    (and driver scores), and the product's feature count.
+    (and driver scores), and the product's feature count. With ``stream``, every row ("Show
+    all", ``all=1``) is not read here: ``records`` is an iterator that reads them in chunks of
+    STREAM_CHUNK (a server-side cursor on PostgreSQL; the personas, tags and driver scores per
+    chunk) as the response is written, so memory stays flat in the product's size; the view's
+    rows are then counted (capped) beforehand.
     """
     inputs, options, params = _query_view(product, query)
     features = _sorted(
         _with_row_data(_filtered(product, params), drivers=_has_drivers(inputs)), params, inputs
     )
+    total = capped_count(Feature.objects.filter(product=product))
+    if stream and params.rows is None:
+        return TableData(
+            inputs=inputs,
+            options=options,
+            params=params,
+            records=(_record(f) for f in features.iterator(chunk_size=STREAM_CHUNK)),
+            total=total,
+            matching=capped_count(_filtered(product, params)),
+        )
     if params.rows is not None:
         # ORDER BY … LIMIT only: a window count would read the whole view before the limit.
         features = features[: params.rows]
     records = [_record(feature) for feature in features]
-    total = capped_count(Feature.objects.filter(product=product))
     matching = (
         len(records)
         if params.rows is None or len(records) < params.rows
@@ -595,9 +611,15 @@ def table_record(*, product: Product, pk: int, drivers: bool) -> TableRecord | N
     return _record(feature) if feature is not None else None
 
 
-def table_product_ranks(*, product: Product) -> dict[int, int | None]:
-    """Every feature's current rank, to tell which ranks an edit moved (one query)."""
-    return dict(Feature.objects.filter(product=product).values_list("pk", "rank"))
+def table_product_ranks(
+    *, product: Product, pks: Iterable[int] | None = None
+) -> dict[int, int | None]:
+    """The current ranks of the features ``pks`` (every feature's when None), to tell which
+    ranks an edit moved (one query, on the primary key when ``pks`` are given)."""
+    features = Feature.objects.filter(product=product)
+    if pks is not None:
+        features = features.filter(pk__in=set(pks))
+    return dict(features.order_by().values_list("pk", "rank"))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ whatever the PM is typing in another cell is left alone.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,10 +20,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.models import fields_for_model
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    QueryDict,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url, reswap, retarget
@@ -82,17 +95,47 @@ def _linked(product: Product, rows: list[presenters.TableRow]) -> list[presenter
     return rows
 
 
-def _view(request: HttpRequest, product: Product, *, selected=()) -> presenters.TableView:
+def _view(
+    request: HttpRequest, product: Product, *, selected=(), stream: bool = False
+) -> presenters.TableView:
     """The table the request is about (its filters and sort) as its reader lays it out, its
-    rows linked."""
+    rows linked (a streamed view's as they come)."""
     view = presenters.table_view(
         product=product,
         query=_table_query(request, product),
         selected=selected,
         hidden=selectors.table_hidden_columns(user=request.user, product=product),
+        stream=stream,
     )
     _linked(product, view.rows)
+    if view.stream is not None:
+        view.stream = (row for chunk in _chunks(view.stream) for row in _linked(product, chunk))
     return view
+
+
+def _chunks(rows: Iterator[presenters.TableRow]) -> Iterator[list[presenters.TableRow]]:
+    while chunk := list(islice(rows, selectors.STREAM_CHUNK)):
+        yield chunk
+
+
+# Where a streamed table's rows go in its page: the page is rendered once around it.
+_ROWS_HERE = mark_safe("<!-- rows -->")
+
+
+def _streamed(
+    request: HttpRequest, template: str, context: dict[str, Any], view: presenters.TableView
+) -> Iterator[str]:
+    """The page, its rows written as they are read: the page around them first, then the rows a
+    chunk at a time, then the rest of the page."""
+    assert view.stream is not None
+    head, tail = render_to_string(template, {**context, "rows_here": _ROWS_HERE}, request).split(
+        _ROWS_HERE, 1
+    )
+    yield head
+    rows = loader.get_template("roadmap/table/_rows.html")
+    for chunk in _chunks(view.stream):
+        yield rows.render({**context, "rows": chunk}, request)
+    yield tail
 
 
 def _shown_columns(
@@ -134,19 +177,27 @@ def _context(request: HttpRequest, product: Product, view: presenters.TableView,
 @login_required
 @require_safe
 @vary_on_headers("HX-Request")
-def product(request: HttpRequest, slug: str) -> HttpResponse:
+def product(request: HttpRequest, slug: str) -> HttpResponseBase:
     """The product's features, filtered, searched and sorted from the query string.
 
     An htmx request (a filter, a sort, a re-sort after edits) gets the table alone, and the
     browser's address bar is set to the view's canonical URL so it can be bookmarked.
     """
     product = product_for(request, slug)
-    view = _view(request, product)
+    view = _view(request, product, stream=True)
     context = _context(request, product, view)
-    if request.htmx and not request.htmx.history_restore_request:
-        response = render(request, "roadmap/_feature_table.html", context)
+    fragment = bool(request.htmx and not request.htmx.history_restore_request)
+    template = "roadmap/_feature_table.html" if fragment else "roadmap/product.html"
+    if view.stream is not None:
+        # "Show all": the rows are written as they are read; memory stays flat.
+        response: HttpResponseBase = StreamingHttpResponse(
+            _streamed(request, template, context, view), content_type="text/html; charset=utf-8"
+        )
+    else:
+        response = render(request, template, context)
+    if fragment:
         return push_url(response, product.get_absolute_url() + view.params.query_string())
-    return render(request, "roadmap/product.html", context)
+    return response
 
 
 class ColumnsForm(forms.Form):
@@ -235,8 +286,10 @@ class _CellEdit:
     names: list[str]
     form: forms.Form
     typed: dict[str, str]
-    # Every feature's rank before the edit, to tell which rows it moved.
+    # The ranks before the edit of the rows it may report as moved (see ``_watched``).
     before: dict[int, int | None]
+    # The rows on the PM's page (table.js posts them; None without: the whole view).
+    shown: list[int] | None = None
     errors: dict[str, list[str]] = field(default_factory=dict)
     conflict: Feature | None = None
 
@@ -262,6 +315,7 @@ def _parse_edit(request: HttpRequest, product: Product, pk: int) -> _CellEdit:
     form = _row_form(columns, names, request.POST)
     if "version" in form.errors:
         raise _BadEdit("The row's version is missing: reload the table.")
+    shown = _shown_ids(request) if edited else None
     return _CellEdit(
         product=product,
         feature=feature,
@@ -270,8 +324,31 @@ def _parse_edit(request: HttpRequest, product: Product, pk: int) -> _CellEdit:
         names=names,
         form=form,
         typed={name: request.POST.get(name, "") for name in names},
-        before=selectors.table_product_ranks(product=product),
+        before=selectors.table_product_ranks(product=product, pks=_watched(edited, shown, pk)),
+        shown=shown,
     )
+
+
+# More rows than a page of "Show all" could post are not taken for the rows shown.
+SHOWN_MAX = 20_000
+
+
+def _shown_ids(request: HttpRequest) -> list[int] | None:
+    """The ids of the rows on the PM's page, as table.js posts them with a cell's edit; None when
+    absent, malformed or too many (then the whole view is compared)."""
+    if "shown" not in request.POST:
+        return None
+    shown = _posted_ids(request, "shown")
+    return shown if shown is not None and len(shown) <= SHOWN_MAX else None
+
+
+def _watched(edited: str | None, shown: list[int] | None, pk: int) -> list[int] | None:
+    """Whose rank before the edit is read: a plain post reports only the row's own move; a cell
+    (htmx) the moves of the rows on the page, or of every row when the page did not say which.
+    So an edit reads O(rows shown), not O(features)."""
+    if edited is None:
+        return [pk]
+    return None if shown is None else [*shown, pk]
 
 
 def _save_edit(edit: _CellEdit, actor) -> None:
@@ -345,7 +422,7 @@ def _edited_cell(request: HttpRequest, edit: _CellEdit) -> HttpResponse:
             always=[pk],
             # The rows on the PM's page (table.js sends them): of a thousand that moved, the
             # fifty shown.
-            shown=_posted_ids(request, "shown") if "shown" in request.POST else None,
+            shown=edit.shown,
         )
         moved = any(edit.before.get(u.pk) != u.rank for u in updates)
         # Rows stay where they are while the PM edits; offer to sort them again when the
