@@ -1276,7 +1276,7 @@ def test_a_member_hides_columns_from_their_own_table(client, editor, viewer, pro
 
     assert response.status_code == 302
     assert response.url == _table(product)
-    for hidden in ("kano", "personas", "evidence"):
+    for hidden in ("kano", "personas", "evidence", "demand"):
         assert f'id="col-{hidden}"' not in html
     assert f'id="f{high.pk}-kano-cell"' not in html
     assert 'class="prio__personas"' not in html
@@ -1294,6 +1294,7 @@ def test_a_member_hides_columns_from_their_own_table(client, editor, viewer, pro
         "kano",
         "personas",
         "evidence",
+        "demand",
     ]
 
 
@@ -1343,6 +1344,7 @@ def test_a_plain_form_goes_back_to_the_view_it_came_from(viewer_client, viewer, 
         "kano",
         "personas",
         "evidence",
+        "demand",
         "roadmap",
     ]
 
@@ -1361,6 +1363,7 @@ def test_a_column_outside_the_menu_is_refused_and_nothing_changes(
         "kano",
         "personas",
         "evidence",
+        "demand",
         "roadmap",
     ]
 

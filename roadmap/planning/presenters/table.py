@@ -38,6 +38,7 @@ from roadmap.planning.selectors.table import (
     TableParams,
     TableRecord,
 )
+from roadmap.portal.selectors import demand_text
 from roadmap.templatetags.waymark import number
 
 FEATURE_FIELDS = {f.name for f in Feature._meta.get_fields()}
@@ -166,6 +167,7 @@ FIXED_SORTS = {
     "kano": False,
     "personas": True,
     "evidence": True,
+    "demand": True,
     "roadmap": False,
 }
 assert tuple(FIXED_SORTS) == selectors.FIXED_SORT_KEYS
@@ -277,6 +279,8 @@ class TableRow:
     tags: list[Tag] = field(default_factory=list)
     personas: list[Persona] = field(default_factory=list)
     evidence_count: int = 0
+    vote_count: int = 0
+    requester_count: int = 0
     # The feature's page and the row's edit URL: set by the view, which knows the URLs.
     url: str = ""
     edit_url: str = ""
@@ -303,6 +307,15 @@ class TableRow:
     @property
     def evidence_text(self) -> str:
         return str(self.evidence_count)
+
+    @property
+    def demand(self) -> bool:
+        return bool(self.vote_count or self.requester_count)
+
+    @property
+    def demand_text(self) -> str:
+        """E.g. "12 votes, 3 requesters" (confirmed, from the roadmap page and requests)."""
+        return demand_text(self.vote_count, self.requester_count)
 
     @property
     def rank(self) -> int | None:
@@ -357,6 +370,8 @@ def _row(record: TableRecord, columns: TableColumns) -> TableRow:
         tags=record.tags,
         personas=record.personas,
         evidence_count=record.evidence_count,
+        vote_count=record.vote_count,
+        requester_count=record.requester_count,
     )
 
 
@@ -388,6 +403,7 @@ FIXED_HEADERS = {
     "score": ("Score", "", True),
     "personas": ("Personas", "", False),
     "evidence": ("Evidence", "Linked customer insights", True),
+    "demand": ("Demand", "Confirmed votes and requesters from the external roadmap", True),
     "roadmap": ("Roadmap", "Horizon and release, once on the roadmap", False),
 }
 
@@ -469,7 +485,7 @@ class TableView:
     def column_count(self) -> int:
         """Cells in a row: rank, movement, feature, the inputs, score, the choices, personas,
         evidence and roadmap unless hidden, and the selection box for editors."""
-        shown_fixed = len({"personas", "evidence", "roadmap"} - self.hidden)
+        shown_fixed = len({"personas", "evidence", "demand", "roadmap"} - self.hidden)
         count = 3 + len(self.columns.inputs) + 1 + len(self.columns.choices) + shown_fixed
         return count + (1 if getattr(self.product, "can_edit", False) else 0)
 

@@ -15,6 +15,7 @@ from django.db.models.functions import RowNumber
 
 from roadmap import bounds
 from roadmap.models import Feature, Horizon, Lane, Product, Release, RoadmapItem
+from roadmap.portal.selectors import requester_count_sql, vote_count_sql
 
 NO_LANE = "No lane"
 # The cards a board cell shows at first (the rest: "N more", CELL_PAGE at a time).
@@ -30,6 +31,11 @@ def product_items(*, product: Product) -> QuerySet[RoadmapItem]:
     return (
         RoadmapItem.objects.filter(product=product)
         .select_related("feature", "lane", "release")
+        # Demand on the card: confirmed votes on the item, confirmed requesters of its feature.
+        .annotate(
+            vote_count=vote_count_sql(item_ref="pk"),
+            requester_count=requester_count_sql("feature_id"),
+        )
         .order_by("position", "id")
     )
 

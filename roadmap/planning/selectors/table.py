@@ -52,6 +52,7 @@ from roadmap.models import (
 )
 from roadmap.planning import scoring
 from roadmap.planning.selectors.priorities import feature_filter, rank_week_ago_sql
+from roadmap.portal.selectors import requester_count_sql, vote_count_sql
 
 # The status filter: open features (the ranked ones) unless asked otherwise.
 STATUS_OPEN = "open"
@@ -77,6 +78,7 @@ HIDEABLE_COLUMNS = {
     "kano": "Kano",
     "personas": "Personas",
     "evidence": "Evidence",
+    "demand": "Demand",
     "roadmap": "Roadmap",
 }
 
@@ -93,6 +95,7 @@ FIXED_SORT_KEYS = (
     "kano",
     "personas",
     "evidence",
+    "demand",
     "roadmap",
 )
 DEFAULT_SORT = "rank"
@@ -395,6 +398,8 @@ def _sorted(
         keys = [_persona_count()]
     elif key == "evidence":
         keys = [F("evidence_count")]
+    elif key == "demand":
+        keys = [F("vote_count"), F("requester_count")]
     elif key == "roadmap":
         keys = [
             _position_in("roadmap_item__horizon", HORIZON_ORDER),
@@ -425,6 +430,9 @@ class TableRecord:
     rank_week_ago: int | None
     placement: RoadmapItem | None
     evidence_count: int = 0
+    # Confirmed votes on its roadmap item, confirmed requesters of its linked requests.
+    vote_count: int = 0
+    requester_count: int = 0
     driver_scores: dict[int, int | None] = field(default_factory=dict)
     tags: list[Tag] = field(default_factory=list)
     personas: list[Persona] = field(default_factory=list)
@@ -476,6 +484,8 @@ def _record(feature: Any) -> TableRecord:
         rank_week_ago=feature.rank_week_ago,
         placement=placement,
         evidence_count=getattr(feature, "evidence_count", 0),
+        vote_count=getattr(feature, "vote_count", 0),
+        requester_count=getattr(feature, "requester_count", 0),
         driver_scores={s.driver_id: s.score for s in getattr(feature, "table_driver_scores", ())},
         tags=feature.table_tags,
         personas=feature.table_personas,
@@ -495,13 +505,19 @@ def _evidence_count() -> Coalesce:
 
 
 def _with_row_data(features: QuerySet[Feature], *, drivers: bool) -> QuerySet[Feature]:
-    """Everything a row shows: placement joined, evidence and last week's rank as subqueries,
+    """Everything a row shows: placement joined, evidence, demand (votes, requesters) and last
+    week's rank as subqueries,
     personas and tags (and, with ``drivers``, driver scores) prefetched. Long texts are never
     read here."""
     features = (
         features.select_related("roadmap_item__release")
         .defer("requirements", "business_case_notes", "internal_notes", "description")
-        .annotate(evidence_count=_evidence_count(), rank_week_ago=rank_week_ago_sql())
+        .annotate(
+            evidence_count=_evidence_count(),
+            vote_count=vote_count_sql(),
+            requester_count=requester_count_sql(),
+            rank_week_ago=rank_week_ago_sql(),
+        )
         .annotate(movement=F("rank_week_ago") - F("rank"))
         .prefetch_related(
             # Into lists (to_attr): a related manager per row and relation costs more than the
