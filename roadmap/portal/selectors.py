@@ -328,11 +328,12 @@ def vote_count_sql(feature_ref: str = "pk", *, item_ref: str | None = None) -> C
     """Confirmed votes on the roadmap item of the feature ``feature_ref`` names (a column of the
     outer query) — or on the item ``item_ref`` names — as a correlated subquery for
     ``annotate``: what a table row or a board card shows of demand, without a query per row."""
-    votes = Vote.objects.filter(confirmed_at__isnull=False).order_by()
-    if item_ref is not None:
-        votes = votes.filter(item_id=OuterRef(item_ref)).values("item_id")
-    else:
-        votes = votes.filter(item__feature_id=OuterRef(feature_ref)).values("item__feature_id")
+    confirmed = Vote.objects.filter(confirmed_at__isnull=False).order_by()
+    votes = (
+        confirmed.filter(item_id=OuterRef(item_ref)).values("item_id")
+        if item_ref is not None
+        else confirmed.filter(item__feature_id=OuterRef(feature_ref)).values("item__feature_id")
+    )
     rows = votes.annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(rows[:1], output_field=IntegerField()), Value(0))
 
