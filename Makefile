@@ -70,7 +70,7 @@ $(VENV)/.installed-load: requirements-load.txt requirements.txt $(VENV)/.install
 	$(BIN)/python -m pip install --quiet -r requirements-load.txt
 	touch $@
 
-## loadtest: gunicorn on PostgreSQL + demo data + 1,000 features, driven by locust (loopback)
+## loadtest: gunicorn on PostgreSQL + demo data + 1,000 features + a 100k-feature tenant, driven by locust (loopback)
 loadtest: $(VENV)/.installed-load
 	$(BIN)/python tests/load/run.py
 

@@ -8,6 +8,8 @@ import random
 from locust import HttpUser, between, task
 
 PRODUCT = os.environ["LOAD_PRODUCT"]
+# A product of 100k features in another workspace (run.py seeds it): its table's first page.
+BIG_PRODUCT = os.environ.get("LOAD_BIG_PRODUCT", "")
 TOKEN = os.environ["LOAD_TOKEN"]
 SHARE = os.environ.get("LOAD_SHARE_TOKEN", "")
 FEATURE_IDS = [int(x) for x in os.environ["LOAD_FEATURE_IDS"].split(",")]
@@ -60,6 +62,11 @@ class ProductManager(HttpUser):
     @task(3)
     def table(self):
         self.client.get(f"/products/{PRODUCT}/", name="pm product page")
+
+    @task(1)
+    def big_table(self):
+        if BIG_PRODUCT:
+            self.client.get(f"/products/{BIG_PRODUCT}/", name="pm product page, 100k features")
 
     @task(1)
     def inline_edit(self):

@@ -80,13 +80,29 @@ link = next((candidate for candidate in links if candidate.token), None)
 if link is None:
     link = ShareLink.objects.create(product=product, label="Load test")
 ids = list(Feature.objects.filter(product=product).values_list("pk", flat=True)[:200])
-print(product.slug, token, link.token, ",".join(map(str, ids)), member.user.email)
+# A tenant of 100k features next to the demo mix (issue 20): a workspace of its own, kept between
+# runs (seeded once by COPY, about 10 s); the PM is a member and reads its table too.
+from accounts.models import Workspace
+from roadmap.demo.load import scale_features_load
+tenant, _ = Workspace.objects.get_or_create(
+    slug="load-tenant", defaults={"name": "Load tenant"}
+)
+big = scale_features_load(
+    workspace=tenant, count=int(os.environ.get("LOADTEST_TENANT_FEATURES", "100000"))
+).product
+Membership.objects.get_or_create(
+    workspace=tenant, user=member.user, defaults={"role": Role.EDITOR}
+)
+print(big.slug, big.features.count(), product.slug, token, link.token, ",".join(map(str, ids)),
+      member.user.email)
 """
     out = subprocess.run(
         [PY, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     ).stdout.split()
-    slug, token, share, ids, email = out[-5:]
+    big, big_count, slug, token, share, ids, email = out[-7:]
+    print(f"tenant beside the demo mix: {big_count} features in product {big!r}")
     return {
+        "LOAD_BIG_PRODUCT": big,
         "LOAD_PRODUCT": slug,
         "LOAD_TOKEN": token,
         "LOAD_SHARE_TOKEN": share,
