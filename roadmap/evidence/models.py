@@ -77,6 +77,18 @@ class Customer(TimeStamped):
         self.name = " ".join(self.name.split())
         if self.persona_id and self.product_id and self.persona.product_id != self.product_id:
             raise ValidationError({"persona": "This persona belongs to another product."})
+        # The name constraint is on Lower(name): said here on the field, not as the constraint's
+        # generic message.
+        if (
+            self.name
+            and self.product_id
+            and Customer.objects.filter(product_id=self.product_id, name__iexact=self.name)
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                {"name": f"There is already a customer named “{self.name}” in this product."}
+            )
 
 
 class CustomerDomain(models.Model):

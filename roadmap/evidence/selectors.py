@@ -1,4 +1,5 @@
-"""Reads for a product's records pages: personas, the insights inbox and objectives.
+"""Reads for a product's records pages: personas, the insights inbox, objectives, customers and
+experiments.
 
 Every function takes a product the caller already scoped (``roadmap.access.product_for``)
 and runs a fixed number of queries, whatever the number of rows.
@@ -12,9 +13,20 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 
-from roadmap.models import Feature, Insight, InsightSource, Objective, Persona, Product
+from roadmap.models import (
+    Contact,
+    Customer,
+    CustomerDomain,
+    Experiment,
+    Feature,
+    Insight,
+    InsightSource,
+    Objective,
+    Persona,
+    Product,
+)
 
 INSIGHTS_PER_PAGE = 50
 # Customer names suggested while typing an insight: the most recently heard from.
@@ -152,4 +164,60 @@ def objectives_with_features(*, product: Product) -> QuerySet[Objective]:
         Objective.objects.filter(product=product)
         .prefetch_related(Prefetch("features", queryset=_features_by_rank()))
         .order_by(F("due").asc(nulls_last=True), "name", "id")
+    )
+
+
+# --- Customers and experiments ------------------------------------------------------------------
+
+CUSTOMERS_PER_PAGE = 50
+CUSTOMER_SEARCH_MAX = 200
+# The insights a customer's page lists, newest first (the count says how many in all).
+CUSTOMER_INSIGHTS = 100
+
+
+def customers_with_counts(*, product: Product) -> QuerySet[Customer]:
+    """The product's customers by name, each with ``insight_count`` and ``contact_count`` (people
+    of theirs who voted or asked on the roadmap page), their persona and domains (two queries)."""
+    return (
+        Customer.objects.filter(product=product)
+        .select_related("persona")
+        .prefetch_related(Prefetch("domains", queryset=CustomerDomain.objects.order_by("domain")))
+        .annotate(
+            insight_count=_count_of(Insight, "company"),
+            contact_count=_count_of(Contact, "customer"),
+        )
+        .order_by(Lower("name"), "pk")
+    )
+
+
+def customers_page(*, product: Product, search: str, page_number) -> Page:
+    """A page of the product's customers whose name contains ``search`` (bounded)."""
+    customers = customers_with_counts(product=product)
+    search = search.strip()[:CUSTOMER_SEARCH_MAX]
+    if search:
+        customers = customers.filter(name__icontains=search)
+    return Paginator(customers, CUSTOMERS_PER_PAGE).get_page(page_number)
+
+
+def customer_choices(*, product: Product) -> QuerySet[Customer]:
+    """The product's customers to merge into, by name (one query)."""
+    return Customer.objects.filter(product=product).only("id", "name").order_by(Lower("name"))
+
+
+def customer_insights(*, customer: Customer) -> list[Insight]:
+    """The customer's newest insights with the features they support (two queries)."""
+    return list(
+        Insight.objects.filter(company=customer)
+        .select_related("persona")
+        .prefetch_related(Prefetch("features", queryset=_features_by_rank()))
+        .order_by("-observed_on", "-id")[:CUSTOMER_INSIGHTS]
+    )
+
+
+def experiments_of(*, product: Product) -> QuerySet[Experiment]:
+    """The product's experiments, newest first, with the features they test (two queries)."""
+    return (
+        Experiment.objects.filter(product=product)
+        .prefetch_related(Prefetch("features", queryset=_features_by_rank()))
+        .order_by("-started_on", "-id")
     )

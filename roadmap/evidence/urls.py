@@ -1,4 +1,5 @@
-"""Routes of the evidence pages: personas, the insights inbox and objectives.
+"""Routes of the evidence pages: personas, the insights inbox, objectives, customers and
+experiments.
 
 Included by roadmap/urls.py (namespace "roadmap")."""
 
@@ -32,5 +33,33 @@ urlpatterns = [
         "products/<slug:slug>/objectives/<int:pk>/delete/",
         records.objective_delete,
         name="objective_delete",
+    ),
+    path("products/<slug:slug>/customers/", records.customers, name="customers"),
+    path("products/<slug:slug>/customers/<int:pk>/", records.customer, name="customer"),
+    path(
+        "products/<slug:slug>/customers/<int:pk>/edit/",
+        records.customer_edit,
+        name="customer_edit",
+    ),
+    path(
+        "products/<slug:slug>/customers/<int:pk>/delete/",
+        records.customer_delete,
+        name="customer_delete",
+    ),
+    path(
+        "products/<slug:slug>/customers/<int:pk>/merge/",
+        records.customer_merge,
+        name="customer_merge",
+    ),
+    path("products/<slug:slug>/experiments/", records.experiments, name="experiments"),
+    path(
+        "products/<slug:slug>/experiments/<int:pk>/edit/",
+        records.experiment_edit,
+        name="experiment_edit",
+    ),
+    path(
+        "products/<slug:slug>/experiments/<int:pk>/delete/",
+        records.experiment_delete,
+        name="experiment_delete",
     ),
 ]

@@ -8,9 +8,11 @@ partial the full page includes.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +24,16 @@ from roadmap.access import product_for
 from roadmap.crud import ProductRecords, named, record_delete, record_edit, record_list
 from roadmap.evidence import selectors, services
 from roadmap.forms import UNIQUE_CHECK, ServiceErrors, submit
-from roadmap.models import Feature, Insight, InsightSource, Objective, Persona, Product
+from roadmap.models import (
+    Customer,
+    Experiment,
+    Feature,
+    Insight,
+    InsightSource,
+    Objective,
+    Persona,
+    Product,
+)
 
 # --- Forms ----------------------------------------------------------------------------------------
 
@@ -141,6 +152,97 @@ class ObjectiveForm(_LinksFeatures, RecordForm):
         self.fields["features"].queryset = selectors.feature_options(product=product)
 
 
+# An email domain as people type it in a customer's form: labels of letters, digits and hyphens.
+DOMAIN = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$"
+)
+DOMAINS_MAX = 50
+
+
+class DomainsField(forms.CharField):
+    """A customer's email domains, one per line or separated by commas, as a sorted list in lower
+    case (``@acme.com`` and ``ACME.com`` read as ``acme.com``)."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "placeholder": "acme.com"})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", DOMAINS_MAX * 254)
+        super().__init__(**kwargs)
+
+    def to_python(self, value) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value)
+        parts = [p.strip().lower().lstrip("@") for p in re.split(r"[\s,;]+", text)]
+        return sorted({p for p in parts if p})
+
+    def validate(self, value) -> None:
+        super().validate(",".join(value))
+        wrong = [d for d in value if not DOMAIN.match(d)]
+        if wrong:
+            raise ValidationError(
+                f"“{wrong[0][:80]}” is not an email domain: write the part after @, e.g. acme.com."
+            )
+        if len(value) > DOMAINS_MAX:
+            raise ValidationError(f"At most {DOMAINS_MAX} domains per customer.")
+
+    def run_validators(self, value) -> None:
+        super().run_validators(",".join(value))
+
+
+class CustomerForm(RecordForm):
+    domains = DomainsField(
+        required=False,
+        help_text="One per line. A stakeholder who confirms an address at one of these counts "
+        "as this customer.",
+    )
+    relations = ("domains",)
+
+    class Meta:
+        model = Customer
+        fields = (*services.CUSTOMER_FIELDS, "domains")
+        widgets = {"annual_revenue": forms.NumberInput(attrs={"min": "0", "step": "0.01"})}
+
+    def __init__(self, *args, product: Product, **kwargs):
+        super().__init__(*args, product=product, **kwargs)
+        self.fields["persona"].queryset = selectors.persona_choices(product=product)
+        self.fields["persona"].empty_label = "No persona"
+        if self.instance.pk and not self.is_bound:
+            self.initial["domains"] = "\n".join(d.domain for d in self.instance.domains.all())
+
+
+class CustomerMergeForm(forms.Form):
+    into = forms.ModelChoiceField(
+        queryset=Customer.objects.none(),
+        label="Merge into",
+        empty_label="Choose the customer to keep…",
+        help_text="Its insights, people and domains move there; this customer is deleted.",
+    )
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["into"].queryset = selectors.customer_choices(product=customer.product).exclude(
+            pk=customer.pk
+        )
+
+
+class ExperimentForm(_LinksFeatures, RecordForm):
+    features = FeatureChecklist(label="Tests", help_text="The features this experiment is about.")
+    relations = ("features",)
+
+    class Meta:
+        model = Experiment
+        fields = (*services.EXPERIMENT_FIELDS, "features")
+        widgets = {
+            "result": forms.Textarea(attrs={"rows": 4}),
+            "started_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "ended_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+        help_texts = {"result": "What came out (Markdown)."}
+
+    def __init__(self, *args, product: Product, **kwargs):
+        super().__init__(*args, product=product, **kwargs)
+        self.fields["features"].queryset = selectors.feature_options(product=product)
+
+
 # --- The kinds of record ------------------------------------------------------------------------
 
 
@@ -214,6 +316,47 @@ OBJECTIVES = ProductRecords(
     list_context=lambda product: {
         "product": product,
         "objectives": selectors.objectives_with_features(product=product),
+    },
+)
+
+
+CUSTOMERS = ProductRecords(
+    name="customer",
+    form_class=CustomerForm,
+    rows=lambda product: selectors.customers_with_counts(product=product),
+    save=lambda *, product, form, instance, user: services.customer_save(
+        product=product,
+        data=form.service_data(),
+        customer=instance,
+        domains=form.cleaned_data["domains"],
+    ),
+    delete=lambda customer: services.customer_delete(customer=customer),
+    url=_list_url("roadmap:customers"),
+    notice=named("Customer"),
+    edit_template="roadmap/records/customer_edit.html",
+    delete_template="roadmap/records/customer_delete.html",
+)
+
+EXPERIMENTS = ProductRecords(
+    name="experiment",
+    form_class=ExperimentForm,
+    rows=lambda product: selectors.experiments_of(product=product),
+    save=lambda *, product, form, instance, user: services.experiment_save(
+        product=product,
+        data=form.service_data(),
+        experiment=instance,
+        features=form.cleaned_data["features"],
+        created_by=user,
+    ),
+    delete=lambda experiment: services.experiment_delete(experiment=experiment),
+    url=_list_url("roadmap:experiments"),
+    notice=lambda experiment, verb: f"Experiment “{experiment.hypothesis[:80]}” {verb}.",
+    edit_template="roadmap/records/experiment_edit.html",
+    delete_template="roadmap/records/experiment_delete.html",
+    list_template="roadmap/experiments.html",
+    list_context=lambda product: {
+        "product": product,
+        "experiments": selectors.experiments_of(product=product),
     },
 )
 
@@ -351,3 +494,106 @@ def objective_edit(request, slug: str, pk: int):
 def objective_delete(request, slug: str, pk: int):
     """Delete an objective (editors); the features that served it stay."""
     return record_delete(request, OBJECTIVES, product_for(request, slug, edit=True), pk)
+
+
+# --- Customers ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customers(request, slug: str):
+    """The product's customers (companies), searchable and paginated, with how much evidence
+    each gave; editors add one here (POST)."""
+    product = product_for(request, slug, edit=request.method == "POST")
+    search = request.GET.get("q", "")
+
+    def page(form, status):
+        context = {
+            "product": product,
+            "form": form,
+            "search": search[: selectors.CUSTOMER_SEARCH_MAX],
+            "page": selectors.customers_page(
+                product=product, search=search, page_number=request.GET.get("page")
+            ),
+        }
+        return render(request, "roadmap/customers.html", context, status=status)
+
+    return record_list(request, CUSTOMERS, product, page)
+
+
+@login_required
+def customer(request, slug: str, pk: int):
+    """One customer: what they pay, their domains, their evidence and the features it supports;
+    editors merge a duplicate into another customer here."""
+    product = product_for(request, slug)
+    customer = get_object_or_404(selectors.customers_with_counts(product=product), pk=pk)
+    context = {
+        "product": product,
+        "customer": customer,
+        "insights": selectors.customer_insights(customer=customer),
+        "merge_form": CustomerMergeForm(customer=customer) if product.can_edit else None,
+    }
+    return render(request, "roadmap/records/customer.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_edit(request, slug: str, pk: int):
+    """Edit a customer and its email domains (editors)."""
+    return record_edit(request, CUSTOMERS, product_for(request, slug, edit=True), pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_delete(request, slug: str, pk: int):
+    """Ask, then delete a customer (editors): its insights stay, naming no company."""
+    return record_delete(request, CUSTOMERS, product_for(request, slug, edit=True), pk)
+
+
+@login_required
+@require_POST
+def customer_merge(request, slug: str, pk: int):
+    """Merge a duplicate customer into the one chosen (editors): back to the survivor's page, or
+    this customer's page again with the error."""
+    product = product_for(request, slug, edit=True)
+    customer = get_object_or_404(selectors.customers_with_counts(product=product), pk=pk)
+    form = CustomerMergeForm(request.POST, customer=customer)
+    survivor = submit(
+        form, lambda: services.customer_merge(customer=customer, into=form.cleaned_data["into"])
+    )
+    if survivor is not None:
+        messages.success(request, f"“{customer.name}” merged into “{survivor.name}”.")
+        return redirect("roadmap:customer", slug=product.slug, pk=survivor.pk)
+    context = {
+        "product": product,
+        "customer": customer,
+        "insights": selectors.customer_insights(customer=customer),
+        "merge_form": form,
+    }
+    return render(request, "roadmap/records/customer.html", context, status=400)
+
+
+# --- Experiments ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def experiments(request, slug: str):
+    """The product's discovery experiments, newest first, with the features they test; editors
+    record one here (POST)."""
+    product = product_for(request, slug, edit=request.method == "POST")
+    return record_list(request, EXPERIMENTS, product)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def experiment_edit(request, slug: str, pk: int):
+    """Edit an experiment, its result and decision, and the features it tests (editors)."""
+    return record_edit(request, EXPERIMENTS, product_for(request, slug, edit=True), pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def experiment_delete(request, slug: str, pk: int):
+    """Ask, then delete an experiment (editors); the features it tested stay."""
+    return record_delete(request, EXPERIMENTS, product_for(request, slug, edit=True), pk)

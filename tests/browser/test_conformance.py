@@ -126,6 +126,20 @@ class DemoWorld:
         self.portal_request = request_import(
             product=self.product, title="Export to PDF", email="ana@customer.example"
         )
+        # Customers (one with its domain and evidence) and an experiment, for their pages.
+        from roadmap.evidence.services import customer_save, experiment_save
+
+        self.customer_api = customer_save(
+            product=self.product,
+            data={"name": "Zeta Corp", "segment": "Enterprise", "annual_revenue": 90000},
+            domains=["zeta.example"],
+        )
+        self.customer_api_survivor = customer_save(product=self.product, data={"name": "Omega"})
+        self.experiment_api = experiment_save(
+            product=self.product,
+            data={"hypothesis": "Ops leads want a weekly digest", "result": "**7 of 9** said yes"},
+            features=[self.feature],
+        )
         # Made before the emails are collected; its email is not one of them.
         _, self.invitation_token = invitation_create(
             workspace=self.workspace,

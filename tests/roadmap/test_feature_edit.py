@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Role
+from roadmap.evidence import services
 from roadmap.models import ChangeEvent, Feature, FeatureDriverScore, RoadmapItem
 from roadmap.planning.services.features import feature_update
 from roadmap.planning.services.roadmap import roadmap_item_save
@@ -500,10 +501,16 @@ def test_feature_page_queries_do_not_grow_with_history_evidence_or_personas(
     insights = f.InsightFactory.create_batch(30, product=product)
     feature.insights.add(*insights)
     feature.personas.add(*f.PersonaFactory.create_batch(10, product=product))
+    for n in range(5):
+        services.experiment_save(
+            product=product, data={"hypothesis": f"Hypothesis {n}"}, features=[feature]
+        )
 
-    with django_assert_max_num_queries(16):
+    # 17: the experiments are one prefetch, however many.
+    with django_assert_max_num_queries(17):
         html = viewer_client.get(feature.get_absolute_url()).content.decode()
     assert html.count('class="history__entry') == 50  # the latest 50 saves
+    assert html.count('class="card experiment"') == 5
     assert "the latest shown" in html
     assert html.count('<figure class="quote">') == 30
     assert _count(viewer_client, feature.get_absolute_url()) == small

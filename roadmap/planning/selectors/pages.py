@@ -32,6 +32,7 @@ from django.utils import timezone
 from accounts.models import User, Workspace
 from roadmap.counts import COUNT_CAP, CappedCount, capped
 from roadmap.models import (
+    Experiment,
     Feature,
     FeatureDriverScore,
     FeatureStatus,
@@ -243,7 +244,7 @@ def normalise_status_filter(value: str | None) -> str:
 
 
 def feature_page_queryset(*, user) -> QuerySet[Feature]:
-    """Features the user may open, with everything the feature page shows (six queries)."""
+    """Features the user may open, with everything the feature page shows (seven queries)."""
     return (
         Feature.objects.for_user(user)
         .select_related(
@@ -262,6 +263,7 @@ def feature_page_queryset(*, user) -> QuerySet[Feature]:
                 ),
             ),
             Prefetch("objectives", queryset=Objective.objects.order_by("due", "name")),
+            Prefetch("experiments", queryset=Experiment.objects.order_by("-started_on", "-id")),
             Prefetch(
                 "driver_scores",
                 queryset=FeatureDriverScore.objects.select_related("driver").order_by(

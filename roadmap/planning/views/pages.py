@@ -55,6 +55,7 @@ def feature(request, pk: int):
         "text_form": ItemTextForm(item=placement) if placement else None,
         "insights": insights,
         "customers": selectors.customers_of(insights),
+        "experiments": list(feature.experiments.all()),
         "history": selectors.feature_history(feature=feature),
     }
     return render(request, "roadmap/feature.html", context)
