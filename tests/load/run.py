@@ -143,6 +143,36 @@ def report(prefix: Path) -> tuple[float, bool]:
     return float(total["Requests/s"]), met
 
 
+def locust(users: str, seconds: str, prefix: Path, env) -> None:
+    """One locust run of ``users`` for ``seconds``, its statistics in ``prefix``_stats.csv."""
+    subprocess.run(
+        [
+            PY,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "tests/load/locustfile.py"),
+            "--headless",
+            "-u",
+            users,
+            "-r",
+            "10",
+            "-t",
+            f"{seconds}s",
+            "--host",
+            f"http://127.0.0.1:{PORT}",
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--stop-timeout",
+            "5",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+
+
 def main() -> None:
     database_url = os.environ.get(
         "LOADTEST_DATABASE_URL", "postgres://root@127.0.0.1:5432/waymark_load"
@@ -188,36 +218,18 @@ def main() -> None:
         steps = [u.strip() for u in os.environ.get("LOADTEST_USERS", "60,90").split(",")]
         seconds = os.environ.get("LOADTEST_SECONDS", "60")
         results = []
+        prefix_dir = ROOT / ".loadtest"
+        prefix_dir.mkdir(exist_ok=True)
+        # Not reported: every gunicorn worker's first requests (imports, templates, the
+        # database's cache of the 100k tenant's pages) and the PMs' logins.
+        warmup = os.environ.get("LOADTEST_WARMUP_SECONDS", "20")
+        if int(warmup):
+            print(f"\nwarm-up: 20 users for {warmup}s (not reported)")
+            locust("20", warmup, prefix_dir / "warmup", env)
         for users in steps:
-            prefix = ROOT / ".loadtest" / f"locust-{users}"
-            prefix.parent.mkdir(exist_ok=True)
+            prefix = prefix_dir / f"locust-{users}"
             print(f"\ngunicorn: {workers} workers; locust: {users} users for {seconds}s, loopback")
-            subprocess.run(
-                [
-                    PY,
-                    "-m",
-                    "locust",
-                    "-f",
-                    str(ROOT / "tests/load/locustfile.py"),
-                    "--headless",
-                    "-u",
-                    users,
-                    "-r",
-                    "10",
-                    "-t",
-                    f"{seconds}s",
-                    "--host",
-                    f"http://127.0.0.1:{PORT}",
-                    "--csv",
-                    str(prefix),
-                    "--only-summary",
-                    "--stop-timeout",
-                    "5",
-                ],
-                cwd=ROOT,
-                env=env,
-                check=False,
-            )
+            locust(users, seconds, prefix, env)
             results.append((users, *report(prefix)))
         print()
         for users, rate, met in results:
