@@ -232,6 +232,12 @@ ROWS: list[Row] = [
         kwargs=lambda w: {"token": w.share_link.token},
     ),
     Row(
+        "external:releases",
+        "GET",
+        "200 200 200 200 200 200 200",
+        kwargs=lambda w: {"token": w.share_link.token},
+    ),
+    Row(
         "external:subscribe",
         "POST",
         "400 400 400 400 400 400 400",
@@ -593,6 +599,14 @@ ROWS: list[Row] = [
     Row("roadmap:release", "GET", PAGE, kwargs=slug_and(pk="release")),
     Row("roadmap:release_checklist", "POST", edit(), kwargs=slug_and(pk="release")),
     Row("roadmap:release_ship", "POST", edit(400), kwargs=slug_and(pk="release")),
+    # Saving the summary alone: nothing shipped is needed.
+    Row(
+        "roadmap:release_notes",
+        "POST",
+        edit(),
+        kwargs=slug_and(pk="release"),
+        data=lambda w: {"public_summary": "What is new", "action": "save"},
+    ),
     Row("roadmap:launch_task_add", "POST", edit(400), kwargs=slug_and(pk="release")),
     Row(
         "roadmap:launch_task_edit",

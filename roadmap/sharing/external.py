@@ -43,6 +43,7 @@ from roadmap.models import (
     PositioningAnswer,
     PositioningQuestion,
     Product,
+    Release,
     RoadmapItem,
     Visibility,
 )
@@ -54,9 +55,11 @@ __all__ = [
     "audience_preset",
     "digest_sections",
     "external_changes",
+    "external_release_notes",
     "external_roadmap",
     "feature_announcement",
     "item_anchor",
+    "release_anchor",
     "quarter_label",
 ]
 
@@ -467,6 +470,8 @@ def describe_change(
     nothing; neither do priority changes, or a move outsiders cannot tell (e.g. a date within the
     same quarter).
     """
+    if kind == ChangeKind.RELEASE_NOTES:
+        return _release_notes_entry(after)
     was, now = _snapshot_status(before), _snapshot_status(after)
     if was is None and now is None:
         return None
@@ -493,6 +498,23 @@ def describe_change(
         summary = "; ".join(parts)
         return _entry("moved", after, preset, summary[0].upper() + summary[1:], new_when)
     return None
+
+
+def _release_notes_entry(after: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A release's notes published: its name and public summary, as the PM wrote them for
+    outside (the event keeps nothing else)."""
+    if not after.get("release_id"):
+        return None
+    return {
+        "kind": "release_notes",
+        "anchor": "",
+        "release_anchor": release_anchor(after["release_id"]),
+        "title": after.get("release_name") or "",
+        "description": after.get("summary") or "",
+        "summary": "Release notes",
+        "lane": "",
+        "timeframe": "",
+    }
 
 
 def _entry(
@@ -573,9 +595,83 @@ def external_changes(
     return _public_changes(events.values("pk", "kind", "occurred_at", "before", "after"), preset)
 
 
+# --- Release notes -------------------------------------------------------------------------------
+
+RELEASE_NOTES_PER_PAGE = 10
+
+
+def release_anchor(release_id: int) -> str:
+    """The id of a release's notes on the share link's release-notes page: stable and opaque."""
+    return "release-" + salted_hmac("waymark.external.release", str(release_id)).hexdigest()[:12]
+
+
+def external_release_notes(
+    *, product: Product, page: int = 1, per_page: int = RELEASE_NOTES_PER_PAGE
+) -> dict[str, Any]:
+    """The product's published release notes, newest first, a page at a time: each release's
+    ``anchor``, ``name``, ``published_on``, ``summary`` (the PM's Markdown for outside) and its
+    shipped external ``items`` (public title and description, and the item's anchor on the
+    roadmap page) — the same for every audience. ``has_next``/``has_previous`` for the pager. Two
+    queries, whatever the number of releases or items."""
+    page = max(1, page)
+    releases = list(
+        Release.objects.filter(product_id=product.pk, notes_published_at__isnull=False)
+        .order_by("-notes_published_at", "-pk")
+        .values("pk", "name", "public_summary", "notes_published_at")[
+            (page - 1) * per_page : page * per_page + 1
+        ]
+    )
+    has_next = len(releases) > per_page
+    releases = releases[:per_page]
+    items: dict[int, list[dict[str, Any]]] = {r["pk"]: [] for r in releases}
+    rows = (
+        RoadmapItem.objects.filter(
+            product_id=product.pk, visibility=Visibility.EXTERNAL, release_id__in=list(items)
+        )
+        .order_by("position", "pk")
+        .values(
+            "pk",
+            "release_id",
+            "external_title",
+            "external_description",
+            "title",
+            "feature_id",
+            "feature__title",
+            "feature__status",
+            "theme_status",
+        )
+    )
+    for row in rows:
+        if PUBLIC_STATUS.get(_internal_status(row)) != "shipped":
+            continue
+        items[row["release_id"]].append(
+            {
+                "anchor": item_anchor(row["pk"]),
+                "title": _public_title(row),
+                "description": row["external_description"],
+            }
+        )
+    return {
+        "releases": [
+            {
+                "anchor": release_anchor(r["pk"]),
+                "name": r["name"],
+                "published_on": _local_date(r["notes_published_at"]),
+                "summary": r["public_summary"],
+                "items": items[r["pk"]],
+            }
+            for r in releases
+        ],
+        "page": page,
+        "has_next": has_next,
+        "has_previous": page > 1,
+    }
+
+
 # --- Digests -------------------------------------------------------------------------------------
 
 DIGEST_SECTIONS = (
+    ("release_notes", "Release notes"),
     ("shipped", "Shipped"),
     ("added", "New on the roadmap"),
     ("status", "Progress"),
@@ -587,7 +683,8 @@ DIGEST_SECTIONS = (
 def digest_sections(
     *, product: Product, audience: str | None, events: Iterable[ChangeEvent]
 ) -> list[dict[str, Any]]:
-    """The sections of a digest email: ``[{"title", "entries": [{"title", "detail"}]}]``, empty
+    """The sections of a digest email: ``[{"key", "title", "entries": [{"title", "detail"}]}]``
+    (``key``: the kind of change, "release_notes" for published release notes), empty
     sections left out, entries in the order of ``events``.
 
     With an audience, only what that audience may read (see ``describe_change``). Without one
@@ -610,11 +707,15 @@ def digest_sections(
     by_kind: dict[str, list[dict[str, str]]] = {}
     for entry in _public_changes(rows, preset):
         detail = entry["summary"]
+        if entry["kind"] == "release_notes":
+            # The summary's first line, as the PM wrote it for outside.
+            first = entry["description"].strip().split("\n")[0]
+            detail = first if len(first) <= 140 else first[:139] + "…"
         if entry["kind"] == "added" and entry["timeframe"]:
             detail = f"{detail} ({entry['timeframe']})"
         by_kind.setdefault(entry["kind"], []).append({"title": entry["title"], "detail": detail})
     return [
-        {"title": title, "entries": by_kind[kind]}
+        {"key": kind, "title": title, "entries": by_kind[kind]}
         for kind, title in DIGEST_SECTIONS
         if kind in by_kind
     ]
@@ -625,7 +726,9 @@ def _internal_sections(events: Iterable[ChangeEvent]) -> list[dict[str, Any]]:
     for event in events:
         snapshot = event.after or event.before
         detail = ""
-        if event.kind == ChangeKind.MOVED:
+        if event.kind == ChangeKind.RELEASE_NOTES:
+            snapshot = {"title": snapshot.get("release_name", "")}
+        elif event.kind == ChangeKind.MOVED:
             detail = f"{event.before.get('horizon', '')} → {event.after.get('horizon', '')}"
         elif event.kind == ChangeKind.PRIORITY_CHANGED:
             detail = f"rank {event.before.get('rank')} → {event.after.get('rank')}"
@@ -635,7 +738,7 @@ def _internal_sections(events: Iterable[ChangeEvent]) -> list[dict[str, Any]]:
             {"title": snapshot.get("title", ""), "detail": detail}
         )
     return [
-        {"title": label, "entries": by_kind[kind]}
+        {"key": kind, "title": label, "entries": by_kind[kind]}
         for kind, label in ChangeKind.choices
         if kind in by_kind
     ]

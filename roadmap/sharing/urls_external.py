@@ -10,5 +10,6 @@ urlpatterns = [
     path("r/<str:token>/", external.roadmap_page, name="roadmap"),
     path("r/<str:token>.json", external.roadmap_json, name="json"),
     path("r/<str:token>/feed.atom", external.roadmap_feed, name="feed"),
+    path("r/<str:token>/releases/", external.release_notes, name="releases"),
     path("r/<str:token>/subscribe/", external.subscribe, name="subscribe"),
 ]

@@ -72,6 +72,7 @@ urlpatterns = [
     path(RELEASE, launch.release, name="release"),
     path(RELEASE + "checklist/", launch.release_checklist, name="release_checklist"),
     path(RELEASE + "ship/", launch.release_ship, name="release_ship"),
+    path(RELEASE + "notes/", launch.release_notes, name="release_notes"),
     path(RELEASE + "tasks/new/", launch.launch_task_add, name="launch_task_add"),
     path(RELEASE + "tasks/<int:task_pk>/edit/", launch.launch_task_edit, name="launch_task_edit"),
     path(RELEASE + "tasks/<int:task_pk>/done/", launch.launch_task_done, name="launch_task_done"),

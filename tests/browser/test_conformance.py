@@ -135,6 +135,19 @@ class DemoWorld:
             domains=["zeta.example"],
         )
         self.customer_api_survivor = customer_save(product=self.product, data={"name": "Omega"})
+        # Release notes published for the share links' release-notes page.
+        from roadmap.strategy.services.launch import release_notes_save
+
+        noted = RoadmapItem.objects.filter(
+            product=self.product, visibility="external", feature__status="shipped"
+        ).first()
+        if noted is not None:
+            release = noted.release or self.release
+            if noted.release_id is None:
+                RoadmapItem.objects.filter(pk=noted.pk).update(release=release)
+            release_notes_save(
+                release=release, public_summary="What is **new** this time.", publish=True
+            )
         self.experiment_api = experiment_save(
             product=self.product,
             data={"hypothesis": "Ops leads want a weekly digest", "result": "**7 of 9** said yes"},

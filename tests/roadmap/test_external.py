@@ -520,8 +520,13 @@ def test_digest_sections_for_an_audience_and_for_members(product):
     internal = external.digest_sections(product=product, audience=None, events=events)
 
     assert public == [
-        {"title": "Shipped", "entries": [{"title": "Exports", "detail": "Shipped"}]},
         {
+            "key": "shipped",
+            "title": "Shipped",
+            "entries": [{"title": "Exports", "detail": "Shipped"}],
+        },
+        {
+            "key": "added",
             "title": "New on the roadmap",
             "entries": [{"title": "Exports", "detail": "Added to the roadmap (Next)"}],
         },

@@ -286,15 +286,24 @@ def digest_build(
             if token
             else ""
         )
+        release_notes_url = (
+            settings.SITE_URL + reverse("external:releases", kwargs={"token": token})
+            if token
+            else ""
+        )
         title = product.name
     else:
         roadmap_url = settings.SITE_URL + product.get_absolute_url()
+        release_notes_url = settings.SITE_URL + reverse(
+            "roadmap:releases", kwargs={"slug": product.slug}
+        )
         title = f"{product.name} (internal)"
     context = {
         "title": title,
         "sections": sections,
         "entries": entries,
         "roadmap_url": roadmap_url,
+        "release_notes_url": release_notes_url,
         "unsubscribe_url": unsubscribe_url(subscription),
         "name": subscription.name,
         "since": since,

@@ -119,6 +119,7 @@ def _urls(token: str) -> dict[str, str]:
         "print": f"{page}?print=1",
         "json": reverse("external:json", kwargs=kwargs),
         "feed": reverse("external:feed", kwargs=kwargs),
+        "releases": reverse("external:releases", kwargs=kwargs),
         "subscribe": reverse("external:subscribe", kwargs=kwargs),
     }
 
@@ -289,6 +290,29 @@ def roadmap_json(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@xframe_options_exempt
+@require_safe
+def release_notes(request: HttpRequest, token: str) -> HttpResponse:
+    """The product's published release notes on the share link, newest first, ten a page
+    (``?page=``): each release's name, summary and shipped external items. The same 404 as the
+    roadmap for an unusable link; behind the link's password like its page."""
+    link = _usable_link(token)
+    if link is None:
+        return not_found(request)
+    if not _is_unlocked(request, link):
+        return redirect(_urls(token)["page"])
+    raw = request.GET.get("page", "1")
+    page = int(raw) if raw.isdigit() and 0 < len(raw) <= 6 else 1
+    notes = external.external_release_notes(product=link.product, page=page)
+    context = {
+        "product": {"name": link.product.name},
+        "notes": notes,
+        "urls": _urls(token),
+        "preview": False,
+    }
+    return _protect(render(request, "external/releases.html", context), link)
+
+
 # Characters XML 1.0 can't carry: a text saved before names were one line (or a description with
 # a stray control character) would otherwise make the feed a 500.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -348,9 +372,12 @@ def roadmap_feed(request: HttpRequest, token: str) -> HttpResponse:
             description = f"{description} · {entry['lane']}"
         if entry["description"]:
             description = f"{description}\n\n{entry['description']}"
+        entry_url = f"{page_url}#{entry['anchor']}" if entry["anchor"] else page_url
+        if entry["kind"] == "release_notes":
+            entry_url = f"{settings.SITE_URL}{urls['releases']}#{entry['release_anchor']}"
         feed.add_item(
             title=_xml_text(f"{entry['summary'].split(';')[0]}: {entry['title']}"),
-            link=f"{page_url}#{entry['anchor']}" if entry["anchor"] else page_url,
+            link=entry_url,
             description=None,
             summary=_xml_text(description),
             author_name=name,

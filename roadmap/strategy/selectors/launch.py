@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User, Workspace
@@ -34,6 +34,7 @@ from roadmap.models import (
     Release,
     ReleaseStatus,
     RoadmapItem,
+    Visibility,
 )
 
 NOT_STARTED = "not_started"
@@ -302,4 +303,18 @@ def owner_choices(*, workspace_id: int) -> QuerySet[User]:
     """The people who may own a launch task: the workspace's members, by name."""
     return User.objects.filter(memberships__workspace_id=workspace_id).order_by(
         "display_name", "email"
+    )
+
+
+def release_shipped_external_items(*, release: Release) -> QuerySet[RoadmapItem]:
+    """The release's items outsiders may read as shipped, in board order: external, and shipped
+    (a feature's status, or a theme's own). What its release notes list."""
+    return (
+        RoadmapItem.objects.filter(release=release, visibility=Visibility.EXTERNAL)
+        .filter(
+            Q(feature__status=FeatureStatus.SHIPPED)
+            | Q(feature__isnull=True, theme_status=FeatureStatus.SHIPPED)
+        )
+        .select_related("feature")
+        .order_by("position", "pk")
     )

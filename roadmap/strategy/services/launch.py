@@ -20,14 +20,17 @@ from django.utils import timezone
 
 from accounts.models import Membership, Workspace, role_is_admin
 from roadmap import bounds
+from roadmap.events import change_record
 from roadmap.fields import apply_fields, history_user_set, save_if_changed
 from roadmap.models import (
+    ChangeKind,
     FeatureStatus,
     LaunchTask,
     LaunchTemplateTask,
     Release,
     ReleaseStatus,
     RoadmapItem,
+    Visibility,
 )
 from roadmap.planning.services.features import features_bulk_update
 from roadmap.planning.services.roadmap import release_save, roadmap_item_save
@@ -258,3 +261,58 @@ def release_ship(*, release: Release, actor=None, force: bool = False) -> ShipRe
         )
     release_save(product=release.product, data={"status": ReleaseStatus.RELEASED}, release=release)
     return ShipResult(release=release, shipped=tuple(shipped), forced=forced)
+
+
+# --- Release notes ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def release_notes_save(
+    *, release: Release, public_summary: str, publish: bool | None = None, actor=None
+) -> Release:
+    """Save a release's public summary (Markdown) and, with ``publish``, publish its release notes
+    (True) or take them back (False).
+
+    Publishing needs at least one shipped external item (ValidationError otherwise); the first
+    publication of a release, and each one after it was taken back, records a "release notes"
+    change, which the share links' feeds and digests tell their audiences (the release's name and
+    the summary: nothing internal). Taken back, the notes leave the share links' release pages.
+    """
+    release = Release.objects.select_for_update().get(pk=release.pk)
+    changed = apply_fields(release, {"public_summary": public_summary}, ("public_summary",))
+    announce = False
+    if publish and release.notes_published_at is None:
+        from roadmap.strategy.selectors.launch import release_shipped_external_items
+
+        if not release_shipped_external_items(release=release).exists():
+            raise ValidationError(
+                {
+                    "public_summary": f"Nothing of “{release.name}” has shipped on the external "
+                    "roadmap yet: release notes list its shipped external items."
+                }
+            )
+        release.notes_published_at = timezone.now()
+        changed.add("notes_published_at")
+        announce = True
+    elif publish is False and release.notes_published_at is not None:
+        release.notes_published_at = None
+        changed.add("notes_published_at")
+    save_if_changed(release, changed)
+    if announce:
+        change_record(
+            product_id=release.product_id,
+            kind=ChangeKind.RELEASE_NOTES,
+            # External by construction: only its name and summary, which the PM wrote for outside.
+            after={
+                "visibility": Visibility.EXTERNAL,
+                "release_id": release.pk,
+                "release_name": release.name,
+                "summary": release.public_summary[:RELEASE_NOTES_EVENT_SUMMARY],
+            },
+            actor=actor,
+        )
+    return release
+
+
+# What a release-notes event keeps of the summary, for feeds and digests.
+RELEASE_NOTES_EVENT_SUMMARY = 1000

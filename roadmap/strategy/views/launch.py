@@ -31,6 +31,17 @@ from roadmap.strategy.views.strategy import DATE, ServiceModelForm
 # --- Forms ----------------------------------------------------------------------------------------
 
 
+class ReleaseNotesForm(forms.Form):
+    public_summary = forms.CharField(
+        label="Summary for customers",
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Markdown. Shown above the release's shipped external items on every share "
+        "link's release notes, and in the feed and digests once published.",
+    )
+
+
 class LaunchTaskForm(ServiceModelForm):
     class Meta:
         model = LaunchTask
@@ -84,9 +95,13 @@ def _release_page(
     *,
     task_form: LaunchTaskForm | None = None,
     ship_errors: list[str] | None = None,
+    notes_form: ReleaseNotesForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     context = {
+        "notes_form": notes_form
+        or ReleaseNotesForm(initial={"public_summary": release.public_summary}),
+        "notes_items": list(selectors.release_shipped_external_items(release=release)),
         "product": product,
         "release": release,
         "readiness": selectors.release_readiness(release=release),
@@ -105,6 +120,36 @@ def release(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     date, done), its features and themes with their statuses, and the ship button."""
     product = product_for(request, slug)
     return _release_page(request, product, _release(product, pk))
+
+
+@login_required
+@require_POST
+def release_notes(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Save the release's summary for customers and, by the button pressed, publish its release
+    notes (``publish``) or take them back (``unpublish``) (editors)."""
+    product = product_for(request, slug, edit=True)
+    release = _release(product, pk)
+    action = request.POST.get("action", "save")
+    publish = {"publish": True, "unpublish": False}.get(action)
+    form = ReleaseNotesForm(request.POST)
+    saved = submit(
+        form,
+        lambda: services.release_notes_save(
+            release=release,
+            public_summary=form.cleaned_data["public_summary"],
+            publish=publish,
+            actor=request.user,
+        ),
+    )
+    if saved is None:
+        return _release_page(request, product, release, notes_form=form, status=400)
+    if publish:
+        messages.success(request, f"Release notes of “{saved.name}” published on the share links.")
+    elif publish is False:
+        messages.success(request, f"Release notes of “{saved.name}” taken back.")
+    else:
+        messages.success(request, "Summary saved.")
+    return redirect(_release_url(saved, "notes"))
 
 
 @login_required
