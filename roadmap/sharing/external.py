@@ -656,7 +656,8 @@ def external_release_notes(
             {
                 "anchor": release_anchor(r["pk"]),
                 "name": r["name"],
-                "published_on": _local_date(r["notes_published_at"]),
+                # Filtered on: never None here.
+                "published_on": _local_date(r["notes_published_at"]),  # type: ignore[arg-type]
                 "summary": r["public_summary"],
                 "items": items[r["pk"]],
             }
