@@ -58,6 +58,7 @@ bench: $(VENV)/.installed-dev
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_api --features 1000
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_pages --features 1000
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_digests --subscribers $${BENCH_SUBSCRIBERS:-10000}
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_portal --items 500 --votes 50000
 	@if [ -n "$$REDIS_URL$$CELERY_BROKER_URL" ] && echo "$$DATABASE_URL" | grep -q '^postgres'; then \
 	  DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_digest_kills --runs $${BENCH_KILL_RUNS:-4}; \
 	else echo "bench_digest_kills skipped: needs DATABASE_URL=postgres://... and a broker (REDIS_URL)"; fi

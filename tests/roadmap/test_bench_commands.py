@@ -5,7 +5,7 @@ from io import StringIO
 
 from django.core.management import call_command
 
-from roadmap.models import Feature, Subscription
+from roadmap.models import Feature, Subscription, Vote
 
 
 def _run(*args) -> str:
@@ -54,3 +54,18 @@ def test_bench_pages_times_each_page_against_its_own_queries(db):
         queries = int(re.search(r"(\d+) queries", line).group(1))
         assert queries > 0 and "its queries as raw SQL" in line
     assert output.count("ratio page / lower bound") == 3
+
+
+def test_bench_portal_renders_the_feedback_page_in_the_same_queries_at_two_sizes(db):
+    """The issue's size is 500 items and 50,000 votes; here 6 and 60, then 30 and 900."""
+    small = _run("bench_portal", "--items", "6", "--votes", "60", "--repeat", "1")
+    large = _run("bench_portal", "--items", "30", "--votes", "900", "--repeat", "1")
+
+    pattern = r"feedback page: (\d+) queries, \d+ KB, [\d.]+ ms; its queries as raw SQL: [\d.]+ ms"
+    assert "6 external items, 60 votes" in small
+    assert "30 external items, 900 votes" in large
+    assert re.search(pattern, small).group(1) == re.search(pattern, large).group(1)
+    assert re.search(
+        r"a vote \(remembered stakeholder\): [\d.]+ ms median of 1, (\d+) queries", large
+    )
+    assert Vote.objects.filter(item__product__slug="bench-portal").count() == 900

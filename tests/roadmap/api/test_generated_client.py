@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from accounts.tokens import api_token_issue
+from roadmap.models import Customer
 from roadmap.planning.services.scoring import product_recompute_scores
 from roadmap.portal.services import vote_import
 from tests import factories as f
@@ -220,3 +221,49 @@ def test_the_generated_client_pushes_a_request_and_lists_votes(waymark_client, c
     assert [(v.id, v.item, v.feature, v.customer, v.note) for v in votes.results] == [
         (vote.pk, item.pk, item.feature_id, "acme.example.org", "Blocks our rollout")
     ]
+
+
+def test_the_generated_client_keeps_customers_and_experiments(waymark_client, client, product):
+    models = importlib.import_module(f"{PACKAGE}.models")
+    create_customer = _api(waymark_client, "v1_customers_create")
+    merge = _api(waymark_client, "v1_customers_merge_create")
+    create_experiment = _api(waymark_client, "v1_experiments_create")
+    feature = f.FeatureFactory(product=product, title="Offline mode")
+
+    acme = create_customer.sync(
+        client=client,
+        body=models.CustomerRequest(
+            product=product.slug, name="Acme", annual_revenue="120000.00", domains=["acme.com"]
+        ),
+    )
+    clash = create_customer.sync_detailed(
+        client=client,
+        body=models.CustomerRequest(product=product.slug, name="Acme 2", domains=["acme.com"]),
+    )
+    dupe = create_customer.sync(
+        client=client,
+        body=models.CustomerRequest(product=product.slug, name="ACME Inc", domains=["acme.io"]),
+    )
+    merged = merge.sync_detailed(
+        id=dupe.id, client=client, body=models.CustomerMergeRequest(into=acme.id)
+    )
+    experiment = create_experiment.sync(
+        client=client,
+        body=models.ExperimentRequest(
+            product=product.slug,
+            hypothesis="Field teams will pay for offline mode",
+            features=[feature.pk],
+        ),
+    )
+
+    assert isinstance(acme, models.Customer), acme
+    assert (acme.name, acme.annual_revenue, acme.domains) == ("Acme", "120000.00", ["acme.com"])
+    assert clash.status_code == 400
+    assert json.loads(clash.content) == {"domains": ["acme.com belongs to Acme."]}
+    assert merged.status_code == 200
+    assert sorted(Customer.objects.get(pk=acme.id).domains.values_list("domain", flat=True)) == [
+        "acme.com",
+        "acme.io",
+    ]
+    assert isinstance(experiment, models.Experiment), experiment
+    assert experiment.features == [feature.pk]
