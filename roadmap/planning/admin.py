@@ -54,7 +54,7 @@ class PersonaInline(ViewOnlyInline, admin.TabularInline):
 class ScoringDriverInline(ViewOnlyInline, admin.TabularInline):
     model = ScoringDriver
     extra = 0
-    fields = ("name", "weight", "position")
+    fields = ("name", "weight", "source", "full_scale", "position")
 
 
 @admin.register(Product)
@@ -99,8 +99,8 @@ class ProductAdmin(ServiceWritesAdmin):
 class ScoringDriverAdmin(ServiceWritesAdmin):
     """Saved and deleted through the product services: the product's scores follow."""
 
-    list_display = ("name", "product", "weight", "position")
-    list_filter = ("product",)
+    list_display = ("name", "product", "weight", "source", "full_scale", "position")
+    list_filter = ("product", "source")
     list_select_related = ("product",)
     search_fields = ("name", "product__name")
     autocomplete_fields = ("product",)
@@ -113,6 +113,8 @@ class ScoringDriverAdmin(ServiceWritesAdmin):
             name=form.cleaned_data["name"],
             weight=form.cleaned_data["weight"],
             driver=stored,
+            source=form.cleaned_data["source"],
+            full_scale=form.cleaned_data["full_scale"],
         )
 
     def service_delete(self, request, obj) -> None:

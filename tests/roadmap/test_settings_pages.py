@@ -568,3 +568,73 @@ def test_settings_queries_do_not_grow_with_drivers_lanes_and_releases(
         html = _html(editor_client.get(settings_url(product)))
     assert html.count('class="settings-row" data-row="L') == 102
     assert html.count("1 item</span>") == 204  # every lane and release holds one item
+
+
+def test_a_driver_fed_by_the_evidence_scores_features_from_their_customers(
+    editor_client, weighted, django_capture_on_commit_callbacks
+):
+    """Added on the settings page: 2 distinct customers of a full scale of 4 score 5 on it, no
+    hand score is asked for it (table, feature form) and none is taken."""
+    product, feature, fit = weighted
+    for company in ("Acme", "Globex", "acme "):
+        f.InsightFactory(product=product, customer=company).features.add(feature)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = editor_client.post(
+            row_url(product, "drivers", "add"),
+            {
+                "new-driver-name": "Demand",
+                "new-driver-weight": "1",
+                "new-driver-source": "customers",
+                "new-driver-full_scale": "4",
+            },
+        )
+
+    assert response.status_code == 302
+    demand = ScoringDriver.objects.get(product=product, name="Demand")
+    assert (demand.source, demand.full_scale) == ("customers", Decimal("4"))
+    feature.refresh_from_db()
+    assert feature.score == pytest.approx((8 + 5) / 2)
+    page = editor_client.get(settings_url(product)).content.decode()
+    assert "Distinct customers asking (from evidence)" in page
+    table = editor_client.get(reverse("roadmap:product", args=[product.slug])).content.decode()
+    assert f'id="col-driver-{demand.pk}"' not in table and f'id="col-driver-{fit.pk}"' in table
+    form = editor_client.get(reverse("roadmap:feature_edit", args=[feature.pk])).content.decode()
+    assert f'name="driver_{demand.pk}"' not in form and f'name="driver_{fit.pk}"' in form
+
+
+def test_a_driver_fed_by_the_evidence_needs_a_full_scale(editor_client, weighted):
+    product, _, _ = weighted
+
+    response = editor_client.post(
+        row_url(product, "drivers", "add"),
+        {
+            "new-driver-name": "Revenue",
+            "new-driver-weight": "1",
+            "new-driver-source": "revenue",
+            "new-driver-full_scale": "",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "A driver fed by evidence needs a full scale." in response.content.decode()
+    assert not ScoringDriver.objects.filter(name="Revenue").exists()
+
+
+def test_no_hand_score_is_taken_for_a_driver_fed_by_the_evidence(weighted):
+    from django.core.exceptions import ValidationError
+
+    from roadmap.planning.services.features import feature_update_inputs
+    from roadmap.planning.services.products import driver_save
+
+    product, feature, _ = weighted
+    demand = driver_save(
+        product=product, name="Demand", weight=Decimal("1"), source="revenue", full_scale=1000
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        feature_update_inputs(feature=feature, data={}, driver_scores={demand.pk: 7})
+
+    assert refused.value.message_dict == {
+        f"driver_{demand.pk}": ["This driver is scored from the evidence, not by hand."]
+    }

@@ -88,7 +88,7 @@ class BreakdownField(serializers.JSONField):
 class ScoringDriverSerializer(StrictMixin, ModelRulesSerializer):
     class Meta:
         model = ScoringDriver
-        fields = ["id", "name", "weight", "position"]
+        fields = ["id", "name", "weight", "position", "source", "full_scale"]
 
 
 class ProductSerializer(StrictMixin, ModelRulesSerializer):

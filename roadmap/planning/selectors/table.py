@@ -34,6 +34,7 @@ from django.db.models.functions import Coalesce, Lower
 
 from roadmap.counts import capped_count
 from roadmap.models import (
+    DriverSource,
     Feature,
     FeatureDriverScore,
     FeatureStatus,
@@ -152,6 +153,8 @@ def table_inputs(
                     driver_weight=driver.weight,
                 )
                 for driver in drivers
+                # One fed by the evidence has no score to type: the score's explanation tells it.
+                if driver.source == DriverSource.MANUAL
             )
         elif name == "reach" and product.reach_source != scoring.MANUAL:
             inputs.append(TableInput(key="reach", source=product.reach_source))

@@ -24,7 +24,15 @@ from django.utils import timezone
 from config.dispatch import enqueue_on_commit
 from roadmap import events
 from roadmap.fields import same_product
-from roadmap.models import Feature, FeatureStatus, Persona, Product, RoadmapItem, Tag
+from roadmap.models import (
+    DriverSource,
+    Feature,
+    FeatureStatus,
+    Persona,
+    Product,
+    RoadmapItem,
+    Tag,
+)
 from roadmap.planning.services.scoring import (
     SCORING_INPUT_FIELDS,
     feature_score,
@@ -214,12 +222,16 @@ def features_write(
         same_product(product.pk, w.personas or (), "personas")
         pairs.append((w, feature))
     if any(w.driver_scores for w in writes):
-        drivers = set(ScoringDriver.objects.filter(product=product).values_list("pk", flat=True))
+        drivers = dict(ScoringDriver.objects.filter(product=product).values_list("pk", "source"))
         errors: dict[str, str] = {}
         for w in writes:
             for driver_id, value in (w.driver_scores or {}).items():
                 if driver_id not in drivers:
                     errors[f"driver_{driver_id}"] = "This driver belongs to another product."
+                elif drivers[driver_id] != DriverSource.MANUAL and value is not None:
+                    errors[f"driver_{driver_id}"] = (
+                        "This driver is scored from the evidence, not by hand."
+                    )
                 elif value is not None and not 0 <= value <= 10:
                     errors[f"driver_{driver_id}"] = "A driver score must be between 0 and 10."
         if errors:

@@ -18,7 +18,7 @@ from django.http import QueryDict
 from django.utils.text import slugify
 
 from roadmap.forms import TextAreaField
-from roadmap.models import Feature, Lane, Product, Release, ScoringDriver
+from roadmap.models import DriverSource, Feature, Lane, Product, Release, ScoringDriver
 from roadmap.planning import scoring
 from roadmap.planning.services.features import EDITABLE_FIELDS, tag_names_clean
 from roadmap.planning.services.products import SCORING_SETTINGS
@@ -118,8 +118,20 @@ class ScoringSettingsForm(forms.ModelForm):
 class DriverForm(forms.ModelForm):
     class Meta:
         model = ScoringDriver
-        fields = ["name", "weight"]
-        widgets = {"weight": forms.NumberInput(attrs={"step": "0.5", "min": "0"})}
+        fields = ["name", "weight", "source", "full_scale"]
+        labels = {"source": "Scored", "full_scale": "Full scale"}
+        widgets = {
+            "weight": forms.NumberInput(attrs={"step": "0.5", "min": "0"}),
+            "full_scale": forms.NumberInput(attrs={"step": "any", "min": "0"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left out of a post (an older form, a script), the driver's source stays as it is.
+        self.fields["source"].required = False
+
+    def clean_source(self) -> str | None:
+        return self.cleaned_data.get("source") or None
 
     def _post_clean(self):
         pass
@@ -234,7 +246,12 @@ class FeatureForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.product = product
         self.input_names = scoring_input_names(product)
-        self.drivers = list(drivers) if product.scoring_framework == scoring.WEIGHTED else []
+        # The drivers scored by hand: one fed by the evidence has no score to type.
+        self.drivers = (
+            [d for d in drivers if d.source == DriverSource.MANUAL]
+            if product.scoring_framework == scoring.WEIGHTED
+            else []
+        )
         model_fields = forms.fields_for_model(
             Feature,
             fields=[*BASE_FIELDS, *self.input_names],

@@ -105,7 +105,12 @@ SECTIONS = {
             form_class=DriverForm,
             rows=lambda product: selectors.product_drivers(product=product),
             save=lambda *, product, data, instance, actor: product_services.driver_save(
-                product=product, name=data["name"], weight=data["weight"], driver=instance
+                product=product,
+                name=data["name"],
+                weight=data["weight"],
+                driver=instance,
+                source=data["source"],
+                full_scale=data["full_scale"],
             ),
             delete=lambda *, obj, actor: product_services.driver_delete(driver=obj),
         ),
