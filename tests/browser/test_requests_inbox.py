@@ -1,5 +1,6 @@
 """The PM triages requests in Chromium: merges two into one, links the survivor to a feature,
-and sees the demand counted on the feature page."""
+sees the demand counted on the feature page, ships the feature, and each requester gets one
+"it's live" email."""
 
 import pytest
 from django.urls import reverse
@@ -14,10 +15,12 @@ pytestmark = pytest.mark.browser
 
 
 def test_the_pm_merges_two_requests_links_the_survivor_and_sees_the_counts(
-    page, live_server, product, pm
+    page, live_server, product, pm, mailoutbox
 ):
     # Given two confirmed requests for the same thing, from two people, and a feature
-    f.FeatureFactory(product=product, title="Offline mode")
+    offline = f.FeatureFactory(product=product, title="Offline mode")
+    # On the external roadmap: the "it's live" mail tells its public title.
+    f.RoadmapItemFactory(product=product, feature=offline, visibility="external")
     survivor = services.request_import(
         product=product, title="Work offline", email="ana@acme.example"
     )
@@ -54,3 +57,18 @@ def test_the_pm_merges_two_requests_links_the_survivor_and_sees_the_counts(
     survivor.refresh_from_db()
     assert (duplicate.status, survivor.status) == (RequestStatus.MERGED, RequestStatus.LINKED)
     assert FeatureRequest.objects.get(pk=survivor.pk).requesters.count() == 2
+
+    # When the PM ships the feature from its edit page
+    mailoutbox.clear()
+    page.get_by_role("link", name="Edit").first.click()
+    page.get_by_label("Status", exact=True).select_option(label="Shipped")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#demand")).to_contain_text("2 told it's live so far.")
+
+    # Then each requester gets one email saying so, and pressing the button again sends none
+    live = [m for m in mailoutbox if "it's live" in m.subject]
+    assert sorted(m.to[0] for m in live) == ["ana@acme.example", "li@globex.example"]
+    assert all(m.subject == "You asked for Offline mode — it's live" for m in live)
+    page.get_by_role("button", name="Tell requesters it's live").click()
+    expect(page.locator("#demand")).to_contain_text("2 told it's live so far.")
+    assert len([m for m in mailoutbox if "it's live" in m.subject]) == 2
