@@ -167,8 +167,9 @@ def _with_unit(value: Decimal, unit: str) -> str:
 
 # --- The roadmap ---------------------------------------------------------------------------------
 
-# The only columns of roadmap items ever read for outsiders (plus their order and ship date).
-_ITEM_COLUMNS = (
+# The only columns of roadmap items ever read for outsiders (plus their order and ship date); the
+# first ones name and tell an item (its public title and text, and whether it shipped).
+_ITEM_TEXT_COLUMNS = (
     "pk",
     "external_title",
     "external_description",
@@ -176,8 +177,11 @@ _ITEM_COLUMNS = (
     "feature_id",
     "feature__title",
     "feature__status",
-    "feature__updated_at",
     "theme_status",
+)
+_ITEM_COLUMNS = (
+    *_ITEM_TEXT_COLUMNS,
+    "feature__updated_at",
     "horizon",
     "position",
     "lane_id",
@@ -643,17 +647,7 @@ def external_release_notes(
             product_id=product.pk, visibility=Visibility.EXTERNAL, release_id__in=list(items)
         )
         .order_by("position", "pk")
-        .values(
-            "pk",
-            "release_id",
-            "external_title",
-            "external_description",
-            "title",
-            "feature_id",
-            "feature__title",
-            "feature__status",
-            "theme_status",
-        )
+        .values(*_ITEM_TEXT_COLUMNS, "release_id")
     )
     for row in rows:
         if PUBLIC_STATUS.get(_internal_status(row)) != "shipped":

@@ -40,6 +40,24 @@ def _row(page, title: str):
     )
 
 
+def _ranked(product, count: int) -> None:
+    """``count`` scored features, "Feature 000" first in rank."""
+    Feature.objects.bulk_create(
+        [
+            Feature(
+                product=product,
+                title=f"Feature {i:03}",
+                reach=1000 - i,
+                impact=Decimal("1.00"),
+                confidence=80,
+                effort=Decimal("2.00"),
+            )
+            for i in range(count)
+        ]
+    )
+    product_recompute_scores(product_id=product.pk)
+
+
 def _not_reloaded(page) -> None:
     assert page.evaluate("window.tableMarker") == "still here"
 
@@ -168,20 +186,7 @@ def test_bulk_set_a_status(page, pm, product, backlog):
 
 
 def test_show_more_adds_rows_in_place_and_moves_the_focus_to_them(page, pm, product):
-    Feature.objects.bulk_create(
-        [
-            Feature(
-                product=product,
-                title=f"Feature {i:03}",
-                reach=1000 - i,
-                impact=Decimal("1.00"),
-                confidence=80,
-                effort=Decimal("2.00"),
-            )
-            for i in range(70)
-        ]
-    )
-    product_recompute_scores(product_id=product.pk)
+    _ranked(product, 70)
     _open(page, pm, product)
     rows = page.locator("#feature-rows .prio__row")
     expect(rows).to_have_count(50)
@@ -202,20 +207,7 @@ def test_show_more_adds_rows_in_place_and_moves_the_focus_to_them(page, pm, prod
 
 def test_show_all_streams_every_row_in_place_and_edits_still_re_rank(page, pm, product):
     """More rows than one chunk of the stream (500): the table arrives whole, in rank order."""
-    Feature.objects.bulk_create(
-        [
-            Feature(
-                product=product,
-                title=f"Feature {i:03}",
-                reach=1000 - i,
-                impact=Decimal("1.00"),
-                confidence=80,
-                effort=Decimal("2.00"),
-            )
-            for i in range(620)
-        ]
-    )
-    product_recompute_scores(product_id=product.pk)
+    _ranked(product, 620)
     _open(page, pm, product)
     rows = page.locator("#feature-rows .prio__row")
     expect(rows).to_have_count(50)
