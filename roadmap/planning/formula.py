@@ -14,8 +14,7 @@ The language::
 - comparisons ``< <= > >= = !=`` and ``and``, ``or``, ``not`` inside conditions.
 
 Semantics, the same in Python and SQL: a missing input (None / NULL) makes what reads it missing
-(the score then has none, and its breakdown names the input); dividing by zero and the log of a
-number ≤ 0 give no score; ``min`` and ``max`` of a missing value are missing (PostgreSQL's LEAST and
+(the score then has none); dividing by zero and the log of a number ≤ 0 give no score; ``min`` and ``max`` of a missing value are missing (PostgreSQL's LEAST and
 GREATEST would skip it); conditions are three-valued (``false and missing`` is false) and
 ``if`` with a missing condition is missing.
 
