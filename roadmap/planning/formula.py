@@ -14,9 +14,10 @@ The language::
 - comparisons ``< <= > >= = !=`` and ``and``, ``or``, ``not`` inside conditions.
 
 Semantics, the same in Python and SQL: a missing input (None / NULL) makes what reads it missing
-(the score then has none); dividing by zero and the log of a number ≤ 0 give no score; ``min`` and ``max`` of a missing value are missing (PostgreSQL's LEAST and
-GREATEST would skip it); conditions are three-valued (``false and missing`` is false) and
-``if`` with a missing condition is missing.
+(the score then has none); dividing by zero and the log of a number ≤ 0 give no score; ``min``
+and ``max`` of a missing value are missing (PostgreSQL's LEAST and GREATEST would skip it);
+conditions are three-valued (``false and missing`` is false) and ``if`` with a missing condition
+is missing.
 
 Bounds, so that a formula costs what a formula should: ``MAX_LENGTH`` characters, ``MAX_NODES``
 nodes, nesting ``MAX_DEPTH`` deep, ``MAX_VARIABLES`` names, numbers up to ``MAX_NUMBER``. Every

@@ -638,3 +638,28 @@ def test_no_hand_score_is_taken_for_a_driver_fed_by_the_evidence(weighted):
     assert refused.value.message_dict == {
         f"driver_{demand.pk}": ["This driver is scored from the evidence, not by hand."]
     }
+
+
+def test_the_feature_page_shows_each_drivers_score_and_where_it_came_from(
+    editor_client, weighted, django_capture_on_commit_callbacks
+):
+    from roadmap.planning.services.products import driver_save
+
+    product, feature, fit = weighted
+    for company in ("Acme", "Globex"):
+        f.InsightFactory(product=product, customer=company).features.add(feature)
+    with django_capture_on_commit_callbacks(execute=True):
+        demand = driver_save(
+            product=product, name="Demand", weight=Decimal("1"), source="customers", full_scale=4
+        )
+    # A hand score left from before the driver was fed by the evidence is not its score.
+    f.FeatureDriverScoreFactory(feature=feature, driver=demand, score=9)
+
+    html = editor_client.get(reverse("roadmap:feature", args=[feature.pk])).content.decode()
+
+    block = html[html.index("Driver scores") :]
+    block = block[: block.index("</dl>")]
+    assert "Strategic fit" in block and "8 / 10" in block and "by hand" in block
+    assert "Demand" in block and "5 / 10" in block
+    assert "from the evidence: 2 customers asking, of 4 for 10" in block
+    assert "9 / 10" not in block

@@ -32,6 +32,7 @@ from django.utils import timezone
 from accounts.models import User, Workspace
 from roadmap.counts import COUNT_CAP, CappedCount, capped
 from roadmap.models import (
+    DriverSource,
     Experiment,
     Feature,
     FeatureDriverScore,
@@ -328,6 +329,45 @@ def feature_score_explanation(*, feature: Feature) -> ScoreExplanation:
         lines=scoring.explain(breakdown),
         missing=scoring.missing_inputs(breakdown),
     )
+
+
+@dataclass(frozen=True)
+class DriverRow:
+    """A weighted-scoring driver as the feature page shows it: its score for the feature and
+    where the score came from (typed by hand, or the evidence against the driver's full scale)."""
+
+    name: str
+    weight: float
+    score: float | None
+    source: str
+
+
+def feature_driver_rows(*, feature: Feature) -> list[DriverRow]:
+    """The product's drivers with this feature's score on each (one query, for weighted scoring
+    only): a hand score as stored, an evidence-fed one from the evidence its score read."""
+    if feature.product.scoring_framework != scoring.WEIGHTED:
+        return []
+    scores = {ds.driver_id: ds.score for ds in feature.driver_scores.all()}
+    evidence = (feature.score_breakdown or {}).get("evidence") or {}
+    rows = []
+    for driver in product_drivers(product=feature.product):
+        if driver.source == DriverSource.MANUAL:
+            rows.append(
+                DriverRow(driver.name, float(driver.weight), scores.get(driver.pk), "by hand")
+            )
+            continue
+        full = float(driver.full_scale or 0)
+        if driver.source == DriverSource.CUSTOMERS:
+            amount = float(evidence.get("customers") or 0)
+            said = f"{amount:,.0f} customers asking, of {full:,.0f} for 10"
+        else:
+            amount = float(evidence.get("revenue") or 0)
+            said = f"{scoring.money(amount)} at stake, of {scoring.money(full)} for 10"
+        score = min(10.0, 10 * amount / full) if full and evidence else None
+        rows.append(
+            DriverRow(driver.name, float(driver.weight), score, f"from the evidence: {said}")
+        )
+    return rows
 
 
 def feature_placement(*, feature: Feature) -> RoadmapItem | None:

@@ -50,6 +50,7 @@ def feature(request, pk: int):
         "feature": feature,
         "product": feature.product,
         "explanation": selectors.feature_score_explanation(feature=feature),
+        "driver_rows": selectors.feature_driver_rows(feature=feature),
         "placement": placement,
         # What customers read of it, edited in place (planning.views.planning.board_item_text).
         "text_form": ItemTextForm(item=placement) if placement else None,
