@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from django.db.models import BooleanField, ExpressionWrapper, FloatField
 from django.db.models.expressions import Expression, Func
 
-from roadmap.planning.scoring import BinOp, Const, Term, Var
+from roadmap.planning.scoring import BinOp, Const, Term, Var, names_read
 
 MAX_LENGTH = 2000
 MAX_NODES = 200
@@ -114,7 +114,7 @@ class Sub(Term):
         return _Sql("({0} - {1})", self.left.to_sql(resolve), self.right.to_sql(resolve))
 
     def variables(self):
-        return tuple(dict.fromkeys(self.left.variables() + self.right.variables()))
+        return names_read(self.left, self.right)
 
     def text(self, top=True):
         inner = f"{self.left.text(False)} - {self.right.text(False)}"
@@ -140,7 +140,7 @@ class SafeDiv(Term):
         )
 
     def variables(self):
-        return tuple(dict.fromkeys(self.left.variables() + self.right.variables()))
+        return names_read(self.left, self.right)
 
     def text(self, top=True):
         inner = f"{self.left.text(False)} / {self.right.text(False)}"
@@ -168,7 +168,7 @@ class Extreme(Term):
         return _Sql(template, *(t.to_sql(resolve) for t in self.terms))
 
     def variables(self):
-        return tuple(dict.fromkeys(v for t in self.terms for v in t.variables()))
+        return names_read(*self.terms)
 
     def text(self, top=True):
         return f"{self.function}({', '.join(t.text(True) for t in self.terms)})"
@@ -266,7 +266,7 @@ class Compare(Condition):
         )
 
     def variables(self):
-        return tuple(dict.fromkeys(self.left.variables() + self.right.variables()))
+        return names_read(self.left, self.right)
 
     def text(self):
         return f"{self.left.text(True)} {self.op} {self.right.text(True)}"
@@ -299,7 +299,7 @@ class Logic(Condition):
         )
 
     def variables(self):
-        return tuple(dict.fromkeys(self.left.variables() + self.right.variables()))
+        return names_read(self.left, self.right)
 
     def text(self):
         return f"({self.left.text()} {self.op} {self.right.text()})"
@@ -346,11 +346,7 @@ class If(Term):
         )
 
     def variables(self):
-        return tuple(
-            dict.fromkeys(
-                self.condition.variables() + self.then.variables() + self.otherwise.variables()
-            )
-        )
+        return names_read(self.condition, self.then, self.otherwise)
 
     def text(self, top=True):
         return f"if({self.condition.text()}, {self.then.text(True)}, {self.otherwise.text(True)})"

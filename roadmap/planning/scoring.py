@@ -74,6 +74,11 @@ class Term:
         raise NotImplementedError
 
 
+def names_read(*parts) -> tuple[str, ...]:
+    """The names the terms (or conditions) ``parts`` read, each once, in the order first read."""
+    return tuple(dict.fromkeys(name for part in parts for name in part.variables()))
+
+
 def _wrap(value) -> Term:
     return value if isinstance(value, Term) else Const(value)
 
@@ -140,8 +145,7 @@ class BinOp(Term):
         )
 
     def variables(self):
-        seen = dict.fromkeys(self.left.variables() + self.right.variables())
-        return tuple(seen)
+        return names_read(self.left, self.right)
 
     def text(self, top=True):
         # A sum inside a sum reads flat: (a + b + c), not ((a + b) + c).
@@ -721,7 +725,7 @@ class MatrixAxes:
     note: str = ""
 
     def variables(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.value.variables() + self.effort.variables()))
+        return names_read(self.value, self.effort)
 
 
 def matrix_axes(definition: Framework) -> MatrixAxes:
