@@ -364,34 +364,18 @@ def demand_text(votes: int, requesters: int) -> str:
 
 
 def feature_demand_counts(*, product: Product, feature_ids) -> dict[int, tuple[int, int]]:
-    """Per feature of ``product``: confirmed votes on its roadmap items and confirmed
-    requesters of the requests linked to it (distinct contacts). Two queries."""
+    """Per feature of ``product``: confirmed votes on its roadmap item and confirmed requesters
+    of the requests linked to it (distinct contacts) — counted as the table and the board count
+    them (``vote_count_sql``, ``requester_count_sql``). One query."""
     ids = list(feature_ids)
     out = {pk: (0, 0) for pk in ids}
-    votes = (
-        Vote.objects.filter(
-            item__product=product, item__feature_id__in=ids, confirmed_at__isnull=False
-        )
-        .order_by()
-        .values("item__feature_id")
-        .annotate(n=Count("pk"))
+    rows = (
+        Feature.objects.filter(product=product, pk__in=ids)
+        .annotate(votes=vote_count_sql(), requesters=requester_count_sql())
+        .values_list("pk", "votes", "requesters")
     )
-    for row in votes:
-        out[row["item__feature_id"]] = (row["n"], 0)
-    requesters = (
-        Requester.objects.filter(
-            request__product=product,
-            request__feature_id__in=ids,
-            request__status=RequestStatus.LINKED,
-            confirmed_at__isnull=False,
-        )
-        .order_by()
-        .values("request__feature_id")
-        .annotate(n=Count("contact", distinct=True))
-    )
-    for asked in requesters:
-        pk = asked["request__feature_id"]
-        out[pk] = (out[pk][0], asked["n"])
+    for pk, votes, requesters in rows:
+        out[pk] = (votes, requesters)
     return out
 
 
