@@ -527,13 +527,18 @@ def customer(request, slug: str, pk: int):
     editors merge a duplicate into another customer here."""
     product = product_for(request, slug)
     customer = get_object_or_404(selectors.customers_with_counts(product=product), pk=pk)
+    merge_form = CustomerMergeForm(customer=customer) if product.can_edit else None
+    return _customer_page(request, product, customer, merge_form)
+
+
+def _customer_page(request, product: Product, customer: Customer, merge_form, status: int = 200):
     context = {
         "product": product,
         "customer": customer,
         "insights": selectors.customer_insights(customer=customer),
-        "merge_form": CustomerMergeForm(customer=customer) if product.can_edit else None,
+        "merge_form": merge_form,
     }
-    return render(request, "roadmap/records/customer.html", context)
+    return render(request, "roadmap/records/customer.html", context, status=status)
 
 
 @login_required
@@ -564,13 +569,7 @@ def customer_merge(request, slug: str, pk: int):
     if survivor is not None:
         messages.success(request, f"“{customer.name}” merged into “{survivor.name}”.")
         return redirect("roadmap:customer", slug=product.slug, pk=survivor.pk)
-    context = {
-        "product": product,
-        "customer": customer,
-        "insights": selectors.customer_insights(customer=customer),
-        "merge_form": form,
-    }
-    return render(request, "roadmap/records/customer.html", context, status=400)
+    return _customer_page(request, product, customer, form, status=400)
 
 
 # --- Experiments ----------------------------------------------------------------------------------
