@@ -141,13 +141,13 @@ class DemoWorld:
         noted = RoadmapItem.objects.filter(
             product=self.product, visibility="external", feature__status="shipped"
         ).first()
-        if noted is not None:
-            release = noted.release or self.release
-            if noted.release_id is None:
-                RoadmapItem.objects.filter(pk=noted.pk).update(release=release)
-            release_notes_save(
-                release=release, public_summary="What is **new** this time.", publish=True
-            )
+        assert noted is not None, "the demo has no shipped external item for release notes"
+        release = noted.release or self.release
+        if noted.release_id is None:
+            RoadmapItem.objects.filter(pk=noted.pk).update(release=release)
+        release_notes_save(
+            release=release, public_summary="What is **new** this time.", publish=True
+        )
         self.experiment_api = experiment_save(
             product=self.product,
             data={"hypothesis": "Ops leads want a weekly digest", "result": "**7 of 9** said yes"},
