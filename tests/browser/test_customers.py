@@ -83,3 +83,30 @@ def test_pm_records_an_experiment_and_sees_it_on_the_features_page(page, pm, pro
     expect(block).to_contain_text("Field teams will pay for offline mode")
     expect(block.locator("strong")).to_have_text("38%")
     assert Experiment.objects.get().features.get().title == "Offline mode"
+
+
+def test_pm_edits_and_deletes_an_experiment_and_deletes_a_customer(page, pm, product):
+    from roadmap.evidence import services
+
+    experiment = services.experiment_save(
+        product=product, data={"hypothesis": "Ops leads want a digest"}
+    )
+    services.customer_save(product=product, data={"name": "Initech"}, domains=["initech.com"])
+    log_in(page, pm)
+    page.goto(f"{page.base_url}/products/{product.slug}/experiments/")
+
+    page.get_by_role("link", name="Edit “Ops leads want a digest”").click()
+    page.get_by_label("Decision").select_option(label="Stop")
+    page.get_by_role("button", name="Save experiment").click()
+    expect(page.locator(".experiment").first).to_contain_text("Stop")
+    page.get_by_role("link", name="Delete “Ops leads want a digest”").click()
+    page.get_by_role("button", name="Delete experiment").click()
+    expect(page.get_by_text("No experiments yet")).to_be_visible()
+    assert not Experiment.objects.filter(pk=experiment.pk).exists()
+
+    page.goto(f"{page.base_url}/products/{product.slug}/customers/")
+    page.get_by_role("link", name="Initech").click()
+    page.get_by_role("link", name="Delete Initech").click()
+    page.get_by_role("button", name="Delete customer").click()
+    expect(page.get_by_text("No customers yet")).to_be_visible()
+    assert not Customer.objects.filter(name="Initech").exists()

@@ -43,3 +43,25 @@ def test_pm_publishes_release_notes_and_a_stakeholder_reads_them(page, browser, 
     expect(visitor.locator(".x-release__items")).to_contain_text("Offline mode")
     assert "Offline sync v2" not in visitor.content()
     visitor.context.close()
+
+
+def test_pm_takes_release_notes_back(page, pm, product):
+    from roadmap.strategy.services.launch import release_notes_save
+
+    release = f.ReleaseFactory(product=product, name="Winter 2026")
+    f.RoadmapItemFactory(
+        product=product,
+        feature=f.FeatureFactory(product=product, status="shipped"),
+        release=release,
+        visibility="external",
+    )
+    release_notes_save(release=release, public_summary="Hello", publish=True)
+    log_in(page, pm)
+    page.goto(f"{page.base_url}/products/{product.slug}/releases/{release.pk}/")
+
+    page.locator("#notes").get_by_role("button", name="Take back").click()
+
+    expect(page.get_by_text("Release notes of “Winter 2026” taken back.")).to_be_visible()
+    expect(page.locator("#notes")).to_contain_text("Not published")
+    release.refresh_from_db()
+    assert release.notes_published_at is None
