@@ -21,6 +21,7 @@ from roadmap.models import (
     FeatureRankSnapshot,
     Objective,
     Product,
+    ScoringFormulaVersion,
     Subscription,
     TableLayout,
     WebhookDelivery,
@@ -46,6 +47,8 @@ NOT_ADDABLE = {
     "roadmap.Contact",
     "roadmap.FeatureRequest",
     "roadmap.Requester",
+    # Saved with the product's formula (roadmap.planning.services.formula), scores recomputed.
+    "roadmap.ScoringFormulaVersion",
     "roadmap.ShipNotice",
     "roadmap.Vote",
     # Made by editing features; deleted through tag_delete (an edit of each feature).
@@ -130,6 +133,9 @@ def rows(superuser, product, editor):
         f.LaunchTemplateTaskFactory(workspace=workspace),
         f.LaunchTaskFactory(release=f.ReleaseFactory(product=product)),
         TableLayout.objects.create(user=editor, product=product, hidden_columns=["kano"]),
+        ScoringFormulaVersion.objects.create(
+            product=product, number=1, source="reach * 2", author=editor
+        ),
         CsvUpload.objects.create(
             key="k" * 32, user=editor, product=product, filename="needle.csv", data=b"title\n"
         ),

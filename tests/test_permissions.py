@@ -360,6 +360,14 @@ ROWS: list[Row] = [
         kwargs=slug,
         data=lambda w: {"name": "Renamed", "slug": w.product.slug},
     ),
+    Row("roadmap:product_formula", "GET", PAGE, kwargs=slug),
+    Row(
+        "roadmap:product_formula",
+        "POST",
+        edit(),
+        kwargs=slug,
+        data=lambda w: {"formula": "value / effort", "action": "save"},
+    ),
     Row(
         "roadmap:product_scoring",
         "POST",

@@ -150,8 +150,12 @@ def features_csv(*, product: Product, status: str | None = None, q: str = "") ->
     )
     drivers: list[ScoringDriver] = []
     driver_scores: dict[int, dict[int, int]] = defaultdict(dict)
-    if product.scoring_framework == scoring.WEIGHTED:
-        drivers = list(ScoringDriver.objects.filter(product=product))
+    if scoring.uses_drivers(product.scoring_framework, product.scoring_formula):
+        drivers = [
+            d
+            for d in ScoringDriver.objects.filter(product=product)
+            if scoring.reads_driver(product.scoring_framework, product.scoring_formula, d.name)
+        ]
         for feature_id, driver_id, score in FeatureDriverScore.objects.filter(
             feature__in=chosen
         ).values_list("feature_id", "driver_id", "score"):

@@ -35,6 +35,7 @@ from roadmap.planning.models.product import (
     Product,
     ReachSource,
     ScoringDriver,
+    ScoringFormulaVersion,
     ScoringFramework,
     TieBreak,
 )
@@ -146,6 +147,7 @@ __all__ = [
     "ReleaseStatus",
     "RoadmapItem",
     "ScoringDriver",
+    "ScoringFormulaVersion",
     "ScoringFramework",
     "TableLayout",
     "Tag",

@@ -34,6 +34,7 @@ from roadmap.models import (
     Release,
     RoadmapItem,
     ScoringDriver,
+    ScoringFormulaVersion,
     TableLayout,
     Tag,
 )
@@ -93,6 +94,16 @@ class ProductAdmin(ServiceWritesAdmin):
 
     def service_delete(self, request, obj) -> None:
         product_services.product_delete(product=obj)
+
+
+@admin.register(ScoringFormulaVersion)
+class ScoringFormulaVersionAdmin(ViewOnlyAdmin):
+    """A product's formula versions, written by the formula page and the API only (a version is
+    saved with the product's formula, and its scores recomputed)."""
+
+    list_display = ("product", "number", "author", "created_at")
+    list_select_related = ("product", "author")
+    search_fields = ("product__name", "source")
 
 
 @admin.register(ScoringDriver)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from django.db.models import BooleanField, ExpressionWrapper, FloatField
 from django.db.models.expressions import Expression, Func
 
-from roadmap.planning.scoring import BinOp, Const, Term, Var, names_read
+from roadmap.planning.terms import BinOp, Const, Term, Var, names_read
 
 MAX_LENGTH = 2000
 MAX_NODES = 200
@@ -48,8 +48,9 @@ MAX_DIGITS = 6  # round(x, digits): 0 to 6
 class FormulaError(ValueError):
     """What is wrong with a formula, and where (1-based line and column)."""
 
-    def __init__(self, message: str, line: int = 1, column: int = 1):
-        super().__init__(f"{message} (line {line}, column {column})")
+    def __init__(self, message: str, line: int | None = 1, column: int = 1):
+        super().__init__(message if line is None else f"{message} (line {line}, column {column})")
+        # ``line`` None: the whole formula is at fault (how large it can get), not a place in it.
         self.message, self.line, self.column = message, line, column
 
 
@@ -396,10 +397,12 @@ def tokens(source: str) -> list[Token]:
 
 
 class _Parser:
-    def __init__(self, source: str, allowed: Iterable[str]):
+    def __init__(self, source: str, allowed: Iterable[str] | None):
         self.tokens = tokens(source)
         self.at = 0
-        self.allowed = set(allowed)
+        # None: any name (a formula saved earlier, read back; names it no longer finds have no
+        # value, so the score says which).
+        self.allowed = None if allowed is None else set(allowed)
         self.nodes = 0
         self.names: set[str] = set()
 
@@ -480,7 +483,7 @@ class _Parser:
                 return self.call(token, depth + 1)
             if token.text in _KEYWORDS:
                 self.fail(f"“{token.text}” belongs in a condition", token)
-            if token.text not in self.allowed:
+            if self.allowed is not None and token.text not in self.allowed:
                 close = difflib.get_close_matches(token.text, sorted(self.allowed), n=1)
                 hint = f": did you mean “{close[0]}”?" if close else ""
                 self.fail(f"Unknown name “{token.text}”{hint}", token)
@@ -584,9 +587,9 @@ class _Parser:
         return False
 
 
-def parse(source: str, allowed: Iterable[str]) -> Term:
-    """The formula ``source`` as a scoring tree over the names ``allowed``; FormulaError (with
-    line and column) for anything else. Never evaluates the text as Python."""
+def parse(source: str, allowed: Iterable[str] | None) -> Term:
+    """The formula ``source`` as a scoring tree over the names ``allowed`` (None: any name);
+    FormulaError (with line and column) for anything else. Never evaluates the text as Python."""
     if len(source) > MAX_LENGTH:
         raise FormulaError(f"A formula has at most {MAX_LENGTH} characters (it has {len(source)})")
     parser = _Parser(source, allowed)
@@ -608,3 +611,126 @@ def evaluate(term: Term, values: Mapping[str, float | None]) -> float | None:
     """The formula's value in Python; None when it has none (a missing input, a division by
     zero, the log of a number ≤ 0, an unknown condition)."""
     return term.evaluate(values)
+
+
+# --- How large a formula can get ------------------------------------------------------------------
+
+# Every value a formula computes, on any feature, stays within these magnitudes (or is 0): a
+# product or a quotient of two such values is then a finite, non-zero double, so the database's
+# arithmetic can neither overflow nor underflow (PostgreSQL raises on both; Python would give
+# inf or 0 where SQL fails). A formula that could leave them is refused when it is saved.
+LARGEST = 1e100
+SMALLEST = 1e-100
+# A sum or difference of two doubles that is not 0 is at least this share of the smaller
+# non-zero magnitude of its parts (one unit in the last place).
+_ULP = 2.0**-53
+
+
+@dataclass(frozen=True)
+class Span:
+    """What a value can be: at most ``largest`` and, unless 0, at least ``step`` in magnitude
+    (inf: never other than 0)."""
+
+    largest: float
+    step: float
+
+
+def _parts(node) -> list:
+    """The terms and conditions directly inside a node, in reading order."""
+    found: list = []
+    for value in vars(node).values():
+        if isinstance(value, Term | Condition):
+            found.append(value)
+        elif isinstance(value, tuple):
+            found.extend(v for v in value if isinstance(v, Term | Condition))
+    return found
+
+
+def span(node, names: Mapping[str, Span]) -> Span:
+    """How large and how small (non-zero) ``node`` can get when each name holds what ``names``
+    says; FormulaError (for the whole formula) when any value on the way could leave
+    SMALLEST…LARGEST."""
+    if isinstance(node, Condition):
+        for part in _parts(node):
+            span(part, names)
+        return Span(0.0, math.inf)
+    inner = [span(part, names) for part in _parts(node) if isinstance(part, Term)]
+    for part in _parts(node):
+        if isinstance(part, Condition):
+            span(part, names)
+    if isinstance(node, Var):
+        found = names.get(node.name, Span(0.0, math.inf))
+    elif isinstance(node, Const):
+        found = Span(abs(node.value), abs(node.value) or math.inf)
+    elif isinstance(node, Neg):
+        found = inner[0]
+    elif isinstance(node, BinOp) and node.op == "×":
+        found = Span(inner[0].largest * inner[1].largest, inner[0].step * inner[1].step)
+    elif isinstance(node, BinOp | SafeDiv) and (isinstance(node, SafeDiv) or node.op == "/"):
+        left, right = inner
+        largest = left.largest / right.step if right.step < math.inf else 0.0
+        found = Span(largest, left.step / right.largest if right.largest else math.inf)
+    elif isinstance(node, BinOp | Sub):
+        left, right = inner
+        found = Span(left.largest + right.largest, min(left.step, right.step) * _ULP)
+    elif isinstance(node, Extreme | If):
+        found = Span(max(s.largest for s in inner), min(s.step for s in inner))
+    elif isinstance(node, Round):
+        found = Span(inner[0].largest + 1, min(inner[0].step, 10.0**-node.digits))
+    elif isinstance(node, Log):
+        # |ln x| is largest at the extremes of x, and smallest (non-zero) next to x = 1.
+        largest = max(abs(math.log(inner[0].step)), abs(math.log(max(inner[0].largest, 1.0))))
+        found = Span(largest if inner[0].step < math.inf else 0.0, _ULP)
+    else:
+        raise TypeError(f"no span for {type(node).__name__}")
+    if found.largest > LARGEST:
+        raise FormulaError(
+            f"{node.text()} can reach {found.largest:.1e} on some feature, more than a score "
+            f"may hold ({LARGEST:.0e}): take out a factor, or divide by a number",
+            line=None,
+        )
+    if found.step < SMALLEST:
+        raise FormulaError(
+            f"{node.text()} can come as close to 0 as {found.step:.1e} on some feature, closer "
+            f"than a score may ({SMALLEST:.0e}): take out a division, or round it",
+            line=None,
+        )
+    return found
+
+
+# --- Why a formula gives no score ---------------------------------------------------------------
+
+
+def no_score_reason(term: Term, values: Mapping[str, float | None]) -> str | None:
+    """Why ``term`` has no value for these inputs, in a sentence naming the first part at fault
+    (None when it has one): a missing input, a division by zero, the log of a number ≤ 0."""
+    if term.evaluate(values) is not None:
+        return None
+    return _reason(term, values)
+
+
+def _reason(node, values) -> str:
+    if isinstance(node, Var):
+        return f"{node.name} has no value"
+    if isinstance(node, If):
+        if node.condition.evaluate(values) is None:
+            return _reason(node.condition, values)
+        chosen = node.then if node.condition.evaluate(values) else node.otherwise
+        return _reason(chosen, values)
+    if isinstance(node, Logic):
+        for part in (node.left, node.right):
+            if part.evaluate(values) is None:
+                return _reason(part, values)
+    for part in _parts(node):
+        if part.evaluate(values) is None:
+            return _reason(part, values)
+    if isinstance(node, SafeDiv | BinOp) and getattr(node, "op", "/") == "/":
+        return f"{node.right.text()} is 0, and {node.text()} divides by it"
+    if isinstance(node, Log):
+        shown = _number(node.term.evaluate(values))
+        return f"{node.text()} takes the log of {shown}, which has none (≤ 0)"
+    return f"{node.text()} has no value"
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.4g}"

@@ -13,20 +13,26 @@ pure: frozen dataclasses in, numbers out, no database.
 from __future__ import annotations
 
 import math
-import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import Case, F, FloatField, IntegerField, Value, When
-from django.db.models.expressions import CombinedExpression, Expression
-from django.db.models.functions import Cast, JSONObject, Least
+from django.db.models.expressions import Expression
+from django.db.models.functions import Cast, JSONObject
+
+from roadmap.planning.formula import FormulaError, no_score_reason, parse
+
+# The expression tree (roadmap/planning/terms.py), used by the frameworks below.
+from roadmap.planning.terms import BinOp, Cap, Const, Term, Var, names_read
 
 RICE = "rice"
 ICE = "ice"
 WSJF = "wsjf"
 VALUE_EFFORT = "value_effort"
 WEIGHTED = "weighted"
+CUSTOM = "custom"
 
 MANUAL = "manual"
 INSIGHTS = "insights"
@@ -46,146 +52,7 @@ TIE_BREAK_ORDERS = {
 }
 
 
-# --- Expression tree ---------------------------------------------------------------------------
-
-
-class Term:
-    """A node of a formula; arithmetic operators build bigger formulas."""
-
-    def __add__(self, other):
-        return BinOp("+", self, _wrap(other))
-
-    def __mul__(self, other):
-        return BinOp("×", self, _wrap(other))
-
-    def __truediv__(self, other):
-        return BinOp("/", self, _wrap(other))
-
-    def evaluate(self, values: Mapping[str, float | None]) -> float | None:
-        raise NotImplementedError
-
-    def to_sql(self, resolve: Callable[[str], Expression]) -> Expression:
-        raise NotImplementedError
-
-    def variables(self) -> tuple[str, ...]:
-        raise NotImplementedError
-
-    def text(self, top: bool = True) -> str:
-        raise NotImplementedError
-
-
-def names_read(*parts) -> tuple[str, ...]:
-    """The names the terms (or conditions) ``parts`` read, each once, in the order first read."""
-    return tuple(dict.fromkeys(name for part in parts for name in part.variables()))
-
-
-def _wrap(value) -> Term:
-    return value if isinstance(value, Term) else Const(value)
-
-
-@dataclass(frozen=True)
-class Var(Term):
-    name: str
-
-    def evaluate(self, values):
-        value = values.get(self.name)
-        return None if value is None else float(value)
-
-    def to_sql(self, resolve):
-        return resolve(self.name)
-
-    def variables(self):
-        return (self.name,)
-
-    def text(self, top=True):
-        return self.name
-
-
-@dataclass(frozen=True)
-class Const(Term):
-    value: float
-
-    def evaluate(self, values):
-        return float(self.value)
-
-    def to_sql(self, resolve):
-        return Value(float(self.value), output_field=FloatField())
-
-    def variables(self):
-        return ()
-
-    def text(self, top=True):
-        return f"{self.value:g}"
-
-
-_OPS = {"+": operator.add, "×": operator.mul, "/": operator.truediv}
-_SQL_OPS = {"+": "+", "×": "*", "/": "/"}
-
-
-@dataclass(frozen=True)
-class BinOp(Term):
-    op: str
-    left: Term
-    right: Term
-
-    def evaluate(self, values):
-        left, right = self.left.evaluate(values), self.right.evaluate(values)
-        if left is None or right is None:
-            return None
-        if self.op == "/" and right == 0:
-            return None
-        return _OPS[self.op](left, right)
-
-    def to_sql(self, resolve):
-        return CombinedExpression(
-            self.left.to_sql(resolve),
-            _SQL_OPS[self.op],
-            self.right.to_sql(resolve),
-            output_field=FloatField(),
-        )
-
-    def variables(self):
-        return names_read(self.left, self.right)
-
-    def text(self, top=True):
-        # A sum inside a sum reads flat: (a + b + c), not ((a + b) + c).
-        left = self.left.text(True) if self.op == "+" and _is_sum(self.left) else None
-        inner = f"{left or self.left.text(False)} {self.op} {self.right.text(False)}"
-        # Only sums need brackets inside a product or quotient; keep the published formulas' look.
-        if self.op == "+" and not top:
-            return f"({inner})"
-        if self.op == "/" and isinstance(self.right, Const) and not top:
-            return f"({inner})"
-        return inner
-
-
-@dataclass(frozen=True)
-class Cap(Term):
-    """The smaller of a term and a ceiling: ``min(term, ceiling)``, None when the term is."""
-
-    term: Term
-    ceiling: float
-
-    def evaluate(self, values):
-        value = self.term.evaluate(values)
-        return None if value is None else min(value, float(self.ceiling))
-
-    def to_sql(self, resolve):
-        return Least(
-            self.term.to_sql(resolve),
-            Value(float(self.ceiling), output_field=FloatField()),
-            output_field=FloatField(),
-        )
-
-    def variables(self):
-        return self.term.variables()
-
-    def text(self, top=True):
-        return f"min({self.term.text(True)}, {self.ceiling:g})"
-
-
-def _is_sum(term: Term) -> bool:
-    return isinstance(term, BinOp) and term.op == "+"
+__all__ = ["BinOp", "Cap", "Const", "Term", "Var", "names_read"]  # the tree, re-exported
 
 
 # --- Frameworks --------------------------------------------------------------------------------
@@ -245,8 +112,84 @@ def _frameworks(divide_by_effort: bool) -> dict[str, Framework]:
     }
 
 
-def framework_for(key: str, *, divide_by_effort: bool = False) -> Framework:
+def framework_for(key: str, *, divide_by_effort: bool = False, formula: str = "") -> Framework:
+    """A framework's definition; ``formula``: the product's own, for the custom framework."""
+    if key == CUSTOM:
+        return custom_framework(formula)
     return _frameworks(divide_by_effort)[key]
+
+
+# --- A product's own formula (issue 19) --------------------------------------------------------
+
+# The inputs a PM types on each feature, any of which a product's formula may read.
+FEATURE_INPUTS = (
+    "reach",
+    "impact",
+    "confidence",
+    "effort",
+    "impact_ice",
+    "confidence_ice",
+    "ease",
+    "business_value",
+    "time_criticality",
+    "risk_reduction",
+    "job_size",
+    "value",
+)
+# The evidence figures a formula may read, by the name it uses: FeatureInputs' attribute.
+EVIDENCE_NAMES = {
+    "customers": "insight_customers",
+    "portal_customers": "portal_customers",
+    "at_stake": "revenue_at_stake",
+    "segment_size": "persona_segment_size",
+}
+EVIDENCE = "evidence"
+DRIVER = "driver"
+UNKNOWN = "unknown"
+
+
+def driver_key(name: str) -> str:
+    """The name a formula reads a driver by: "Strategic fit" → ``strategic_fit``."""
+    key = "_".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
+    key = "".join(c for c in key if c.isascii())
+    return f"driver_{key}" if not key or key[0].isdigit() else key
+
+
+def uses_drivers(framework: str, formula: str = "") -> bool:
+    """Whether a product's scores read its drivers: weighted scoring does, and a product's own
+    formula when it names one (``reads_driver``)."""
+    if framework == WEIGHTED:
+        return True
+    return framework == CUSTOM and any(
+        name not in FEATURE_INPUTS and name not in EVIDENCE_NAMES
+        for name in custom_framework(formula).formula.variables()
+    )
+
+
+def reads_driver(framework: str, formula: str, driver_name: str) -> bool:
+    """Whether the product's scoring reads this driver (every one, with weighted scoring)."""
+    if framework == WEIGHTED:
+        return True
+    return framework == CUSTOM and driver_key(driver_name) in (
+        custom_framework(formula).formula.variables()
+    )
+
+
+@lru_cache(maxsize=256)
+def custom_framework(formula: str) -> Framework:
+    """A product's own formula as a framework. The text was checked when it was saved; read back,
+    any name parses (a name no longer known has no value, and the score says so)."""
+    try:
+        term: Term = parse(formula, None)
+    except FormulaError:
+        term = Var("formula")  # unreadable (an empty formula): no score, never an error page
+    return Framework(
+        CUSTOM,
+        "Custom formula",
+        term,
+        tuple(name for name in term.variables() if name in FEATURE_INPUTS),
+        display=" ".join(formula.split()) if len(formula) <= 200 else "",
+    )
 
 
 # --- Inputs and evaluation ---------------------------------------------------------------------
@@ -289,10 +232,15 @@ class ScoringConfig:
     reach_source: str = MANUAL
     divide_by_effort: bool = False
     drivers: tuple[Driver, ...] = ()
+    # The product's own formula (framework CUSTOM) and its version number.
+    formula: str = ""
+    formula_version: int = 0
 
     @property
     def definition(self) -> Framework:
-        return framework_for(self.framework, divide_by_effort=self.divide_by_effort)
+        return framework_for(
+            self.framework, divide_by_effort=self.divide_by_effort, formula=self.formula
+        )
 
     @property
     def uses_evidence(self) -> bool:
@@ -301,7 +249,28 @@ class ScoringConfig:
             return self.reach_source == INSIGHTS
         if self.framework == WEIGHTED:
             return any(d.from_evidence for d in self.drivers)
+        if self.framework == CUSTOM:
+            read = self.definition.formula.variables()
+            return any(name in EVIDENCE_NAMES for name in read) or any(
+                d.from_evidence for d in self.custom_drivers
+            )
         return False
+
+    @property
+    def drivers_by_key(self) -> dict[str, Driver]:
+        """The drivers by the name a formula reads them (the first, where two names meet)."""
+        found: dict[str, Driver] = {}
+        for driver in self.drivers:
+            found.setdefault(driver_key(driver.name), driver)
+        return found
+
+    @property
+    def custom_drivers(self) -> tuple[Driver, ...]:
+        """The drivers the product's own formula reads, in the order it reads them."""
+        if self.framework != CUSTOM:
+            return ()
+        by_key = self.drivers_by_key
+        return tuple(by_key[name] for name in self.definition.formula.variables() if name in by_key)
 
     def weighted_drivers_term(self) -> Term | None:
         """Σ weightᵢ·scoreᵢ / Σ weightᵢ as a formula: the manual drivers' weighted sum (an input,
@@ -388,6 +357,12 @@ def weighted_average(
 
 
 def input_source(name: str, config: ScoringConfig) -> str:
+    if config.framework == CUSTOM:
+        if name in FEATURE_INPUTS:
+            return MANUAL
+        if name in EVIDENCE_NAMES:
+            return EVIDENCE
+        return DRIVER if name in config.drivers_by_key else UNKNOWN
     if name == "reach":
         return config.reach_source
     if name == "weighted_drivers":
@@ -398,6 +373,8 @@ def input_source(name: str, config: ScoringConfig) -> str:
 def evaluate(config: ScoringConfig, inputs: FeatureInputs) -> Evaluation:
     """Score one feature and explain it. Missing inputs give ``score=None`` and are named."""
     definition = config.definition
+    if config.framework == CUSTOM:
+        return _evaluate_custom(config, inputs)
     values: dict[str, float | None] = {}
     for name in definition.formula.variables():
         if name == "reach" and config.reach_source == INSIGHTS:
@@ -410,14 +387,48 @@ def evaluate(config: ScoringConfig, inputs: FeatureInputs) -> Evaluation:
             raw = getattr(inputs, name)
             values[name] = None if raw is None else float(raw)
     score = definition.formula.evaluate(values)
-    evidence = None
-    if config.uses_evidence:
-        evidence = {
-            "customers": inputs.insight_customers,
-            "portal": inputs.portal_customers,
-            "revenue": float(inputs.revenue_at_stake),
-        }
-    return Evaluation(score=score, breakdown=_breakdown(config, values, score, evidence))
+    return Evaluation(
+        score=score, breakdown=_breakdown(config, values, score, _evidence(config, inputs))
+    )
+
+
+def _evidence(config: ScoringConfig, inputs: FeatureInputs) -> dict | None:
+    if not config.uses_evidence:
+        return None
+    return {
+        "customers": inputs.insight_customers,
+        "portal": inputs.portal_customers,
+        "revenue": float(inputs.revenue_at_stake),
+    }
+
+
+def custom_values(config: ScoringConfig, inputs: FeatureInputs) -> dict[str, float | None]:
+    """What each name the product's formula reads holds for one feature."""
+    by_key = config.drivers_by_key
+    values: dict[str, float | None] = {}
+    for name in config.definition.formula.variables():
+        if name in FEATURE_INPUTS:
+            raw = getattr(inputs, name)
+        elif name in EVIDENCE_NAMES:
+            raw = getattr(inputs, EVIDENCE_NAMES[name])
+        elif name in by_key and by_key[name].from_evidence:
+            raw = by_key[name].score_term().evaluate(evidence_values(inputs))
+        elif name in by_key:
+            raw = inputs.driver_scores.get(by_key[name].id)
+        else:
+            raw = None
+        values[name] = None if raw is None else float(raw)
+    return values
+
+
+def _evaluate_custom(config: ScoringConfig, inputs: FeatureInputs) -> Evaluation:
+    values = custom_values(config, inputs)
+    score = config.definition.formula.evaluate(values)
+    if score is not None and not math.isfinite(score):
+        score = None  # beyond a double: refused when the formula is saved; never stored
+    return Evaluation(
+        score=score, breakdown=_breakdown(config, values, score, _evidence(config, inputs))
+    )
 
 
 def _breakdown(
@@ -426,17 +437,27 @@ def _breakdown(
     definition = config.definition
     breakdown = {
         "framework": definition.key,
-        "formula": definition.formula_text,
+        "formula": _stored_formula(config),
         "inputs": {
             name: {"value": values[name], "source": input_source(name, config)}
             for name in definition.formula.variables()
         },
         "score": score,
     }
+    if config.framework == CUSTOM:
+        breakdown["version"] = config.formula_version
     # Who asks, for a score that reads the evidence (PMs only: never on the external allow-list).
     if evidence is not None:
         breakdown["evidence"] = evidence
     return breakdown
+
+
+def _stored_formula(config: ScoringConfig) -> str:
+    """The formula as each feature's breakdown keeps it: a product's own formula by its version
+    (its text is on the product, up to 2,000 characters: not copied into every feature)."""
+    if config.framework == CUSTOM:
+        return f"custom formula v{config.formula_version}"
+    return config.definition.formula_text
 
 
 INPUT_ORDER = (
@@ -457,9 +478,15 @@ INPUT_ORDER = (
 
 
 def ordered_inputs(breakdown: Mapping[str, Any]) -> list[tuple[str, dict]]:
-    """A breakdown's inputs in formula order (PostgreSQL's jsonb does not keep key order)."""
+    """A breakdown's inputs in formula order (PostgreSQL's jsonb does not keep key order); a
+    product's own formula's other names (drivers, evidence) after them, by name."""
     inputs = breakdown.get("inputs") or {}
-    return sorted(inputs.items(), key=lambda kv: INPUT_ORDER.index(kv[0]))
+
+    def order(item: tuple[str, dict]) -> tuple[int, str]:
+        name = item[0]
+        return (INPUT_ORDER.index(name) if name in INPUT_ORDER else len(INPUT_ORDER), name)
+
+    return sorted(inputs.items(), key=order)
 
 
 def missing_inputs(breakdown: Mapping[str, Any]) -> list[str]:
@@ -472,11 +499,16 @@ SOURCE_WORDS = {
     INSIGHTS: "distinct customers in linked insights",
     PERSONAS: "summed segment size of linked personas",
     "drivers": "weighted average of the driver scores",
+    EVIDENCE: "from the evidence",
+    DRIVER: "driver score",
+    UNKNOWN: "no input has this name",
 }
 
 
-def explain(breakdown: Mapping[str, Any]) -> list[str]:
-    """Sentences a PM can read out: each input with where it came from, then the result."""
+def explain(breakdown: Mapping[str, Any], formula: str = "") -> list[str]:
+    """Sentences a PM can read out: each input with where it came from, then the result.
+    ``formula``: the product's own formula, when the breakdown is of one (it says why a score is
+    missing: which division by zero, which log)."""
     if not breakdown:
         return ["Not scored yet."]
     lines = [
@@ -487,11 +519,22 @@ def explain(breakdown: Mapping[str, Any]) -> list[str]:
     if evidence:
         lines.append(evidence_sentence(evidence))
     missing = missing_inputs(breakdown)
+    custom = breakdown.get("framework") == CUSTOM
     if missing:
         lines.append("No score: missing " + ", ".join(missing) + ".")
+    elif custom and breakdown.get("score") is None:
+        lines.append(f"No score: {custom_reason(breakdown, formula)}.")
     else:
-        lines.append(f"{breakdown['formula']} = {_fmt(breakdown['score'])}")
+        shown = " ".join(formula.split()) if custom and formula else breakdown["formula"]
+        lines.append(f"{shown} = {_fmt(breakdown['score'])}")
     return lines
+
+
+def custom_reason(breakdown: Mapping[str, Any], formula: str) -> str:
+    """Why a product's own formula gave a feature no score though no input is missing."""
+    values = {name: term.get("value") for name, term in (breakdown.get("inputs") or {}).items()}
+    reason = no_score_reason(custom_framework(formula).formula, values) if formula else None
+    return reason or "the formula has no value for these inputs"
 
 
 def evidence_sentence(evidence: Mapping[str, Any]) -> str:
@@ -572,13 +615,23 @@ def sql_inputs(
     persona_segment_size: Expression,
     manual_drivers_total: Expression,
     revenue_at_stake: Expression,
+    driver_scores: Mapping[int, Expression] | None = None,
     **evidence: Expression,
 ) -> dict[str, Expression]:
     """Django expressions for each input of the product's formula, on a Feature queryset.
 
     The evidence and driver expressions are subqueries built by the caller (they need models);
     the weighted drivers are ``ScoringConfig.weighted_drivers_term`` compiled over them.
+    ``driver_scores``: a hand-scored driver's score by driver id (a product's own formula).
     """
+    if config.framework == CUSTOM:
+        figures = {
+            "insight_customers": _as_float(insight_customers),
+            "revenue_at_stake": _as_float(revenue_at_stake),
+            "persona_segment_size": _as_float(persona_segment_size),
+            **{name: _as_float(e) for name, e in evidence.items() if name == "portal_customers"},
+        }
+        return _custom_sql_inputs(config, figures, driver_scores or {})
     resolved = {}
     for name in config.definition.formula.variables():
         if name == "reach" and config.reach_source == INSIGHTS:
@@ -599,6 +652,25 @@ def sql_inputs(
             )
         else:
             resolved[name] = _as_float(F(name))
+    return resolved
+
+
+def _custom_sql_inputs(
+    config: ScoringConfig, figures: Mapping[str, Expression], driver_scores
+) -> dict[str, Expression]:
+    by_key = config.drivers_by_key
+    resolved: dict[str, Expression] = {}
+    for name in config.definition.formula.variables():
+        if name in FEATURE_INPUTS:
+            resolved[name] = _as_float(F(name))
+        elif name in EVIDENCE_NAMES:
+            resolved[name] = figures[EVIDENCE_NAMES[name]]
+        elif name in by_key and by_key[name].from_evidence:
+            resolved[name] = by_key[name].score_term().to_sql(figures.__getitem__)
+        elif name in by_key:
+            resolved[name] = _as_float(driver_scores[by_key[name].id])
+        else:
+            resolved[name] = Value(None, output_field=FloatField())
     return resolved
 
 
@@ -633,11 +705,13 @@ def breakdown_sql(
 ) -> Expression:
     """The same JSON as ``evaluate``'s breakdown, built by the database."""
     definition = config.definition
-    extra = {} if evidence is None else {"evidence": evidence}
+    extra: dict[str, Expression] = {} if evidence is None else {"evidence": evidence}
+    if config.framework == CUSTOM:
+        extra["version"] = Value(config.formula_version)
     return JSONObject(
         **extra,
         framework=Value(definition.key),
-        formula=Value(definition.formula_text),
+        formula=Value(_stored_formula(config)),
         inputs=JSONObject(
             **{
                 name: JSONObject(value=inputs[name], source=Value(input_source(name, config)))

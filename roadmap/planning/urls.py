@@ -3,7 +3,7 @@ roadmap/urls.py (namespace "roadmap")."""
 
 from django.urls import path, re_path
 
-from roadmap.planning.views import pages, settings
+from roadmap.planning.views import formula, pages, settings
 
 # The lists of the settings page edited in place (see roadmap.planning.views.settings.SECTIONS).
 SECTION = r"^products/(?P<slug>[-\w]+)/settings/(?P<section>drivers|lanes|releases)/"
@@ -17,6 +17,7 @@ urlpatterns = [
     path(
         "products/<slug:slug>/settings/scoring/", settings.product_scoring, name="product_scoring"
     ),
+    path("products/<slug:slug>/settings/formula/", formula.product_formula, name="product_formula"),
     re_path(SECTION + r"new/$", settings.section_add, name="settings_row_add"),
     re_path(SECTION + r"(?P<pk>\d+)/$", settings.section_edit, name="settings_row_edit"),
     re_path(SECTION + r"(?P<pk>\d+)/delete/$", settings.section_delete, name="settings_row_delete"),

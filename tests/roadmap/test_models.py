@@ -42,6 +42,7 @@ from roadmap.models import (
     RevenueModel,
     RoadmapItem,
     ScoringDriver,
+    ScoringFormulaVersion,
     ShareLink,
     ShipNotice,
     Subscription,
@@ -361,6 +362,7 @@ def test_every_roadmap_model_reads_well_as_text(product):
         Objective: str(Objective(product=product, name="Weekly actives up")),
         Release: str(Release(product=product, name="2026.1")),
         Lane: str(Lane(product=product, name="Onboarding")),
+        ScoringFormulaVersion: str(ScoringFormulaVersion(product=product, number=3)),
         RoadmapItem: str(RoadmapItem(product=product, feature=feature)),
         ShareLink: str(link),
         ChangeEvent: str(ChangeEvent(product=product, kind="moved", occurred_at=NOON)),
@@ -407,6 +409,7 @@ def test_every_roadmap_model_reads_well_as_text(product):
         Product: "Planner",
         Persona: "Ops lead",
         ScoringDriver: "Strategic fit (×2.00)",
+        ScoringFormulaVersion: "Planner formula v3",
         Tag: "ux",
         Feature: "Dark mode",
         FeatureDriverScore: "Dark mode · Strategic fit: 7",
@@ -465,6 +468,9 @@ BUILDERS = {
     Product: lambda p: p,
     Persona: lambda p: f.PersonaFactory(product=p),
     ScoringDriver: lambda p: f.ScoringDriverFactory(product=p),
+    ScoringFormulaVersion: lambda p: ScoringFormulaVersion.objects.create(
+        product=p, number=1, source="value / effort"
+    ),
     Tag: lambda p: f.TagFactory(product=p),
     Feature: lambda p: f.FeatureFactory(product=p),
     FeatureDriverScore: lambda p: f.FeatureDriverScoreFactory(feature=f.FeatureFactory(product=p)),

@@ -16,6 +16,7 @@ class ScoringFramework(models.TextChoices):
     WSJF = "wsjf", "WSJF"
     VALUE_EFFORT = "value_effort", "Value / effort"
     WEIGHTED = "weighted", "Weighted scoring"
+    CUSTOM = "custom", "Your own formula"
 
 
 class ReachSource(models.TextChoices):
@@ -63,6 +64,10 @@ class Product(TimeStamped):
         default=False, help_text="Weighted scoring: divide the weighted sum by effort."
     )
     tie_break = models.CharField(max_length=20, choices=TieBreak.choices, default=TieBreak.MOSCOW)
+    # The product's own formula (framework "custom"), as last saved, and the number of that
+    # version (ScoringFormulaVersion keeps each one, who wrote it and when).
+    scoring_formula = models.TextField(blank=True, max_length=2000)
+    scoring_formula_version = models.PositiveIntegerField(default=0)
     # Scores are stale while the last request for a recompute is newer than the start of the
     # last completed run. ``score_recompute_queued`` is set when a run is enqueued and cleared
     # when a worker starts it, so a burst of triggers enqueues one run.
@@ -191,3 +196,33 @@ class ScoringDriver(TimeStamped):
 
     def __str__(self):
         return f"{self.name} (×{self.weight})"
+
+
+class ScoringFormulaVersionQuerySet(ScopedQuerySet):
+    pass
+
+
+class ScoringFormulaVersion(models.Model):
+    """One saved version of a product's own scoring formula: what it said, who saved it, when.
+    The product keeps the latest (``Product.scoring_formula``); these are its history."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="formula_versions")
+    number = models.PositiveIntegerField()
+    source = models.TextField(max_length=2000)
+    author = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScoringFormulaVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["product", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "number"], name="formula_version_number_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product} formula v{self.number}"

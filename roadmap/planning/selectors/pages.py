@@ -310,7 +310,9 @@ def feature_score_explanation(*, feature: Feature) -> ScoreExplanation:
     breakdown = feature.score_breakdown or {}
     framework_key = breakdown.get("framework") or feature.product.scoring_framework
     definition = scoring.framework_for(
-        framework_key, divide_by_effort=feature.product.weighted_divide_by_effort
+        framework_key,
+        divide_by_effort=feature.product.weighted_divide_by_effort,
+        formula=feature.product.scoring_formula,
     )
     inputs = [
         ScoreInput(
@@ -326,7 +328,7 @@ def feature_score_explanation(*, feature: Feature) -> ScoreExplanation:
         formula=breakdown.get("formula") or definition.formula_text,
         score=feature.score,
         inputs=inputs,
-        lines=scoring.explain(breakdown),
+        lines=scoring.explain(breakdown, feature.product.scoring_formula),
         missing=scoring.missing_inputs(breakdown),
     )
 
@@ -345,12 +347,17 @@ class DriverRow:
 def feature_driver_rows(*, feature: Feature) -> list[DriverRow]:
     """The product's drivers with this feature's score on each (one query, for weighted scoring
     only): a hand score as stored, an evidence-fed one from the evidence its score read."""
-    if feature.product.scoring_framework != scoring.WEIGHTED:
+    product = feature.product
+    if not scoring.uses_drivers(product.scoring_framework, product.scoring_formula):
         return []
     scores = {ds.driver_id: ds.score for ds in feature.driver_scores.all()}
     evidence = (feature.score_breakdown or {}).get("evidence") or {}
     rows = []
     for driver in product_drivers(product=feature.product):
+        if not scoring.reads_driver(
+            product.scoring_framework, product.scoring_formula, driver.name
+        ):
+            continue
         if driver.source == DriverSource.MANUAL:
             rows.append(
                 DriverRow(driver.name, float(driver.weight), scores.get(driver.pk), "by hand")
@@ -622,7 +629,11 @@ def scoring_frameworks(*, product: Product) -> list[FrameworkSummary]:
     explains them (no query). Weighted scoring follows the product's divide-by-effort setting."""
     summaries = []
     for key, _ in ScoringFramework.choices:
-        definition = scoring.framework_for(key, divide_by_effort=product.weighted_divide_by_effort)
+        if key == ScoringFramework.CUSTOM and not product.scoring_formula:
+            continue  # written on the formula page first: the settings page links to it
+        definition = scoring.framework_for(
+            key, divide_by_effort=product.weighted_divide_by_effort, formula=product.scoring_formula
+        )
         inputs = []
         for name in definition.inputs:
             if name == "weighted_drivers":

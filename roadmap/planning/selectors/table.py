@@ -138,9 +138,33 @@ def table_inputs(
     query.
     """
     definition = scoring.framework_for(
-        product.scoring_framework, divide_by_effort=product.weighted_divide_by_effort
+        product.scoring_framework,
+        divide_by_effort=product.weighted_divide_by_effort,
+        formula=product.scoring_formula,
     )
     inputs: list[TableInput] = []
+    if product.scoring_framework == scoring.CUSTOM:
+        # The product's own formula: the inputs it reads, and its hand-scored drivers, in the
+        # order it reads them (evidence figures have nothing to type).
+        if drivers is None:
+            drivers = ScoringDriver.objects.filter(product=product)
+        by_key: dict[str, ScoringDriver] = {}
+        for driver in drivers:
+            by_key.setdefault(scoring.driver_key(driver.name), driver)
+        for name in definition.formula.variables():
+            read = by_key.get(name)
+            if name in scoring.FEATURE_INPUTS:
+                inputs.append(TableInput(key=name))
+            elif read is not None and read.source == DriverSource.MANUAL:
+                inputs.append(
+                    TableInput(
+                        key=f"driver-{read.pk}",
+                        driver_id=read.pk,
+                        driver_name=read.name,
+                        driver_weight=read.weight,
+                    )
+                )
+        return tuple(inputs)
     for name in definition.inputs:
         if name == "weighted_drivers":
             if drivers is None:
@@ -569,7 +593,7 @@ def _query_view(
     (the drivers, with weighted scoring, and the options: 1 to 4 queries)."""
     drivers = (
         list(ScoringDriver.objects.filter(product=product))
-        if product.scoring_framework == scoring.WEIGHTED
+        if scoring.uses_drivers(product.scoring_framework, product.scoring_formula)
         else []
     )
     inputs = table_inputs(product=product, drivers=drivers)

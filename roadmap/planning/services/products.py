@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from roadmap.models import DriverSource, Product, ScoringDriver
+from roadmap.models import DriverSource, Product, ScoringDriver, ScoringFramework
 from roadmap.planning.services.scoring import product_lock, product_request_recompute
 
 SCORING_SETTINGS = ("scoring_framework", "reach_source", "weighted_divide_by_effort", "tie_break")
@@ -51,6 +51,13 @@ def product_create(*, workspace, name: str, slug: str, **fields: Any) -> Product
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
     product_slug_check(slug, workspace_id=workspace.pk)
+    if fields.get("scoring_framework") == ScoringFramework.CUSTOM:
+        raise ValidationError(
+            {
+                "scoring_framework": "A new product starts with a built-in framework; write its "
+                "own formula once it exists."
+            }
+        )
     product = Product(workspace=workspace, name=name, slug=slug, **fields)
     product.full_clean()
     _save(product)
@@ -68,6 +75,13 @@ def product_update(*, product: Product, data: Mapping[str, Any]) -> Product:
     changed = {name for name, value in data.items() if getattr(product, name) != value}
     for name, value in data.items():
         setattr(product, name, value)
+    if product.scoring_framework == ScoringFramework.CUSTOM and not product.scoring_formula:
+        raise ValidationError(
+            {
+                "scoring_framework": "Write the product's own formula first (on the formula "
+                "page), then use it."
+            }
+        )
     product.full_clean()
     if changed:
         _save(product, update_fields=[*changed, "updated_at"])

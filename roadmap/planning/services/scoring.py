@@ -54,7 +54,7 @@ def product_lock(*, product_id: int) -> None:
 def product_scoring_config(*, product: Product) -> scoring.ScoringConfig:
     """The product's scoring settings as the pure scoring module sees them (one query)."""
     drivers: tuple[scoring.Driver, ...] = ()
-    if product.scoring_framework == scoring.WEIGHTED:
+    if product.scoring_framework in (scoring.WEIGHTED, scoring.CUSTOM):
         drivers = tuple(
             scoring.Driver(
                 id=d.id,
@@ -70,6 +70,8 @@ def product_scoring_config(*, product: Product) -> scoring.ScoringConfig:
         reach_source=product.reach_source,
         divide_by_effort=product.weighted_divide_by_effort,
         drivers=drivers,
+        formula=product.scoring_formula,
+        formula_version=product.scoring_formula_version,
     )
 
 
@@ -113,12 +115,15 @@ def feature_scoring_inputs(*, feature: Feature, config: scoring.ScoringConfig):
             pk__in=linked.filter(company__isnull=False).values("company_id")
         ).aggregate(total=Sum("annual_revenue"))["total"]
         revenue_at_stake = float(revenue or 0)
-    if config.reach_source == scoring.PERSONAS and config.framework == scoring.RICE:
+    reads = config.definition.formula.variables()
+    if (config.reach_source == scoring.PERSONAS and config.framework == scoring.RICE) or (
+        config.framework == scoring.CUSTOM and "segment_size" in reads
+    ):
         persona_segment_size = (
             Persona.objects.filter(features=feature).aggregate(n=Sum("segment_size"))["n"] or 0
         )
     driver_scores = {}
-    if config.framework == scoring.WEIGHTED:
+    if config.framework == scoring.WEIGHTED or config.custom_drivers:
         driver_scores = dict(
             FeatureDriverScore.objects.filter(feature=feature).values_list("driver_id", "score")
         )
@@ -228,7 +233,19 @@ def _sql_evidence(config: scoring.ScoringConfig):
         .values("total")[:1],
         output_field=FloatField(),
     )
+    # Each hand-scored driver a product's own formula reads: its score, NULL where there is none.
+    driver_scores = {
+        d.id: Subquery(
+            FeatureDriverScore.objects.filter(feature_id=OuterRef("pk"), driver_id=d.id).values(
+                "score"
+            )[:1],
+            output_field=IntegerField(),
+        )
+        for d in config.custom_drivers
+        if not d.from_evidence
+    }
     return {
+        "driver_scores": driver_scores,
         "insight_customers": insight_customers,
         "portal_customers": portal_customers,
         "revenue_at_stake": revenue_at_stake,

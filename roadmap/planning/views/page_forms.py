@@ -18,7 +18,15 @@ from django.http import QueryDict
 from django.utils.text import slugify
 
 from roadmap.forms import TextAreaField
-from roadmap.models import DriverSource, Feature, Lane, Product, Release, ScoringDriver
+from roadmap.models import (
+    DriverSource,
+    Feature,
+    Lane,
+    Product,
+    Release,
+    ScoringDriver,
+    ScoringFramework,
+)
 from roadmap.planning import scoring
 from roadmap.planning.services.features import EDITABLE_FIELDS, tag_names_clean
 from roadmap.planning.services.products import SCORING_SETTINGS
@@ -82,6 +90,9 @@ class ProductCreateForm(ProductForm):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
         self.fields["slug"].widget.attrs.update({"data-slug-from": "id_name"})
+        # A product's own formula is written once the product exists.
+        framework = self.fields["scoring_framework"]
+        framework.choices = [c for c in framework.choices if c[0] != ScoringFramework.CUSTOM]
 
     def clean(self):
         cleaned = super().clean()
@@ -96,6 +107,12 @@ class ProductCreateForm(ProductForm):
 
 
 class ScoringSettingsForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.scoring_formula:  # nothing to use yet: the formula page comes first
+            framework = self.fields["scoring_framework"]
+            framework.choices = [c for c in framework.choices if c[0] != ScoringFramework.CUSTOM]
+
     class Meta:
         model = Product
         fields = list(SCORING_SETTINGS)
@@ -182,7 +199,9 @@ def scoring_input_names(product: Product) -> list[str]:
     """The inputs a PM types for the product's framework. Reach is left out when it comes from
     evidence (insights or personas); weighted drivers are scored one by one."""
     definition = scoring.framework_for(
-        product.scoring_framework, divide_by_effort=product.weighted_divide_by_effort
+        product.scoring_framework,
+        divide_by_effort=product.weighted_divide_by_effort,
+        formula=product.scoring_formula,
     )
     return [
         name
@@ -247,11 +266,12 @@ class FeatureForm(forms.Form):
         self.product = product
         self.input_names = scoring_input_names(product)
         # The drivers scored by hand: one fed by the evidence has no score to type.
-        self.drivers = (
-            [d for d in drivers if d.source == DriverSource.MANUAL]
-            if product.scoring_framework == scoring.WEIGHTED
-            else []
-        )
+        self.drivers = [
+            d
+            for d in drivers
+            if d.source == DriverSource.MANUAL
+            and scoring.reads_driver(product.scoring_framework, product.scoring_formula, d.name)
+        ]
         model_fields = forms.fields_for_model(
             Feature,
             fields=[*BASE_FIELDS, *self.input_names],
