@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from django.db.models import BooleanField, ExpressionWrapper, FloatField
 from django.db.models.expressions import Expression, Func
 
-from roadmap.planning.terms import BinOp, Const, Term, Var, names_read
+from roadmap.planning.terms import BinOp, Cap, Const, Term, Var, names_read
 
 MAX_LENGTH = 2000
 MAX_NODES = 200
@@ -675,6 +675,11 @@ def span(node, names: Mapping[str, Span]) -> Span:
         found = Span(left.largest + right.largest, min(left.step, right.step) * _ULP)
     elif isinstance(node, Extreme | If):
         found = Span(max(s.largest for s in inner), min(s.step for s in inner))
+    elif isinstance(node, Cap):
+        # Only the built-in nodes make one, over a count or a sum that is never negative (an
+        # evidence driver's score, capped at 10): min() bounds its magnitude too.
+        ceiling = abs(float(node.ceiling))
+        found = Span(min(inner[0].largest, ceiling), min(inner[0].step, ceiling or math.inf))
     elif isinstance(node, Round):
         found = Span(inner[0].largest + 1, min(inner[0].step, 10.0**-node.digits))
     elif isinstance(node, Log):
