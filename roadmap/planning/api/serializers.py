@@ -27,6 +27,7 @@ from roadmap.models import (
     RoadmapItem,
     ScoringDriver,
 )
+from roadmap.planning import formula as formula_language
 from roadmap.planning import scoring
 from roadmap.planning.services.features import feature_version_check
 from roadmap.planning.services.scoring import SCORING_INPUT_FIELDS
@@ -95,6 +96,19 @@ class ProductSerializer(StrictMixin, ModelRulesSerializer):
     workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     drivers = ScoringDriverSerializer(many=True, read_only=True)
     scores_stale = serializers.BooleanField(read_only=True)
+    scoring_formula = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=formula_language.MAX_LENGTH,
+        trim_whitespace=False,
+        help_text="The product's own formula (scoring_framework `custom`): its inputs, evidence "
+        "figures and drivers by name, + - * /, brackets, min, max, round, log, if(condition, a, "
+        "b). Writing a different one saves a new version and scores every feature with it; an "
+        "error is a 400 saying where (line, column).",
+    )
+    scoring_formula_version = serializers.IntegerField(
+        read_only=True, help_text="The formula's version number; 0 until one is saved."
+    )
 
     class Meta:
         model = Product
@@ -106,6 +120,8 @@ class ProductSerializer(StrictMixin, ModelRulesSerializer):
             "vision",
             "description",
             "scoring_framework",
+            "scoring_formula",
+            "scoring_formula_version",
             "reach_source",
             "weighted_divide_by_effort",
             "tie_break",

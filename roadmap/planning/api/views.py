@@ -184,11 +184,15 @@ class ProductViewSet(ScopedViewSet):
             raise ValidationError({"workspace": ["You are not a member of any workspace."]})
         ensure_can_edit(self.request, workspace_id)
         serializer.instance = product_services.product_create(
-            workspace=Workspace.objects.get(pk=workspace_id), **serializer.validated_data
+            workspace=Workspace.objects.get(pk=workspace_id),
+            author=self.request.user,
+            **serializer.validated_data,
         )
 
     def perform_update(self, serializer):
-        product_services.product_update(product=serializer.instance, data=serializer.validated_data)
+        product_services.product_update(
+            product=serializer.instance, data=serializer.validated_data, author=self.request.user
+        )
 
     def perform_destroy(self, instance):
         ensure_can_edit(self.request, instance.workspace_id, admin_only=True)
