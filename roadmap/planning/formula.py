@@ -31,6 +31,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import NoReturn
 
 from django.db.models import BooleanField, ExpressionWrapper, FloatField
 from django.db.models.expressions import Expression, Func
@@ -65,7 +66,7 @@ class _Sql(Func):
         super().__init__(*expressions, output_field=output_field or FloatField())
         self.sql_template = template
 
-    def as_sql(self, compiler, connection, **extra):
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[override]
         compiled = [compiler.compile(e) for e in self.get_source_expressions()]
         params: list = []
 
@@ -410,7 +411,7 @@ class _Parser:
     def token(self) -> Token:
         return self.tokens[self.at]
 
-    def fail(self, message: str, token: Token | None = None):
+    def fail(self, message: str, token: Token | None = None) -> NoReturn:
         token = token or self.token
         raise FormulaError(message, token.line, token.column)
 

@@ -31,6 +31,7 @@ from roadmap.planning import formula as formula_language
 from roadmap.planning import scoring
 from roadmap.planning.services.features import feature_version_check
 from roadmap.planning.services.scoring import SCORING_INPUT_FIELDS
+from roadmap.planning.shares import with_shares
 
 IMPACT_SCALE = tuple(value for value, _ in IMPACT_CHOICES)
 
@@ -72,12 +73,22 @@ class ScoreField(serializers.FloatField):
     {
         "type": "object",
         "additionalProperties": {},
-        "description": "framework, formula, inputs (each with value and source) and score; "
-        "numbers rounded like the score.",
+        "description": "framework, formula, inputs (each with value and source), score, and "
+        "shares: each part of the formula with its effect on the score (+, −, × or ÷), its "
+        "value, its share of the score (0–1; for a product or quotient, its part of the "
+        "score's size in orders of magnitude), the score without it, and for a part that is a "
+        "sum its addends (parts). Numbers rounded like the score.",
     }
 )
 class BreakdownField(serializers.JSONField):
-    """A score breakdown, its numbers rounded like the score."""
+    """A score breakdown, its numbers rounded like the score, with each term's share of it
+    (``roadmap.planning.shares``) when read off a feature of a loaded product."""
+
+    def get_attribute(self, instance):
+        breakdown = super().get_attribute(instance)
+        if isinstance(instance, Feature) and breakdown:
+            return with_shares(instance.product, breakdown)
+        return breakdown
 
     def to_representation(self, value):
         return scoring.breakdown_for_output(value or {})
