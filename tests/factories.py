@@ -9,8 +9,12 @@ from accounts.models import Membership, Role, User, Workspace
 from roadmap.models import (
     Comparison,
     Competitor,
+    CustomField,
+    CustomFieldChoice,
+    CustomFieldKind,
     Feature,
     FeatureDriverScore,
+    FeatureFieldValue,
     Insight,
     Lane,
     LaunchTask,
@@ -29,6 +33,7 @@ from roadmap.models import (
     ShareLink,
     Tag,
 )
+from roadmap.planning.scoring import driver_key
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -122,6 +127,36 @@ class FeatureDriverScoreFactory(factory.django.DjangoModelFactory):
         ScoringDriverFactory, product=factory.SelfAttribute("..feature.product")
     )
     score = 5
+
+
+class CustomFieldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomField
+
+    product = factory.SubFactory(ProductFactory)
+    name = factory.Sequence(lambda n: f"Field {n}")
+    key = factory.LazyAttribute(lambda o: driver_key(o.name))
+    kind = CustomFieldKind.NUMBER
+
+
+class CustomFieldChoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomFieldChoice
+
+    field = factory.SubFactory(CustomFieldFactory, kind=CustomFieldKind.CHOICE)
+    label = factory.Sequence(lambda n: f"Choice {n}")
+    value = Decimal("1.00")
+
+
+class FeatureFieldValueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FeatureFieldValue
+
+    feature = factory.SubFactory(FeatureFactory)
+    field = factory.SubFactory(
+        CustomFieldFactory, product=factory.SelfAttribute("..feature.product")
+    )
+    value = Decimal("5.00")
 
 
 class InsightFactory(factory.django.DjangoModelFactory):

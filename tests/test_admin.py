@@ -47,6 +47,9 @@ NOT_ADDABLE = {
     "roadmap.Contact",
     "roadmap.FeatureRequest",
     "roadmap.Requester",
+    # Edited with their field on the settings page; set by editing the feature.
+    "roadmap.CustomFieldChoice",
+    "roadmap.FeatureFieldValue",
     # Saved with the product's formula (roadmap.planning.services.formula), scores recomputed.
     "roadmap.ScoringFormulaVersion",
     "roadmap.ShipNotice",
@@ -81,6 +84,10 @@ def rows(superuser, product, editor):
         workspace=workspace, url="https://hooks.example.com/w", events=["feature.created"]
     )
     driver_score = f.FeatureDriverScoreFactory(feature=feature)
+    choice = f.CustomFieldChoiceFactory(field__product=product)
+    field_value = f.FeatureFieldValueFactory(
+        feature=feature, field=choice.field, value=None, choice=choice
+    )
     now = timezone.now()
     made = [
         superuser,
@@ -107,6 +114,9 @@ def rows(superuser, product, editor):
         feature,
         driver_score,
         driver_score.driver,
+        field_value.field,
+        field_value.choice,
+        field_value,
         FeatureRankSnapshot.objects.create(feature=feature, taken_on=now.date(), rank=1, score=2),
         f.InsightFactory(product=product),
         f.ObjectiveFactory(product=product),

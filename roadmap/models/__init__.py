@@ -16,6 +16,16 @@ from roadmap.integrations.models.webhooks import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from roadmap.planning.models.custom_fields import (
+    CHOICES_PER_FIELD,
+    FIELDS_PER_PRODUCT,
+    VALUE_LIMIT,
+    VALUE_STEP,
+    CustomField,
+    CustomFieldChoice,
+    CustomFieldKind,
+    FeatureFieldValue,
+)
 from roadmap.planning.models.feature import (
     IMPACT_CHOICES,
     WSJF_SCALE,
@@ -84,6 +94,14 @@ from roadmap.strategy.models import (
 )
 
 __all__ = [
+    "CHOICES_PER_FIELD",
+    "FIELDS_PER_PRODUCT",
+    "VALUE_LIMIT",
+    "VALUE_STEP",
+    "CustomField",
+    "CustomFieldChoice",
+    "CustomFieldKind",
+    "FeatureFieldValue",
     "DriverSource",
     "Contact",
     "Customer",

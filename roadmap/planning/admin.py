@@ -25,8 +25,11 @@ from roadmap.admin_base import (
 )
 from roadmap.fields import same_product
 from roadmap.models import (
+    CustomField,
+    CustomFieldChoice,
     Feature,
     FeatureDriverScore,
+    FeatureFieldValue,
     FeatureRankSnapshot,
     Lane,
     Persona,
@@ -39,6 +42,7 @@ from roadmap.models import (
     Tag,
 )
 from roadmap.planning.services import features as feature_services
+from roadmap.planning.services import fields as field_services
 from roadmap.planning.services import preferences
 from roadmap.planning.services import products as product_services
 from roadmap.planning.services import roadmap as records
@@ -130,6 +134,55 @@ class ScoringDriverAdmin(ServiceWritesAdmin):
 
     def service_delete(self, request, obj) -> None:
         product_services.driver_delete(driver=obj)
+
+
+@admin.register(CustomField)
+class CustomFieldAdmin(ServiceWritesAdmin):
+    """Saved and deleted through the fields services: a field the formula reads stays."""
+
+    list_display = ("name", "product", "key", "kind", "position")
+    list_filter = ("kind",)
+    list_select_related = ("product",)
+    search_fields = ("name", "key", "product__name")
+    autocomplete_fields = ("product",)
+    readonly_fields = ("key", "position", *TIMESTAMPS)
+    fixed_on_change = ("product", "kind")
+
+    def service_save(self, request, form, stored):
+        return field_services.custom_field_save(
+            product=stored.product if stored else form.cleaned_data["product"],
+            name=form.cleaned_data["name"],
+            kind=stored.kind if stored else form.cleaned_data["kind"],
+            field=stored,
+        )
+
+    def service_delete(self, request, obj) -> None:
+        field_services.custom_field_delete(field=obj)
+
+
+@admin.register(CustomFieldChoice)
+class CustomFieldChoiceAdmin(ViewOnlyAdmin):
+    """A choice field's choices, edited with the field on the product's settings page (a new
+    value rescores the product)."""
+
+    list_display = ("label", "field", "value", "position")
+    list_select_related = ("field",)
+    search_fields = ("label", "field__name")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FeatureFieldValue)
+class FeatureFieldValueAdmin(ViewOnlyAdmin):
+    """Features' custom field values, set by editing the feature (page, API, CSV)."""
+
+    list_display = ("feature", "field", "value", "choice")
+    list_select_related = ("feature", "field", "choice")
+    search_fields = ("feature__title", "field__name")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Tag)

@@ -145,6 +145,7 @@ EVIDENCE_NAMES = {
 }
 EVIDENCE = "evidence"
 DRIVER = "driver"
+FIELD = "field"
 UNKNOWN = "unknown"
 
 
@@ -156,8 +157,8 @@ def driver_key(name: str) -> str:
 
 
 def uses_drivers(framework: str, formula: str = "") -> bool:
-    """Whether a product's scores read its drivers: weighted scoring does, and a product's own
-    formula when it names one (``reads_driver``)."""
+    """Whether a product's scores may read its drivers: weighted scoring does, and a product's
+    own formula when it names one (``reads_driver``) or a custom field (read alike)."""
     if framework == WEIGHTED:
         return True
     return framework == CUSTOM and any(
@@ -225,6 +226,14 @@ class Driver:
 
 
 @dataclass(frozen=True)
+class CustomField:
+    """A product's custom field as its formula reads it: by ``key``, a number per feature."""
+
+    id: int
+    key: str
+
+
+@dataclass(frozen=True)
 class ScoringConfig:
     """A product's scoring settings."""
 
@@ -235,6 +244,8 @@ class ScoringConfig:
     # The product's own formula (framework CUSTOM) and its version number.
     formula: str = ""
     formula_version: int = 0
+    # The product's custom fields (read by its own formula only).
+    fields: tuple[CustomField, ...] = ()
 
     @property
     def definition(self) -> Framework:
@@ -272,6 +283,20 @@ class ScoringConfig:
         by_key = self.drivers_by_key
         return tuple(by_key[name] for name in self.definition.formula.variables() if name in by_key)
 
+    @property
+    def fields_by_key(self) -> dict[str, CustomField]:
+        """The custom fields by key, but for a key a driver has (the driver is read)."""
+        drivers = self.drivers_by_key
+        return {f.key: f for f in self.fields if f.key not in drivers}
+
+    @property
+    def custom_fields(self) -> tuple[CustomField, ...]:
+        """The custom fields the product's own formula reads, in the order it reads them."""
+        if self.framework != CUSTOM:
+            return ()
+        by_key = self.fields_by_key
+        return tuple(by_key[name] for name in self.definition.formula.variables() if name in by_key)
+
     def weighted_drivers_term(self) -> Term | None:
         """Σ weightᵢ·scoreᵢ / Σ weightᵢ as a formula: the manual drivers' weighted sum (an input,
         None unless each is scored) plus each evidence-fed driver's weighted score term. Both the
@@ -306,6 +331,8 @@ class FeatureInputs:
     value: int | None = None
     # driver id -> 0..10
     driver_scores: Mapping[int, int] = field(default_factory=dict)
+    # custom field id -> its number (a choice's value; yes/no: 1 or 0); absent: no value
+    field_values: Mapping[int, float] = field(default_factory=dict)
     # Distinct customers among linked insights (a company counts once: its id, else the
     # customer's name, case- and space-insensitively), how many of them asked through the
     # roadmap page (source "portal"), and the summed annual revenue of the distinct companies
@@ -362,7 +389,9 @@ def input_source(name: str, config: ScoringConfig) -> str:
             return MANUAL
         if name in EVIDENCE_NAMES:
             return EVIDENCE
-        return DRIVER if name in config.drivers_by_key else UNKNOWN
+        if name in config.drivers_by_key:
+            return DRIVER
+        return FIELD if name in config.fields_by_key else UNKNOWN
     if name == "reach":
         return config.reach_source
     if name == "weighted_drivers":
@@ -405,6 +434,7 @@ def _evidence(config: ScoringConfig, inputs: FeatureInputs) -> dict | None:
 def custom_values(config: ScoringConfig, inputs: FeatureInputs) -> dict[str, float | None]:
     """What each name the product's formula reads holds for one feature."""
     by_key = config.drivers_by_key
+    fields = config.fields_by_key
     values: dict[str, float | None] = {}
     for name in config.definition.formula.variables():
         if name in FEATURE_INPUTS:
@@ -415,6 +445,8 @@ def custom_values(config: ScoringConfig, inputs: FeatureInputs) -> dict[str, flo
             raw = by_key[name].score_term().evaluate(evidence_values(inputs))
         elif name in by_key:
             raw = inputs.driver_scores.get(by_key[name].id)
+        elif name in fields:
+            raw = inputs.field_values.get(fields[name].id)
         else:
             raw = None
         values[name] = None if raw is None else float(raw)
@@ -501,6 +533,7 @@ SOURCE_WORDS = {
     "drivers": "weighted average of the driver scores",
     EVIDENCE: "from the evidence",
     DRIVER: "driver score",
+    FIELD: "custom field",
     UNKNOWN: "no input has this name",
 }
 
@@ -628,13 +661,15 @@ def sql_inputs(
     manual_drivers_total: Expression,
     revenue_at_stake: Expression,
     driver_scores: Mapping[int, Expression] | None = None,
+    field_values: Mapping[int, Expression] | None = None,
     **evidence: Expression,
 ) -> dict[str, Expression]:
     """Django expressions for each input of the product's formula, on a Feature queryset.
 
     The evidence and driver expressions are subqueries built by the caller (they need models);
     the weighted drivers are ``ScoringConfig.weighted_drivers_term`` compiled over them.
-    ``driver_scores``: a hand-scored driver's score by driver id (a product's own formula).
+    ``driver_scores``: a hand-scored driver's score by driver id (a product's own formula);
+    ``field_values``: a custom field's number by field id (likewise), NULL without a value.
     """
     if config.framework == CUSTOM:
         figures = {
@@ -643,7 +678,7 @@ def sql_inputs(
             "persona_segment_size": _as_float(persona_segment_size),
             **{name: _as_float(e) for name, e in evidence.items() if name == "portal_customers"},
         }
-        return _custom_sql_inputs(config, figures, driver_scores or {})
+        return _custom_sql_inputs(config, figures, driver_scores or {}, field_values or {})
     resolved = {}
     for name in config.definition.formula.variables():
         if name == "reach" and config.reach_source == INSIGHTS:
@@ -668,9 +703,10 @@ def sql_inputs(
 
 
 def _custom_sql_inputs(
-    config: ScoringConfig, figures: Mapping[str, Expression], driver_scores
+    config: ScoringConfig, figures: Mapping[str, Expression], driver_scores, field_values
 ) -> dict[str, Expression]:
     by_key = config.drivers_by_key
+    fields = config.fields_by_key
     resolved: dict[str, Expression] = {}
     for name in config.definition.formula.variables():
         if name in FEATURE_INPUTS:
@@ -681,6 +717,8 @@ def _custom_sql_inputs(
             resolved[name] = by_key[name].score_term().to_sql(figures.__getitem__)
         elif name in by_key:
             resolved[name] = _as_float(driver_scores[by_key[name].id])
+        elif name in fields:
+            resolved[name] = _as_float(field_values[fields[name].id])
         else:
             resolved[name] = Value(None, output_field=FloatField())
     return resolved

@@ -20,10 +20,13 @@ from roadmap.models import (
     CsvUpload,
     Customer,
     CustomerDomain,
+    CustomField,
+    CustomFieldChoice,
     DigestDelivery,
     Experiment,
     Feature,
     FeatureDriverScore,
+    FeatureFieldValue,
     FeatureRankSnapshot,
     FeatureRequest,
     Insight,
@@ -336,6 +339,8 @@ def test_every_roadmap_model_reads_well_as_text(product):
     endpoint = WebhookEndpoint(workspace=product.workspace, url="https://hooks.example.com/w")
     product.name = "Planner"
 
+    segment = CustomField(product=product, name="Segment", kind="choice")
+    enterprise = CustomFieldChoice(field=segment, label="Enterprise", value=Decimal("3.50"))
     texts = {
         Product: str(product),
         Persona: str(Persona(product=product, name="Ops lead")),
@@ -403,10 +408,18 @@ def test_every_roadmap_model_reads_well_as_text(product):
         WebhookDelivery: str(
             WebhookDelivery(endpoint=endpoint, event="feature.created", status="failed")
         ),
+        CustomField: str(segment),
+        CustomFieldChoice: str(enterprise),
+        FeatureFieldValue: str(
+            FeatureFieldValue(feature=feature, field=segment, choice=enterprise)
+        ),
     }
 
     assert texts == {
         Product: "Planner",
+        CustomField: "Segment (Choice)",
+        CustomFieldChoice: "Enterprise = 3.50",
+        FeatureFieldValue: "Dark mode · Segment: Enterprise",
         Persona: "Ops lead",
         ScoringDriver: "Strategic fit (×2.00)",
         ScoringFormulaVersion: "Planner formula v3",
@@ -472,6 +485,9 @@ BUILDERS = {
         product=p, number=1, source="value / effort"
     ),
     Tag: lambda p: f.TagFactory(product=p),
+    CustomField: lambda p: f.CustomFieldFactory(product=p),
+    CustomFieldChoice: lambda p: f.CustomFieldChoiceFactory(field__product=p),
+    FeatureFieldValue: lambda p: f.FeatureFieldValueFactory(feature=f.FeatureFactory(product=p)),
     Feature: lambda p: f.FeatureFactory(product=p),
     FeatureDriverScore: lambda p: f.FeatureDriverScoreFactory(feature=f.FeatureFactory(product=p)),
     Insight: lambda p: f.InsightFactory(product=p),

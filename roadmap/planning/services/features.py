@@ -33,6 +33,7 @@ from roadmap.models import (
     RoadmapItem,
     Tag,
 )
+from roadmap.planning.services.fields import field_values_clean, field_values_write
 from roadmap.planning.services.scoring import (
     SCORING_INPUT_FIELDS,
     feature_score,
@@ -57,7 +58,7 @@ EDITABLE_FIELDS = (
 # Changing these can change the order of features even when no input changed.
 RANKING_FIELDS = ("status", "moscow", "kano", "market_position")
 # Changes that move a feature's score (its links to personas and its driver scores are inputs).
-SCORING_CHANGES = frozenset({*SCORING_INPUT_FIELDS, "personas", "driver_scores"})
+SCORING_CHANGES = frozenset({*SCORING_INPUT_FIELDS, "personas", "driver_scores", "custom_fields"})
 
 
 class ConflictError(Exception):
@@ -126,6 +127,8 @@ class FeatureWrite:
     tags: list[str] | None = None
     personas: list[Persona] | None = None
     driver_scores: dict[int, int | None] | None = None
+    # Values of the product's custom fields by key (``field_values_clean``); None clears one.
+    custom_fields: dict[str, Any] | None = None
     add_tags: bool = False
     expected_version: int | None | EllipsisType = ...
 
@@ -236,6 +239,11 @@ def features_write(
                     errors[f"driver_{driver_id}"] = "A driver score must be between 0 and 10."
         if errors:
             raise ValidationError(errors)
+    field_values = [
+        (f, field_values_clean(product=product, values=w.custom_fields))
+        for w, f in pairs
+        if w.custom_fields
+    ]
     tag_sets = [(f, _checked_tag_names(w.tags), w.add_tags) for w, f in pairs if w.tags is not None]
 
     # Features: one INSERT for the new ones, one UPDATE per distinct set of changed values.
@@ -288,6 +296,11 @@ def features_write(
         for value, rows_given in rescored.items():
             FeatureDriverScore.objects.filter(pk__in=rows_given).update(score=value)
         FeatureDriverScore.objects.bulk_create(new_scores)
+
+    if field_values:
+        for pk in field_values_write({f.pk: values for f, values in field_values}):
+            if pk in changes:
+                changes[pk].add("custom_fields")
 
     features = [f for _, f in pairs]
     _features_after_write(
@@ -436,6 +449,7 @@ def feature_create(
     personas: Iterable[Persona] = (),
     tags: Iterable[str] = (),
     driver_scores: Mapping[int, int | None] | None = None,
+    custom_fields: Mapping[str, Any] | None = None,
     **fields: Any,
 ) -> Feature:
     """Create a feature in a product (with its per-driver scores under weighted scoring) and
@@ -445,6 +459,7 @@ def feature_create(
         tags=list(tags) or None,
         personas=list(personas) or None,
         driver_scores=dict(driver_scores) if driver_scores else None,
+        custom_fields=dict(custom_fields) if custom_fields else None,
     )
     return features_write(product=product, writes=[write]).features[0]
 
@@ -456,9 +471,11 @@ def feature_update(
     expected_version: int | None = None,
     personas: Iterable[Persona] | None = None,
     tags: Iterable[str] | None = None,
+    custom_fields: dict[str, Any] | None = None,
     actor=None,
 ) -> Feature:
-    """Apply a PM's edit. Nothing is stored unless all of it is valid.
+    """Apply a PM's edit (``custom_fields``: values by field key, see ``field_values_clean``).
+    Nothing is stored unless all of it is valid.
 
     With ``expected_version`` (the version the editor loaded), a concurrent save by someone else
     raises ConflictError instead of being overwritten. Inputs that feed the score rescore the
@@ -470,6 +487,7 @@ def feature_update(
         expected_version=expected_version,
         personas=personas,
         tags=tags,
+        custom_fields=custom_fields,
         actor=actor,
     )
 
@@ -482,6 +500,7 @@ def feature_update_inputs(
     expected_version: int | None = None,
     personas: Iterable[Persona] | None = None,
     tags: Iterable[str] | None = None,
+    custom_fields: dict[str, Any] | None = None,
     actor=None,
 ) -> Feature:
     """Apply an edit of the prioritization table (or the admin's change form): fields, personas,
@@ -497,6 +516,7 @@ def feature_update_inputs(
         tags=list(tags) if tags is not None else None,
         personas=list(personas) if personas is not None else None,
         driver_scores=driver_scores or None,
+        custom_fields=custom_fields or None,
         expected_version=expected_version,
     )
     written = features_write(product=feature.product, writes=[write], actor=actor)

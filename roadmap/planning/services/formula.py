@@ -10,6 +10,7 @@ version, and applied by the ordinary recompute: one UPDATE for the whole product
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -20,6 +21,10 @@ from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 
 from roadmap.models import (
+    VALUE_LIMIT,
+    VALUE_STEP,
+    CustomField,
+    CustomFieldKind,
     Feature,
     Product,
     ScoringDriver,
@@ -65,7 +70,8 @@ class FormulaName:
     """A name a product's formula may read, what it is, and what values it can hold."""
 
     name: str
-    kind: str  # scoring.MANUAL (typed on each feature), scoring.EVIDENCE or scoring.DRIVER
+    # scoring.MANUAL (typed on each feature), scoring.EVIDENCE, scoring.DRIVER or scoring.FIELD
+    kind: str
     label: str
     help: str
     span: language.Span
@@ -103,11 +109,40 @@ def _evidence_spans() -> dict[str, language.Span]:
     }
 
 
+def field_span(field: CustomField) -> language.Span:
+    """How large a custom field's number can be, and its smallest step (``field.choices`` is
+    read: prefetch it for many fields)."""
+    if field.kind == CustomFieldKind.YES_NO:
+        return language.Span(1.0, 1.0)
+    if field.kind == CustomFieldKind.NUMBER:
+        return language.Span(float(VALUE_LIMIT), float(VALUE_STEP))
+    values = [abs(float(c.value)) for c in field.choices.all()]
+    nonzero = [v for v in values if v]
+    return language.Span(max(values, default=0.0), min(nonzero, default=math.inf))
+
+
+FIELD_HELP = {
+    CustomFieldKind.NUMBER: "a number set on each feature",
+    CustomFieldKind.YES_NO: "1 for yes, 0 for no, set on each feature",
+}
+
+
+def _field_help(field: CustomField) -> str:
+    if field.kind != CustomFieldKind.CHOICE:
+        return FIELD_HELP[CustomFieldKind(field.kind)]
+    choices = ", ".join(f"{c.label} = {c.value.normalize():f}" for c in field.choices.all())
+    return f"a choice on each feature: {choices or 'no choices yet'}"
+
+
 def formula_names(
-    *, product: Product, drivers: Iterable[ScoringDriver] | None = None
+    *,
+    product: Product,
+    drivers: Iterable[ScoringDriver] | None = None,
+    fields: Iterable[CustomField] | None = None,
 ) -> list[FormulaName]:
     """Every name the product's formula may read: the inputs typed on features, the evidence
-    figures and the product's drivers (by ``scoring.driver_key``), in that order."""
+    figures, the product's drivers (by ``scoring.driver_key``) and its custom fields (by key),
+    in that order."""
     names = []
     for name in scoring.FEATURE_INPUTS:
         field = Feature._meta.get_field(name)
@@ -156,6 +191,17 @@ def formula_names(
             span = language.Span(10.0, 1.0)
             help_text = "0–10, scored by hand on each feature"
         names.append(FormulaName(key, scoring.DRIVER, driver.name, help_text, span))
+    if fields is None:
+        fields = CustomField.objects.filter(product=product).prefetch_related("choices")
+    for custom in fields:
+        if custom.key in taken:
+            continue  # refused when the field is saved; a driver added since has the name
+        taken.add(custom.key)
+        names.append(
+            FormulaName(
+                custom.key, scoring.FIELD, custom.name, _field_help(custom), field_span(custom)
+            )
+        )
     return names
 
 
@@ -244,11 +290,7 @@ def formula_preview(*, product: Product, source: str) -> Preview:
     the new top PREVIEW_TOP, the PREVIEW_MOVES largest moves, and counts. One query, over the
     product's features only; nothing is written. The formula must have passed ``formula_check``.
     """
-    config = dataclasses.replace(
-        product_scoring_config(product=product),
-        framework=scoring.CUSTOM,
-        formula=source,
-    )
+    config = product_scoring_config(product=product, formula=source)
     figures = _sql_evidence(config)
     score = scoring.score_sql(config, scoring.sql_inputs(config, **figures))
     ranked = (

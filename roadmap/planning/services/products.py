@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from roadmap.models import DriverSource, Product, ScoringDriver, ScoringFramework
+from roadmap.planning import scoring
 from roadmap.planning.services.scoring import product_lock, product_request_recompute
 
 SCORING_SETTINGS = ("scoring_framework", "reach_source", "weighted_divide_by_effort", "tie_break")
@@ -137,6 +138,10 @@ def driver_save(
     """Create or edit a weighted-scoring driver; the product's scores follow. ``source``: scored
     by hand, or fed by the evidence (customers asking, revenue at stake, with the ``full_scale``
     that scores 10); left as it is when not given."""
+    from roadmap.planning.services.fields import driver_name_check
+
+    if driver is None or scoring.driver_key(driver.name) != scoring.driver_key(name):
+        driver_name_check(product=product, name=name)
     driver = driver or ScoringDriver(product=product, position=product.drivers.count())
     driver.name, driver.weight = name, weight
     if source is not None:

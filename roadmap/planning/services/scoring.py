@@ -32,8 +32,10 @@ from django.utils import timezone
 from config.dispatch import enqueue_on_commit
 from roadmap.models import (
     Customer,
+    CustomField,
     Feature,
     FeatureDriverScore,
+    FeatureFieldValue,
     FeatureRankSnapshot,
     Insight,
     InsightSource,
@@ -51,10 +53,21 @@ def product_lock(*, product_id: int) -> None:
     list(Product.objects.select_for_update().filter(pk=product_id).values_list("pk"))
 
 
-def product_scoring_config(*, product: Product) -> scoring.ScoringConfig:
-    """The product's scoring settings as the pure scoring module sees them (one query)."""
+def product_scoring_config(
+    *, product: Product, formula: str | None = None
+) -> scoring.ScoringConfig:
+    """The product's scoring settings as the pure scoring module sees them (one query; two
+    with the product's own formula, which may read its custom fields). ``formula``: as if the
+    product used this formula of its own (a preview)."""
+    framework = product.scoring_framework if formula is None else scoring.CUSTOM
     drivers: tuple[scoring.Driver, ...] = ()
-    if product.scoring_framework in (scoring.WEIGHTED, scoring.CUSTOM):
+    fields: tuple[scoring.CustomField, ...] = ()
+    if framework == scoring.CUSTOM:
+        fields = tuple(
+            scoring.CustomField(id=pk, key=key)
+            for pk, key in CustomField.objects.filter(product=product).values_list("pk", "key")
+        )
+    if framework in (scoring.WEIGHTED, scoring.CUSTOM):
         drivers = tuple(
             scoring.Driver(
                 id=d.id,
@@ -66,12 +79,13 @@ def product_scoring_config(*, product: Product) -> scoring.ScoringConfig:
             for d in ScoringDriver.objects.filter(product=product)
         )
     return scoring.ScoringConfig(
-        framework=product.scoring_framework,
+        framework=framework,
         reach_source=product.reach_source,
         divide_by_effort=product.weighted_divide_by_effort,
         drivers=drivers,
-        formula=product.scoring_formula,
+        formula=product.scoring_formula if formula is None else formula,
         formula_version=product.scoring_formula_version,
+        fields=fields,
     )
 
 
@@ -127,9 +141,18 @@ def feature_scoring_inputs(*, feature: Feature, config: scoring.ScoringConfig):
         driver_scores = dict(
             FeatureDriverScore.objects.filter(feature=feature).values_list("driver_id", "score")
         )
+    field_values = {}
+    if config.custom_fields:
+        field_values = {
+            value.field_id: float(value.number)
+            for value in FeatureFieldValue.objects.filter(
+                feature=feature, field_id__in=[f.id for f in config.custom_fields]
+            ).select_related("choice")
+        }
     return scoring.FeatureInputs(
         **{name: getattr(feature, name) for name in _PLAIN_INPUTS},
         driver_scores=driver_scores,
+        field_values=field_values,
         insight_customers=insight_customers,
         portal_customers=portal_customers,
         revenue_at_stake=revenue_at_stake,
@@ -244,8 +267,20 @@ def _sql_evidence(config: scoring.ScoringConfig):
         for d in config.custom_drivers
         if not d.from_evidence
     }
+    # Each custom field a product's own formula reads: its number (a choice's value), NULL where
+    # the feature has none.
+    field_values = {
+        f.id: Subquery(
+            FeatureFieldValue.objects.filter(feature_id=OuterRef("pk"), field_id=f.id)
+            .annotate(amount=Coalesce("value", "choice__value"))
+            .values("amount")[:1],
+            output_field=DecimalField(),
+        )
+        for f in config.custom_fields
+    }
     return {
         "driver_scores": driver_scores,
+        "field_values": field_values,
         "insight_customers": insight_customers,
         "portal_customers": portal_customers,
         "revenue_at_stake": revenue_at_stake,

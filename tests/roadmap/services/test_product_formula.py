@@ -1,7 +1,8 @@
 """A product's own formula (issue 19), as a product uses it: checked against the names the product
 offers and how large they get, saved as versions, previewed against today's ranking without a
 write, and applied by the one-UPDATE recompute, which agrees with Python feature by feature
-(inputs, drivers scored by hand or fed by the evidence, evidence figures, persona segments)."""
+(inputs, drivers scored by hand or fed by the evidence, evidence figures, persona segments,
+custom fields of each kind)."""
 
 import random
 from decimal import Decimal
@@ -115,7 +116,38 @@ FORMULAS = [
     "round(log(1 + at_stake) * fit + demand, 2) - min(confidence, 50) / 10",
     "(fit * 3 + demand) / effort + segment_size / 1000",
     "portal_customers * 10 + customers - if(not (impact > 1 and effort < 4), 5, 0)",
+    "reach * segment + if(strategic = 1, 100, 0) - cost / 1000",
+    "(segment + strategic) * fit / max(effort, 0.5) + if(cost > 250.5, cost, -cost)",
 ]
+
+
+def _custom_fields_world(product, rng, features):
+    """A number field "Cost", a choice field "Segment" and a yes/no field "Strategic", each set
+    on most features (a choice of value 0 among them)."""
+    from roadmap.planning.services import fields as field_services
+
+    cost = field_services.custom_field_save(product=product, name="Cost", kind="number")
+    segment = field_services.custom_field_save(
+        product=product,
+        name="Segment",
+        kind="choice",
+        choices=[("Enterprise", "3.5"), ("SMB", "1"), ("Hobby", "0")],
+    )
+    strategic = field_services.custom_field_save(product=product, name="Strategic", kind="yes_no")
+    choices = list(segment.choices.all())
+    for feature in features:
+        if rng.random() < 0.85:
+            f.FeatureFieldValueFactory(
+                feature=feature, field=cost, value=Decimal(rng.randint(-1000, 100_000)) / 100
+            )
+        if rng.random() < 0.85:
+            f.FeatureFieldValueFactory(
+                feature=feature, field=segment, value=None, choice=rng.choice(choices)
+            )
+        if rng.random() < 0.85:
+            f.FeatureFieldValueFactory(
+                feature=feature, field=strategic, value=Decimal(rng.randint(0, 1))
+            )
 
 
 @pytest.mark.parametrize("source", FORMULAS)
@@ -136,6 +168,7 @@ def test_sql_recompute_agrees_with_python_on_custom_formulas(product, source):
         for _ in range(30)
     ]
     _evidence_world(product, rng, features)
+    _custom_fields_world(product, rng, features)
     for feature in features:
         feature.personas.set(rng.sample(personas, rng.randint(0, 2)))
         for driver in (fit, demand):
