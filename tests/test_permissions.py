@@ -395,6 +395,30 @@ ROWS: list[Row] = [
         edit(),
         kwargs=lambda w: {"slug": w.product.slug, "section": "lanes", "pk": w.lane.pk},
     ),
+    # a product's custom fields (issue 19): the same in-place rows
+    Row(
+        "roadmap:settings_row_add",
+        "POST",
+        edit(),
+        kwargs=lambda w: {"slug": w.product.slug, "section": "fields"},
+        data=lambda w: {"new-custom-field-name": "Deal size", "new-custom-field-kind": "number"},
+    ),
+    Row(
+        "roadmap:settings_row_edit",
+        "POST",
+        edit(),
+        kwargs=lambda w: {"slug": w.product.slug, "section": "fields", "pk": w.custom_field.pk},
+        data=lambda w: {
+            f"custom-field-{w.custom_field.pk}-name": "Plan",
+            f"custom-field-{w.custom_field.pk}-choices": "Gold = 5\nSilver = 1",
+        },
+    ),
+    Row(
+        "roadmap:settings_row_delete",
+        "POST",
+        edit(),
+        kwargs=lambda w: {"slug": w.product.slug, "section": "fields", "pk": w.custom_field.pk},
+    ),
     # --- Planning app: board and timeline ---------------------------------------------------
     Row("roadmap:board", "GET", PAGE, kwargs=slug),
     # a board cell's "N more" without JavaScript: a page of that cell
@@ -1081,6 +1105,8 @@ class World:
         self.objective = f.ObjectiveFactory(product=self.product)
         self.release = f.ReleaseFactory(product=self.product)
         self.lane = f.LaneFactory(product=self.product)
+        self.custom_field = f.CustomFieldFactory(product=self.product, name="Tier", kind="choice")
+        f.CustomFieldChoiceFactory(field=self.custom_field, label="Gold", value=3)
         self.item = f.RoadmapItemFactory(
             product=self.product, feature=self.feature, horizon="next", lane=self.lane
         )

@@ -6,7 +6,7 @@ from django.urls import path, re_path
 from roadmap.planning.views import formula, pages, settings
 
 # The lists of the settings page edited in place (see roadmap.planning.views.settings.SECTIONS).
-SECTION = r"^products/(?P<slug>[-\w]+)/settings/(?P<section>drivers|lanes|releases)/"
+SECTION = r"^products/(?P<slug>[-\w]+)/settings/(?P<section>drivers|fields|lanes|releases)/"
 
 urlpatterns = [
     path("", pages.home, name="home"),

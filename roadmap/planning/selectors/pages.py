@@ -33,10 +33,12 @@ from django.utils import timezone
 from accounts.models import User, Workspace
 from roadmap.counts import COUNT_CAP, CappedCount, capped
 from roadmap.models import (
+    CustomField,
     DriverSource,
     Experiment,
     Feature,
     FeatureDriverScore,
+    FeatureFieldValue,
     FeatureStatus,
     Horizon,
     Insight,
@@ -612,9 +614,42 @@ def feature_for_edit(*, user, pk: int) -> Feature:
                     "driver__position", "driver_id"
                 ),
             ),
+            Prefetch("field_values", queryset=FeatureFieldValue.objects.select_related("choice")),
         ),
         pk=pk,
     )
+
+
+@dataclass(frozen=True)
+class CustomFieldRow:
+    name: str
+    key: str
+    # The value as a PM reads it ("Enterprise", "Yes", "12.5"); "" when the feature has none.
+    shown: str
+
+
+def feature_custom_field_rows(*, feature: Feature) -> list[CustomFieldRow]:
+    """The feature's value in each of its product's custom fields, in order (one query; two
+    when the product has fields)."""
+    fields = list(CustomField.objects.filter(product_id=feature.product_id))
+    if not fields:
+        return []
+    values = {
+        v.field_id: v
+        for v in FeatureFieldValue.objects.filter(feature=feature).select_related("choice")
+    }
+    rows = []
+    for custom in fields:
+        value = values.get(custom.pk)
+        if value is not None:
+            value.field = custom
+        rows.append(CustomFieldRow(custom.name, custom.key, value.display if value else ""))
+    return rows
+
+
+def product_custom_fields(*, product: Product) -> list[CustomField]:
+    """The product's custom fields in order, with their choices (two queries)."""
+    return list(CustomField.objects.filter(product=product).prefetch_related("choices"))
 
 
 # --- Product settings ----------------------------------------------------------------------------

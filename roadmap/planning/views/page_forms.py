@@ -19,6 +19,8 @@ from django.utils.text import slugify
 
 from roadmap.forms import TextAreaField
 from roadmap.models import (
+    CustomField,
+    CustomFieldKind,
     DriverSource,
     Feature,
     Lane,
@@ -154,6 +156,48 @@ class DriverForm(forms.ModelForm):
         pass
 
 
+class CustomFieldForm(forms.ModelForm):
+    """A custom field: its name and kind (fixed once added) and, for a choice field, its
+    choices, one a line as “Label = value”."""
+
+    choices = forms.CharField(
+        required=False,
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="A choice field's choices, one a line: “Enterprise = 3”.",
+    )
+
+    class Meta:
+        model = CustomField
+        fields = ["name", "kind"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["kind"].disabled = True
+            if self.instance.kind != CustomFieldKind.CHOICE:
+                del self.fields["choices"]
+            else:
+                self.initial["choices"] = "\n".join(
+                    f"{c.label} = {c.value.normalize():f}" for c in self.instance.choices.all()
+                )
+
+    def clean_choices(self) -> list[tuple[str, str]] | None:
+        text = self.cleaned_data.get("choices") or ""
+        pairs = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            label, sep, value = line.rpartition("=")
+            if not sep or not label.strip():
+                raise ValidationError(f"Line {number}: write “Label = value”, e.g. “SMB = 1”.")
+            pairs.append((label.strip(), value.strip()))
+        return pairs
+
+    def _post_clean(self):
+        pass
+
+
 class LaneForm(forms.ModelForm):
     class Meta:
         model = Lane
@@ -235,6 +279,46 @@ class HiddenInitialBoundField(forms.BoundField):
         return attrs
 
 
+def custom_field_name(key: str) -> str:
+    """A custom field's input in the feature form (a key may be a feature field's name)."""
+    return f"field_{key}"
+
+
+YES_NO = [("", "Not set"), ("yes", "Yes"), ("no", "No")]
+
+
+def custom_form_field(custom: CustomField) -> forms.Field:
+    """The input of one custom field: a number, a select of its choices, or yes/no (a select:
+    not set is a value of its own, which a formula reads as missing)."""
+    if custom.kind == CustomFieldKind.NUMBER:
+        return forms.DecimalField(
+            label=custom.name,
+            required=False,
+            max_digits=12,
+            decimal_places=2,
+            widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+        )
+    if custom.kind == CustomFieldKind.CHOICE:
+        labels = [c.label for c in custom.choices.all()]
+        return forms.ChoiceField(
+            label=custom.name,
+            required=False,
+            choices=[("", "Not set"), *((label, label) for label in labels)],
+        )
+    return forms.ChoiceField(label=custom.name, required=False, choices=YES_NO)
+
+
+def custom_initial(custom: CustomField, value) -> Any:
+    """A stored value (a FeatureFieldValue, or None) as the custom field's input shows it."""
+    if value is None:
+        return None
+    if custom.kind == CustomFieldKind.CHOICE:
+        return value.choice.label if value.choice is not None else None
+    if custom.kind == CustomFieldKind.YES_NO:
+        return "yes" if value.value else "no"
+    return value.value
+
+
 class FeatureForm(forms.Form):
     """A feature's fields, its personas and tags, its framework's inputs and (for weighted
     scoring) its driver scores.
@@ -259,11 +343,13 @@ class FeatureForm(forms.Form):
         members,
         personas,
         drivers: Iterable[ScoringDriver],
+        custom_fields: Iterable[CustomField] = (),
         version: bool = False,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.product = product
+        self.custom_fields = list(custom_fields)
         self.input_names = scoring_input_names(product)
         # The drivers scored by hand: one fed by the evidence has no score to type.
         self.drivers = [
@@ -306,6 +392,8 @@ class FeatureForm(forms.Form):
                 widget=forms.NumberInput(attrs={"min": "0", "max": "10"}),
                 help_text=f"0–10 · weight ×{driver.weight.normalize():f}",
             )
+        for custom in self.custom_fields:
+            self.fields[custom_field_name(custom.key)] = custom_form_field(custom)
         for name in self.input_names:
             self.fields[name].widget.attrs.setdefault("inputmode", "decimal")
         if version:
@@ -327,6 +415,20 @@ class FeatureForm(forms.Form):
     def driver_fields(self) -> list[forms.BoundField]:
         return [self[f"driver_{driver.pk}"] for driver in self.drivers]
 
+    @property
+    def custom_field_fields(self) -> list[forms.BoundField]:
+        return [self[custom_field_name(c.key)] for c in self.custom_fields]
+
+    def custom_field_values(self) -> dict[str, Any]:
+        """The custom fields' values by key, as ``field_values_clean`` takes them."""
+        values = {}
+        for custom in self.custom_fields:
+            value = self.cleaned_data[custom_field_name(custom.key)]
+            if custom.kind == CustomFieldKind.YES_NO:
+                value = {"yes": True, "no": False}.get(value)
+            values[custom.key] = value if value != "" else None
+        return values
+
     def feature_data(self) -> dict[str, Any]:
         """The feature's own fields, as the services take them."""
         return {name: self.cleaned_data[name] for name in (*BASE_FIELDS, *self.input_names)}
@@ -340,9 +442,14 @@ class FeatureForm(forms.Form):
     # -- editing an existing feature
 
     @classmethod
-    def initial_for(cls, feature: Feature, drivers: Iterable[ScoringDriver]) -> dict[str, Any]:
-        """The form's values for a saved feature. Needs its personas, tags and driver scores
-        prefetched (see ``feature_for_edit``)."""
+    def initial_for(
+        cls,
+        feature: Feature,
+        drivers: Iterable[ScoringDriver],
+        custom_fields: Iterable[CustomField] = (),
+    ) -> dict[str, Any]:
+        """The form's values for a saved feature. Needs its personas, tags, driver scores and
+        custom field values prefetched (see ``feature_for_edit``)."""
         initial = {
             name: getattr(feature, name)
             for name in (*BASE_FIELDS, *SCORING_INPUT_FIELDS)
@@ -354,6 +461,9 @@ class FeatureForm(forms.Form):
         scores = {score.driver_id: score.score for score in feature.driver_scores.all()}
         for driver in drivers:
             initial[f"driver_{driver.pk}"] = scores.get(driver.pk)
+        values = {v.field_id: v for v in feature.field_values.all()}
+        for custom in custom_fields:
+            initial[custom_field_name(custom.key)] = custom_initial(custom, values.get(custom.pk))
         initial["version"] = feature.version
         return initial
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
@@ -18,7 +21,7 @@ from roadmap.planning.services.features import (
     feature_update_inputs,
 )
 from roadmap.planning.services.roadmap import feature_delete
-from roadmap.planning.views.page_forms import FeatureForm
+from roadmap.planning.views.page_forms import FeatureForm, custom_field_name
 from roadmap.planning.views.planning import ItemTextForm
 
 
@@ -51,6 +54,7 @@ def feature(request, pk: int):
         "product": feature.product,
         "explanation": selectors.feature_score_explanation(feature=feature),
         "driver_rows": selectors.feature_driver_rows(feature=feature),
+        "custom_field_rows": selectors.feature_custom_field_rows(feature=feature),
         "placement": placement,
         # What customers read of it, edited in place (planning.views.planning.board_item_text).
         "text_form": ItemTextForm(item=placement) if placement else None,
@@ -68,6 +72,7 @@ def _form_kwargs(product: Product, drivers) -> dict:
         "members": selectors.workspace_members(workspace=product.workspace),
         "personas": selectors.product_personas(product=product),
         "drivers": drivers,
+        "custom_fields": selectors.product_custom_fields(product=product),
     }
 
 
@@ -103,7 +108,9 @@ def feature_edit(request, pk: int):
     drivers = selectors.product_drivers(product=product)
     kwargs = {**_form_kwargs(product, drivers), "version": True}
     if request.method == "GET":
-        form = FeatureForm(initial=FeatureForm.initial_for(feature, drivers), **kwargs)
+        form = FeatureForm(
+            initial=FeatureForm.initial_for(feature, drivers, kwargs["custom_fields"]), **kwargs
+        )
         return _render_form(request, product=product, feature=feature, form=form)
 
     form = FeatureForm(request.POST, **kwargs)
@@ -124,34 +131,52 @@ def feature_edit(request, pk: int):
 def _create(product: Product, form: FeatureForm) -> Feature:
     """The new feature of a valid form, with its driver scores: all of it or nothing."""
     data = form.feature_data()
-    return feature_create(
-        product=product,
-        title=data.pop("title"),
-        personas=form.cleaned_data["personas"],
-        tags=form.tag_names(),
-        driver_scores={k: v for k, v in form.driver_scores().items() if v is not None},
-        **data,
-    )
+    with _custom_field_errors(form):
+        return feature_create(
+            product=product,
+            title=data.pop("title"),
+            personas=form.cleaned_data["personas"],
+            tags=form.tag_names(),
+            driver_scores={k: v for k, v in form.driver_scores().items() if v is not None},
+            custom_fields={k: v for k, v in form.custom_field_values().items() if v is not None},
+            **data,
+        )
 
 
 @transaction.atomic
 def _update(feature: Feature, form: FeatureForm, *, actor) -> Feature:
     """A valid form's changes to ``feature``, its driver scores included: all or nothing."""
-    return feature_update_inputs(
-        feature=feature,
-        data=form.feature_data(),
-        driver_scores=form.driver_scores() if form.drivers else None,
-        expected_version=form.cleaned_data["version"],
-        personas=form.cleaned_data["personas"],
-        tags=form.tag_names(),
-        actor=actor,
-    )
+    with _custom_field_errors(form):
+        return feature_update_inputs(
+            feature=feature,
+            data=form.feature_data(),
+            driver_scores=form.driver_scores() if form.drivers else None,
+            expected_version=form.cleaned_data["version"],
+            personas=form.cleaned_data["personas"],
+            tags=form.tag_names(),
+            custom_fields=form.custom_field_values(),
+            actor=actor,
+        )
+
+
+@contextmanager
+def _custom_field_errors(form: FeatureForm):
+    """The services' errors on custom fields (by key) put on their inputs."""
+    try:
+        yield
+    except ValidationError as error:
+        if not hasattr(error, "error_dict"):
+            raise
+        keys = {c.key for c in form.custom_fields}
+        raise ValidationError(
+            {(custom_field_name(k) if k in keys else k): v for k, v in error.error_dict.items()}
+        ) from None
 
 
 def _conflict(request, form: FeatureForm, *, pk: int, kwargs: dict, drivers):
     current = selectors.feature_for_edit(user=request.user, pk=pk)
     current.product = kwargs["product"]
-    theirs = FeatureForm.initial_for(current, drivers)
+    theirs = FeatureForm.initial_for(current, drivers, kwargs["custom_fields"])
     data, conflicts, adopted = form.merge_theirs(theirs)
     saved_by, saved_at = selectors.feature_last_save(feature=current)
     merged = FeatureForm(data, **kwargs)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,11 +22,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from roadmap.access import product_for
 from roadmap.forms import submit
-from roadmap.models import Lane, Product, Release, ScoringDriver
+from roadmap.models import CustomField, CustomFieldKind, Lane, Product, Release, ScoringDriver
 from roadmap.planning.selectors import pages as selectors
+from roadmap.planning.services import fields as field_services
 from roadmap.planning.services import products as product_services
 from roadmap.planning.services import roadmap as records
 from roadmap.planning.views.page_forms import (
+    CustomFieldForm,
     DriverForm,
     LaneForm,
     ProductCreateForm,
@@ -89,10 +91,15 @@ class Section:
         return f"{self.noun.capitalize()} “{name}” {verb}."
 
     def add_form(self, data=None) -> forms.ModelForm:
-        return self.form_class(data, prefix=f"new-{self.noun}")
+        return self.form_class(data, prefix=f"new-{self.prefix}")
 
     def row_form(self, obj, data=None) -> forms.ModelForm:
-        return self.form_class(data, instance=obj, prefix=f"{self.noun}-{obj.pk}")
+        return self.form_class(data, instance=obj, prefix=f"{self.prefix}-{obj.pk}")
+
+    @property
+    def prefix(self) -> str:
+        """The noun as its forms' inputs are named ("custom-field")."""
+        return self.noun.replace(" ", "-")
 
 
 SECTIONS = {
@@ -113,6 +120,21 @@ SECTIONS = {
                 full_scale=data["full_scale"],
             ),
             delete=lambda *, obj, actor: product_services.driver_delete(driver=obj),
+        ),
+        Section(
+            key="fields",
+            noun="custom field",
+            model=CustomField,
+            form_class=CustomFieldForm,
+            rows=lambda product: selectors.product_custom_fields(product=product),
+            save=lambda *, product, data, instance, actor: field_services.custom_field_save(
+                product=product,
+                name=data["name"],
+                kind=None if instance else data["kind"],
+                choices=_choices(data, instance),
+                field=instance,
+            ),
+            delete=lambda *, obj, actor: field_services.custom_field_delete(field=obj),
         ),
         Section(
             key="lanes",
@@ -138,6 +160,13 @@ SECTIONS = {
         ),
     )
 }
+
+
+def _choices(data, instance) -> list | None:
+    """A custom field form's choices for the service: a choice field's (a new one's, even
+    none), nothing for the others."""
+    kind = instance.kind if instance else data["kind"]
+    return data.get("choices") if kind == CustomFieldKind.CHOICE else None
 
 
 def _section_context(
@@ -282,5 +311,10 @@ def section_delete(request, slug: str, section: str, pk: str):
     product = product_for(request, slug, edit=True)
     obj = get_object_or_404(section_.model.objects.filter(product=product), pk=pk)
     name = obj.name
-    section_.delete(obj=obj, actor=request.user)
+    try:
+        section_.delete(obj=obj, actor=request.user)
+    except ValidationError as refused:  # a custom field the formula reads
+        return _section_response(
+            request, product, section_, notice=" ".join(refused.messages), status=400
+        )
     return _section_response(request, product, section_, notice=section_.notice(name, "deleted"))
