@@ -4,7 +4,9 @@ input and output. Unknown input fields are rejected, never silently dropped (``r
 """
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -19,6 +21,9 @@ from roadmap.api.serializers import (
 )
 from roadmap.models import (
     IMPACT_CHOICES,
+    CustomField,
+    CustomFieldChoice,
+    CustomFieldKind,
     Feature,
     Lane,
     Persona,
@@ -30,6 +35,7 @@ from roadmap.models import (
 from roadmap.planning import formula as formula_language
 from roadmap.planning import scoring
 from roadmap.planning.services.features import feature_version_check
+from roadmap.planning.services.fields import field_values_clean
 from roadmap.planning.services.scoring import SCORING_INPUT_FIELDS
 from roadmap.planning.shares import with_shares
 
@@ -103,9 +109,30 @@ class ScoringDriverSerializer(StrictMixin, ModelRulesSerializer):
         fields = ["id", "name", "weight", "position", "source", "full_scale"]
 
 
+class CustomFieldChoiceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CustomFieldChoice
+        fields = ["label", "value"]
+
+
+class CustomFieldSerializer(serializers.ModelSerializer):
+    choices = CustomFieldChoiceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CustomField
+        fields = ["key", "name", "kind", "position", "choices"]
+        read_only_fields = fields
+
+
 class ProductSerializer(StrictMixin, ModelRulesSerializer):
     workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     drivers = ScoringDriverSerializer(many=True, read_only=True)
+    custom_fields = CustomFieldSerializer(
+        many=True,
+        read_only=True,
+        help_text="The product's own fields, each set on features under `custom_fields` by its "
+        "key (which the product's formula reads too). Defined in the product's settings.",
+    )
     scores_stale = serializers.BooleanField(read_only=True)
     scoring_formula = serializers.CharField(
         required=False,
@@ -137,6 +164,7 @@ class ProductSerializer(StrictMixin, ModelRulesSerializer):
             "weighted_divide_by_effort",
             "tie_break",
             "drivers",
+            "custom_fields",
             "scores_stale",
             "scores_computed_at",
             "created_at",
@@ -168,6 +196,38 @@ class TagsField(serializers.ListField):
         return sorted(tag.name for tag in instance.tags.all())
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {}})
+class FeatureCustomFieldsField(serializers.Field):
+    """A feature's values in its product's custom fields, by key: a number for a number field,
+    the choice's label for a choice field, true or false for a yes/no field. A field without a
+    value is left out; written, null clears a value and a key left out keeps its value. Needs
+    ``field_values`` prefetched with their field and choice."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="field_values", **kwargs)
+
+    def to_representation(self, value):
+        shown: dict[str, Any] = {}
+        for stored in value.all():
+            kind = stored.field.kind
+            if kind == CustomFieldKind.CHOICE:
+                shown[stored.field.key] = stored.choice.label
+            elif kind == CustomFieldKind.YES_NO:
+                shown[stored.field.key] = bool(stored.value)
+            else:
+                shown[stored.field.key] = float(stored.value)
+        return shown
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
+            raise serializers.ValidationError("Give an object of values by field key.")
+        if any(isinstance(v, dict | list) for v in data.values()):
+            raise serializers.ValidationError(
+                "Each value is a number, a text, true, false or null."
+            )
+        return data
+
+
 class FeatureSerializer(StrictMixin, ModelRulesSerializer):
     product = ProductSlugField()
     owner = MemberEmailField(allow_null=True, required=False)
@@ -190,6 +250,12 @@ class FeatureSerializer(StrictMixin, ModelRulesSerializer):
         "exact value.",
     )
     score_breakdown = BreakdownField(read_only=True)
+    custom_fields = FeatureCustomFieldsField(
+        required=False,
+        help_text="Values of the product's custom fields by key: a number (number field), the "
+        "choice's label (choice field), true or false (yes/no field). A field without a value is "
+        "left out; write null to clear one. A bad key or value is a 400 naming the key.",
+    )
     version = serializers.IntegerField(
         required=False,
         help_text="On PATCH: the version you last read. If someone saved since, you get a 409.",
@@ -215,6 +281,7 @@ class FeatureSerializer(StrictMixin, ModelRulesSerializer):
             "moscow",
             "kano",
             "market_position",
+            "custom_fields",
             "score",
             "score_breakdown",
             "missing_inputs",
@@ -247,6 +314,17 @@ class FeatureSerializer(StrictMixin, ModelRulesSerializer):
                 expected = None  # reported with the other fields below
             feature_version_check(feature=self.instance, expected_version=expected)
         return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        values = attrs.get("field_values")
+        if values:
+            product = self.instance.product if self.instance is not None else attrs.get("product")
+            try:
+                field_values_clean(product=product, values=values)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError({"custom_fields": error.message_dict}) from None
+        return attrs
 
     def get_missing_inputs(self, obj) -> list[str]:
         return scoring.missing_inputs(obj.score_breakdown or {})

@@ -30,6 +30,7 @@ from roadmap.api.viewsets import (
 )
 from roadmap.models import (
     Feature,
+    FeatureFieldValue,
     FeatureStatus,
     Horizon,
     Insight,
@@ -149,7 +150,9 @@ def priorities_after(cursor: str) -> tuple[int | None, int]:
     destroy=extend_schema(summary="Delete a product and everything in it (admins only)"),
 )
 class ProductViewSet(ScopedViewSet):
-    queryset = Product.objects.select_related("workspace").prefetch_related("drivers")
+    queryset = Product.objects.select_related("workspace").prefetch_related(
+        "drivers", "custom_fields__choices"
+    )
     serializer_class = s.ProductSerializer
     lookup_field = "slug"
     filterset_class = ProductFilter
@@ -278,6 +281,10 @@ class FeatureViewSet(ScopedViewSet):
         .prefetch_related(
             Prefetch("tags", queryset=Tag.objects.order_by("name")),
             Prefetch("personas", queryset=Persona.objects.only("id")),
+            Prefetch(
+                "field_values",
+                queryset=FeatureFieldValue.objects.select_related("field", "choice"),
+            ),
         )
         # A subquery, not a join: the page's COUNT(*) stays a plain count.
         .annotate(
@@ -310,11 +317,12 @@ class FeatureViewSet(ScopedViewSet):
 
     def perform_create(self, serializer):
         product = self.product_for_create(serializer)
-        data = data_without(serializer, "product", "personas", "tags", "version")
+        data = data_without(serializer, "product", "personas", "tags", "version", "field_values")
         feature = feature_services.feature_create(
             product=product,
             personas=serializer.validated_data.get("personas", ()),
             tags=serializer.validated_data.get("tags", ()),
+            custom_fields=serializer.validated_data.get("field_values"),
             **data,
         )
         serializer.instance = self.get_queryset().get(pk=feature.pk)
@@ -323,10 +331,11 @@ class FeatureViewSet(ScopedViewSet):
         feature = serializer.instance
         feature_services.feature_update(
             feature=feature,
-            data=data_without(serializer, "personas", "tags", "version"),
+            data=data_without(serializer, "personas", "tags", "version", "field_values"),
             expected_version=serializer.validated_data.get("version"),
             personas=serializer.validated_data.get("personas"),
             tags=serializer.validated_data.get("tags"),
+            custom_fields=serializer.validated_data.get("field_values"),
             actor=self.request.user,
         )
         serializer.instance = self.get_queryset().get(pk=feature.pk)
