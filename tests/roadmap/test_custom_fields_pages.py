@@ -223,3 +223,13 @@ def test_the_formula_page_lists_the_fields(editor_client, product, fields):
     assert "Custom fields</h3>" in html
     assert "<dt><code>segment</code></dt>" in html
     assert "a choice on each feature: enterprise = 3, smb = 1" in html
+
+
+def test_the_feature_page_explains_a_score_read_from_a_field(viewer_client, product, fields):
+    formula_services.product_formula_save(product=product, source="segment * 2", author=None)
+    feature = f.FeatureFactory(product=product)
+    feature_update(feature=feature, data={}, custom_fields={"segment": "Enterprise"})
+
+    html = _html(viewer_client.get(feature.get_absolute_url()))
+
+    assert "segment = 3 (custom field)" in html

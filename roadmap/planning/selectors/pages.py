@@ -14,6 +14,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.db.models import (
     Count,
@@ -306,7 +307,10 @@ class ScoreExplanation:
 def _input_label(name: str) -> str:
     if name == "weighted_drivers":
         return "Weighted drivers"
-    field = Feature._meta.get_field(name)
+    try:
+        field = Feature._meta.get_field(name)
+    except FieldDoesNotExist:  # a product's own formula's name: a driver, a field, evidence
+        return name
     assert isinstance(field, Field)  # a column of the feature, not a relation to it
     return str(field.verbose_name).capitalize()
 
