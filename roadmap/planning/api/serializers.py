@@ -140,9 +140,9 @@ class ProductSerializer(StrictMixin, ModelRulesSerializer):
         max_length=formula_language.MAX_LENGTH,
         trim_whitespace=False,
         help_text="The product's own formula (scoring_framework `custom`): its inputs, evidence "
-        "figures and drivers by name, + - * /, brackets, min, max, round, log, if(condition, a, "
-        "b). Writing a different one saves a new version and scores every feature with it; an "
-        "error is a 400 saying where (line, column).",
+        "figures, drivers and custom fields by name, + - * /, brackets, min, max, round, log, "
+        "if(condition, a, b). Writing a different one saves a new version and scores every "
+        "feature with it; an error is a 400 saying where (line, column).",
     )
     scoring_formula_version = serializers.IntegerField(
         read_only=True, help_text="The formula's version number; 0 until one is saved."
