@@ -9,7 +9,7 @@ cells, the row's own template (an include per row, a context lookup per value) w
 half of the first page's time. Here each row is one string, every value escaped with
 ``django.utils.html``, and a select's options, the same on every row but the chosen one, are
 built once per column and value. The fragments swapped out of band after an edit
-(``table/_cell.html``, ``_rank.html``, ``_score.html``, ``_version.html``) render through the same
+(``table/_cell.html``, ``_edit.html``, ``_score.html``, ``_version.html``) render through the same
 tags, so each part has one markup; ``tests/roadmap/test_table_markup.py`` holds the rows' markup
 byte for byte to what the template wrote.
 """
