@@ -147,6 +147,10 @@ class RoadmapItem(TimeStamped):
         ordering = ["horizon", "position", "id"]
         indexes = [
             models.Index(fields=["product", "horizon", "position"], name="item_board_order"),
+            # A board cell's first cards (planning selectors' _cell_firsts), read cell by cell.
+            models.Index(
+                fields=["product", "lane", "horizon", "position", "id"], name="item_cell_order"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
