@@ -338,3 +338,20 @@ def test_weighted_drivers_are_rated_and_accepted_into_driver_scores(
     assert feature_history(feature=feature).entries[0].summary == (
         "changed the driver scores (from rating round “Fit”)"
     )
+
+
+def test_a_products_own_formula_is_rated_on_the_inputs_it_reads(product, raters, editor):
+    from roadmap.planning.services.formula import product_formula_save
+
+    f.ScoringDriverFactory(product=product, name="Strategic fit")
+    product_formula_save(product=product, source="value * strategic_fit / effort", author=editor)
+    product.refresh_from_db()
+    feature = f.FeatureFactory(product=product, value=3)
+    made = services.round_create(product=product, name="Own", features=[feature], raters=raters)
+    _rate(made, raters[0], {(feature, "value"): "8"})
+
+    services.round_accept(rating_round=made, values={feature.pk: {"value": "8"}}, actor=editor)
+
+    fit = product.drivers.get()
+    assert [i.key for i in round_inputs(product=product)] == ["value", f"driver-{fit.pk}", "effort"]
+    assert Feature.objects.get(pk=feature.pk).value == 8
