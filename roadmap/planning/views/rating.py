@@ -55,16 +55,15 @@ class RoundForm(forms.Form):
 
     def __init__(self, *args, product: Product, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["features"].queryset = Feature.objects.filter(product=product).order_by(  # type: ignore[attr-defined]
-            "rank", "title", "id"
-        )
-        self.fields["raters"].queryset = workspace_members(workspace=product.workspace)  # type: ignore[attr-defined]
+        features = Feature.objects.filter(product=product).order_by("rank", "title", "id")
+        self.fields["features"].queryset = features
+        self.fields["raters"].queryset = workspace_members(workspace=product.workspace)
 
     # For roadmap/records/_feature_checklist.html.
     def feature_options(self) -> list[Feature]:
         if not hasattr(self, "_feature_options"):
             checked = self.checked_features()
-            options = self.fields["features"].queryset  # type: ignore[attr-defined]
+            options = self.fields["features"].queryset
             self._feature_options = sorted(options, key=lambda f: str(f.pk) not in checked)
         return self._feature_options
 
@@ -88,7 +87,7 @@ def _round(request: HttpRequest, product: Product, pk: int) -> RatingRound:
 
 def _sees_results(product: Product, rating_round: RatingRound) -> bool:
     """Editors see a round's results; a rater once they have submitted (no anchoring before)."""
-    return bool(product.can_edit or rating_round.my_submitted_at)  # type: ignore[attr-defined]
+    return bool(product.can_edit or rating_round.my_submitted_at)
 
 
 # --- The list and a new round ---------------------------------------------------------------
@@ -138,7 +137,7 @@ def rating_sheet(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     draft" keeps them; "Submit" makes them final and shows the results."""
     product = product_for(request, slug)
     rating_round = _round(request, product, pk)
-    if not rating_round.is_rater:  # type: ignore[attr-defined]
+    if not rating_round.is_rater:
         raise PermissionDenied("Only the round's raters rate it.")
     sheet = selectors.rating_sheet(rating_round=rating_round, user=request.user)
     errors: dict[str, list[str]] = {}
@@ -170,7 +169,7 @@ def rating_sheet(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         "rows": _sheet_rows(sheet, errors),
         "errors": errors.get(NON_FIELD_ERRORS, []),
         "error_count": sum(len(v) for v in errors.values()),
-        "editable": rating_round.is_open and not rating_round.my_submitted_at,  # type: ignore[attr-defined]
+        "editable": rating_round.is_open and not rating_round.my_submitted_at,
         "impact_choices": [scales.text(c) for c in scales.FIELD_SCALES["impact"].choices],
     }
     return render(request, "roadmap/rating/sheet.html", context, status=status)
