@@ -833,6 +833,7 @@ ROWS: list[Row] = [
     ),
     Row("api:product-detail", "DELETE", "401 403 403 204 404 403 403", api=True, kwargs=slug),
     Row("api:product-priorities", "GET", API_READ, api=True, kwargs=slug),
+    Row("api:product-formula-versions", "GET", API_READ, api=True, kwargs=slug),
     Row("api:feature-list", "GET", "401 200 200 200 200 200 200", api=True),
     Row(
         "api:feature-list",

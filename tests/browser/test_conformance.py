@@ -408,6 +408,12 @@ def test_every_page_kind_is_accessible_and_valid_html(browser, live_server, worl
         "feature form: errors",
         member.get_by_role("button", name="Create feature"),
     )
+    # The formula page with an error in place, then with the ranking a formula gives.
+    member.goto(base + reverse("roadmap:product_formula", kwargs={"slug": world.product.slug}))
+    member.get_by_label("Formula", exact=True).fill("reach *\n  (impact")
+    checker.submit(member, "formula: error", member.get_by_role("button", name="Check"))
+    member.get_by_label("Formula", exact=True).fill("reach * impact / effort")
+    checker.submit(member, "formula: preview", member.get_by_role("button", name="Preview ranking"))
     locked = sharing.share_link_create(
         product=world.product, label="Board", audience="customers", password="open sesame"
     )
