@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -55,7 +56,9 @@ class RoundForm(forms.Form):
 
     def __init__(self, *args, product: Product, **kwargs):
         super().__init__(*args, **kwargs)
-        features = Feature.objects.filter(product=product).order_by("rank", "title", "id")
+        features = Feature.objects.filter(product=product).order_by(
+            F("rank").asc(nulls_last=True), "title", "id"
+        )
         self.fields["features"].queryset = features
         self.fields["raters"].queryset = workspace_members(workspace=product.workspace)
 
