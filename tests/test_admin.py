@@ -47,6 +47,10 @@ NOT_ADDABLE = {
     "roadmap.Contact",
     "roadmap.FeatureRequest",
     "roadmap.Requester",
+    # Rating rounds are the Rating tab's (roadmap.planning.services.rating).
+    "roadmap.Rating",
+    "roadmap.RatingRound",
+    "roadmap.RatingRoundRater",
     # Saved with the product's formula (roadmap.planning.services.formula), scores recomputed.
     "roadmap.ScoringFormulaVersion",
     "roadmap.ShipNotice",
@@ -141,6 +145,7 @@ def rows(superuser, product, editor):
         ),
         *_portal_rows(product, item, feature),
         *_customer_rows(product, feature),
+        *_rating_rows(product, feature, editor),
     ]
     by_model = {type(obj): obj for obj in made}
     by_model[User] = superuser
@@ -170,6 +175,19 @@ def _customer_rows(product, feature):
         product=product, data={"hypothesis": "Needle hypothesis"}, features=[feature]
     )
     return [customer, customer.domains.get(), experiment]
+
+
+def _rating_rows(product, feature, editor):
+    """A rating round with its rater's seat and one rating of ``feature``."""
+    from roadmap.planning.services import rating
+
+    made = rating.round_create(
+        product=product, name="Needle round", features=[feature], raters=[editor]
+    )
+    rating.ratings_save(
+        rating_round=made, rater=editor, values={f"v-{feature.pk}-reach": "10"}, submit=True
+    )
+    return [made, made.seats.get(), made.ratings.get()]
 
 
 def _url(model, view, *args):

@@ -31,11 +31,12 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import NoReturn
 
 from django.db.models import BooleanField, ExpressionWrapper, FloatField
 from django.db.models.expressions import Expression, Func
 
-from roadmap.planning.terms import BinOp, Const, Term, Var, names_read
+from roadmap.planning.terms import BinOp, Cap, Const, Term, Var, names_read
 
 MAX_LENGTH = 2000
 MAX_NODES = 200
@@ -65,7 +66,7 @@ class _Sql(Func):
         super().__init__(*expressions, output_field=output_field or FloatField())
         self.sql_template = template
 
-    def as_sql(self, compiler, connection, **extra):
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[override]
         compiled = [compiler.compile(e) for e in self.get_source_expressions()]
         params: list = []
 
@@ -410,7 +411,7 @@ class _Parser:
     def token(self) -> Token:
         return self.tokens[self.at]
 
-    def fail(self, message: str, token: Token | None = None):
+    def fail(self, message: str, token: Token | None = None) -> NoReturn:
         token = token or self.token
         raise FormulaError(message, token.line, token.column)
 
@@ -675,6 +676,11 @@ def span(node, names: Mapping[str, Span]) -> Span:
         found = Span(left.largest + right.largest, min(left.step, right.step) * _ULP)
     elif isinstance(node, Extreme | If):
         found = Span(max(s.largest for s in inner), min(s.step for s in inner))
+    elif isinstance(node, Cap):
+        # Only the built-in nodes make one, over a count or a sum that is never negative (an
+        # evidence driver's score, capped at 10): min() bounds its magnitude too.
+        ceiling = abs(float(node.ceiling))
+        found = Span(min(inner[0].largest, ceiling), min(inner[0].step, ceiling or math.inf))
     elif isinstance(node, Round):
         found = Span(inner[0].largest + 1, min(inner[0].step, 10.0**-node.digits))
     elif isinstance(node, Log):

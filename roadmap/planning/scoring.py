@@ -594,7 +594,19 @@ def breakdown_for_output(breakdown: Mapping[str, Any]) -> dict[str, Any]:
         }
     if "score" in breakdown:
         result["score"] = _round_number(breakdown["score"])
+    if "shares" in breakdown:
+        result["shares"] = [_share_for_output(share) for share in breakdown["shares"]]
     return result
+
+
+def _share_for_output(share: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        **share,
+        "value": _round_number(share["value"]),
+        "share": round(float(share["share"]), 4),
+        "without": _round_number(share["without"]),
+        "parts": [_share_for_output(part) for part in share.get("parts") or ()],
+    }
 
 
 def _round_number(value):

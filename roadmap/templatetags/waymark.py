@@ -33,6 +33,12 @@ def percent(value) -> str:
 
 
 @register.filter
+def share_width(value) -> str:
+    """A share (−1…1) as a bar's width in percent: its size, whatever its sign."""
+    return f"{min(abs(float(value or 0)), 1.0) * 100:.1f}"
+
+
+@register.filter
 def iso_datetime(value) -> str:
     """An instant for a ``<time datetime>`` attribute: ISO 8601 to the second in the current time
     zone. Django's ``date:"c"`` adds microseconds, which HTML does not allow (three digits at most).

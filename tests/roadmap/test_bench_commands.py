@@ -41,6 +41,8 @@ def test_bench_scores_and_bench_api_run(db):
     api = _run("bench_api", "--features", "20", "--repeat", "1")
 
     assert "product has 40 features" in scores and "ratio recompute / lower bound" in scores
+    assert "same scores as the raw UPDATE on all 40 features" in scores
+    assert "ratio custom recompute / lower bound" in scores
     assert Feature.objects.filter(product__slug="bench-scores").exclude(rank=None).exists()
     assert "20 features" in api and "ratio endpoint / lower bound" in api
     assert int(re.search(r"(\d+) queries per request", api).group(1)) > 0

@@ -27,9 +27,11 @@ from roadmap.models import (
     RoadmapItem,
     ScoringDriver,
 )
+from roadmap.planning import formula as formula_language
 from roadmap.planning import scoring
 from roadmap.planning.services.features import feature_version_check
 from roadmap.planning.services.scoring import SCORING_INPUT_FIELDS
+from roadmap.planning.shares import with_shares
 
 IMPACT_SCALE = tuple(value for value, _ in IMPACT_CHOICES)
 
@@ -71,12 +73,22 @@ class ScoreField(serializers.FloatField):
     {
         "type": "object",
         "additionalProperties": {},
-        "description": "framework, formula, inputs (each with value and source) and score; "
-        "numbers rounded like the score.",
+        "description": "framework, formula, inputs (each with value and source), score, and "
+        "shares: each part of the formula with its effect on the score (+, −, × or ÷), its "
+        "value, its share of the score (0–1; for a product or quotient, its part of the "
+        "score's size in orders of magnitude), the score without it, and for a part that is a "
+        "sum its addends (parts). Numbers rounded like the score.",
     }
 )
 class BreakdownField(serializers.JSONField):
-    """A score breakdown, its numbers rounded like the score."""
+    """A score breakdown, its numbers rounded like the score, with each term's share of it
+    (``roadmap.planning.shares``) when read off a feature of a loaded product."""
+
+    def get_attribute(self, instance):
+        breakdown = super().get_attribute(instance)
+        if isinstance(instance, Feature) and breakdown:
+            return with_shares(instance.product, breakdown)
+        return breakdown
 
     def to_representation(self, value):
         return scoring.breakdown_for_output(value or {})
@@ -95,6 +107,19 @@ class ProductSerializer(StrictMixin, ModelRulesSerializer):
     workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     drivers = ScoringDriverSerializer(many=True, read_only=True)
     scores_stale = serializers.BooleanField(read_only=True)
+    scoring_formula = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=formula_language.MAX_LENGTH,
+        trim_whitespace=False,
+        help_text="The product's own formula (scoring_framework `custom`): its inputs, evidence "
+        "figures and drivers by name, + - * /, brackets, min, max, round, log, if(condition, a, "
+        "b). Writing a different one saves a new version and scores every feature with it; an "
+        "error is a 400 saying where (line, column).",
+    )
+    scoring_formula_version = serializers.IntegerField(
+        read_only=True, help_text="The formula's version number; 0 until one is saved."
+    )
 
     class Meta:
         model = Product
@@ -106,6 +131,8 @@ class ProductSerializer(StrictMixin, ModelRulesSerializer):
             "vision",
             "description",
             "scoring_framework",
+            "scoring_formula",
+            "scoring_formula_version",
             "reach_source",
             "weighted_divide_by_effort",
             "tie_break",
@@ -118,6 +145,30 @@ class ProductSerializer(StrictMixin, ModelRulesSerializer):
         read_only_fields = ["scores_computed_at", "created_at", "updated_at"]
         # Uniqueness is checked by the model's full_clean in the service, once.
         extra_kwargs = {"slug": {"validators": []}}
+
+
+class FormulaVersionSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    source = serializers.CharField(help_text="The formula's text as saved.")
+    author = serializers.SerializerMethodField(
+        help_text="Who saved it (their email); null once they are gone."
+    )
+    created_at = serializers.DateTimeField()
+
+    def get_author(self, version) -> str | None:
+        return version.author.email if version.author else None
+
+
+class FormulaVersionsSerializer(serializers.Serializer):
+    product = serializers.CharField()
+    in_use = serializers.IntegerField(
+        allow_null=True,
+        help_text="The version the product scores with; null while it uses a built-in framework.",
+    )
+    next = serializers.URLField(
+        allow_null=True, help_text="The older versions, or null after the first."
+    )
+    results = FormulaVersionSerializer(many=True)
 
 
 # --- Features ----------------------------------------------------------------------------------

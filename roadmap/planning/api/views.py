@@ -41,6 +41,8 @@ from roadmap.models import (
     Product,
     Release,
     RoadmapItem,
+    ScoringFormulaVersion,
+    ScoringFramework,
     Tag,
 )
 from roadmap.planning.api import serializers as s
@@ -50,6 +52,9 @@ from roadmap.planning.services import products as product_services
 from roadmap.planning.services import roadmap as records
 
 # --- Products ----------------------------------------------------------------------------------
+
+# Formula versions per answer of GET products/{slug}/formula-versions/ (then follow `next`).
+FORMULA_VERSIONS_PAGE = 50
 
 
 class ProductFilter(filters.FilterSet):
@@ -184,11 +189,15 @@ class ProductViewSet(ScopedViewSet):
             raise ValidationError({"workspace": ["You are not a member of any workspace."]})
         ensure_can_edit(self.request, workspace_id)
         serializer.instance = product_services.product_create(
-            workspace=Workspace.objects.get(pk=workspace_id), **serializer.validated_data
+            workspace=Workspace.objects.get(pk=workspace_id),
+            author=self.request.user,
+            **serializer.validated_data,
         )
 
     def perform_update(self, serializer):
-        product_services.product_update(product=serializer.instance, data=serializer.validated_data)
+        product_services.product_update(
+            product=serializer.instance, data=serializer.validated_data, author=self.request.user
+        )
 
     def perform_destroy(self, instance):
         ensure_can_edit(self.request, instance.workspace_id, admin_only=True)
@@ -235,6 +244,51 @@ class ProductViewSet(ScopedViewSet):
                 }
             )
         )
+
+    @extend_schema(
+        summary="The product's formula versions, newest first, a page at a time (follow `next`)",
+        parameters=[
+            OpenApiParameter(
+                "before",
+                int,
+                description="Only versions numbered below this (the `next` link sets it).",
+            )
+        ],
+        responses={
+            200: s.FormulaVersionsSerializer,
+            **{k: v for k, v in ERRORS.items() if k != 429},
+        },
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="formula-versions",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def formula_versions(self, request, slug=None):
+        product = self.get_object()
+        before = request.query_params.get("before", "")
+        if before and not (before.isdigit() and 0 < int(before) < 2**31):
+            raise ValidationError({"before": ["A version number."]})
+        versions = ScoringFormulaVersion.objects.filter(product=product).select_related("author")
+        if before:
+            versions = versions.filter(number__lt=int(before))
+        page = list(versions.order_by("-number")[: FORMULA_VERSIONS_PAGE + 1])
+        following = None
+        if len(page) > FORMULA_VERSIONS_PAGE:
+            page = page[:FORMULA_VERSIONS_PAGE]
+            following = replace_query_param(request.build_absolute_uri(), "before", page[-1].number)
+        data = {
+            "product": product.slug,
+            "in_use": product.scoring_formula_version
+            if product.scoring_framework == ScoringFramework.CUSTOM
+            else None,
+            "next": following,
+            "results": page,
+        }
+        return Response(s.FormulaVersionsSerializer(data).data)
 
 
 # --- Features ----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from roadmap.planning import scoring
 from roadmap.planning.selectors.pages import STATUS_ALL, STATUS_OPEN
 from roadmap.planning.selectors.priorities import feature_filter
 from roadmap.planning.services.scoring import SCORING_INPUT_FIELDS
+from roadmap.planning.shares import product_formula, product_shares, shares_text
 
 # The chart's drawing area, in SVG user units; the page scales it to its width.
 WIDTH, HEIGHT = 800, 440
@@ -62,6 +63,8 @@ class Point:
     # The feature's page: reversed once here, as the chart and the table both link to it.
     url: str = ""
     label: Label | None = None
+    # What each part of the formula contributes to the score, in a line (roadmap.planning.shares).
+    shares: str = ""
 
     @property
     def quadrant_label(self) -> str:
@@ -305,7 +308,9 @@ def product_matrix(*, product: Product, status: str, persona_id: int | None) -> 
     def y_of(value: float) -> float:
         return round(PLOT_BOTTOM - value / value_top * (PLOT_BOTTOM - PLOT_TOP), 1)
 
+    formula = product_formula(product)
     for row, value, effort in placed:
+        found = product_shares(product, row["score_breakdown"] or {}, formula)
         matrix.points.append(
             Point(
                 id=row["id"],
@@ -321,6 +326,7 @@ def product_matrix(*, product: Product, status: str, persona_id: int | None) -> 
                 x=x_of(effort),
                 y=y_of(value),
                 url=reverse("roadmap:feature", kwargs={"pk": row["id"]}),
+                shares=shares_text(found) if len(found) > 1 else "",
             )
         )
     matrix.value_split, matrix.effort_split = value_split, effort_split

@@ -6,6 +6,7 @@ does not belong to. Members and invitations are read in ``accounts.selectors``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -49,6 +50,7 @@ from roadmap.models import (
     ScoringFramework,
 )
 from roadmap.planning import scoring
+from roadmap.planning.shares import Share, driver_shares, product_shares
 
 HOME_TOP_FEATURES = 5
 # The product page's status filter: open features (the ranked ones) unless asked otherwise.
@@ -295,6 +297,8 @@ class ScoreExplanation:
     inputs: list[ScoreInput]
     lines: list[str]
     missing: list[str]
+    # What each part of the formula contributes (roadmap.planning.shares).
+    shares: list[Share] = dataclasses.field(default_factory=list)
 
 
 def _input_label(name: str) -> str:
@@ -330,6 +334,7 @@ def feature_score_explanation(*, feature: Feature) -> ScoreExplanation:
         inputs=inputs,
         lines=scoring.explain(breakdown, feature.product.scoring_formula),
         missing=scoring.missing_inputs(breakdown),
+        shares=product_shares(feature.product, breakdown),
     )
 
 
@@ -342,6 +347,8 @@ class DriverRow:
     weight: float
     score: float | None
     source: str
+    # Of Σ weightᵢ·scoreᵢ (weighted scoring): None until every driver is scored.
+    share: float | None = None
 
 
 def feature_driver_rows(*, feature: Feature) -> list[DriverRow]:
@@ -374,6 +381,10 @@ def feature_driver_rows(*, feature: Feature) -> list[DriverRow]:
         rows.append(
             DriverRow(driver.name, float(driver.weight), score, f"from the evidence: {said}")
         )
+    if product.scoring_framework == scoring.WEIGHTED:
+        found = driver_shares([(row.weight, row.score) for row in rows])
+        if found:
+            rows = [dataclasses.replace(r, share=x) for r, x in zip(rows, found, strict=True)]
     return rows
 
 
@@ -525,9 +536,15 @@ def feature_history(*, feature: Feature) -> FeatureHistory:
             continue  # its predecessor is beyond the window shown
         else:
             changes = _changes(new, old, skip=_FEATURE_SKIP, long_text=_LONG_TEXT, names=names)
-            if not changes:
+            if changes:
+                summary = _summary(changes)
+            elif new.history_change_reason:
+                # Saved with a reason but no field changed: its driver scores did.
+                summary = "changed the driver scores"
+            else:
                 continue
-            summary = _summary(changes)
+        if new.history_change_reason:
+            summary += f" ({new.history_change_reason[:1].lower()}{new.history_change_reason[1:]})"
         entries.append(HistoryEntry(new.history_date, _actor(new), summary))
 
     item_rows.reverse()

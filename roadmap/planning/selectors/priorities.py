@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from roadmap.models import Feature, FeatureRankSnapshot, FeatureStatus, Product
 from roadmap.planning import scoring
+from roadmap.planning.shares import product_formula, with_shares
 
 MOVEMENT_WINDOW = timedelta(days=7)
 # The rows one answer holds by default, and at most (a cursor leads to the next ones).
@@ -95,7 +96,8 @@ def priorities_page(
         unranked = queryset.filter(rank__isnull=True, pk__gt=pk)
         rows += list(_priority_rows(unranked)[: wanted - len(rows)])
     more = len(rows) > limit
-    results = [_priority(row, product) for row in rows[:limit]]
+    formula = product_formula(product)
+    results = [_priority(row, product, formula) for row in rows[:limit]]
     last = results[-1] if more else None
     return PrioritiesPage(results=results, next_after=(last["rank"], last["id"]) if last else None)
 
@@ -128,8 +130,8 @@ def _priority_rows(queryset: QuerySet) -> QuerySet:
     )
 
 
-def _priority(row: dict, product: Product) -> dict:
-    breakdown = row.pop("score_breakdown") or {}
+def _priority(row: dict, product: Product, formula) -> dict:
+    breakdown = with_shares(product, row.pop("score_breakdown") or {}, formula)
     was = row.pop("rank_week_ago")
     release_id, release_name = row.pop("release_id"), row.pop("release_name")
     row.update(

@@ -283,7 +283,7 @@ def formula_preview(*, product: Product, source: str) -> Preview:
             f"SUM(CASE WHEN rank IS NULL OR rank <> new_rank THEN 1 ELSE 0 END) AS rank, "
             f"SUM(CASE WHEN new_score IS NULL THEN 1 ELSE 0 END) AS score, "
             f"SUM(CASE WHEN new_score IS NULL AND score IS NOT NULL THEN 1 ELSE 0 END) "
-            f"AS new_rank, NULL AS new_score FROM p) "
+            f"AS new_rank, CAST(NULL AS DOUBLE PRECISION) AS new_score FROM p) "
             f"SELECT {columns} FROM top UNION ALL SELECT {columns} FROM moves "
             f"UNION ALL SELECT {columns} FROM totals",
             [*params, PREVIEW_TOP, PREVIEW_MOVES],

@@ -44,9 +44,22 @@ def _save(product: Product, **kwargs: Any) -> None:
         raise ValidationError({"slug": ValidationError(SLUG_TAKEN, code="unique")}) from None
 
 
+def _formula_save(*, product: Product, source: str, author) -> None:
+    from roadmap.planning.services.formula import product_formula_save
+
+    try:
+        product_formula_save(product=product, source=source, author=author)
+    except ValidationError as error:
+        raise ValidationError({"scoring_formula": error.message_dict["formula"]}) from None
+
+
 @transaction.atomic
-def product_create(*, workspace, name: str, slug: str, **fields: Any) -> Product:
-    """Create a product in a workspace."""
+def product_create(*, workspace, name: str, slug: str, author=None, **fields: Any) -> Product:
+    """Create a product in a workspace; with ``scoring_formula``, scored by that formula from
+    the start (version 1, by ``author``)."""
+    source = fields.pop("scoring_formula", "") or ""
+    if source.strip() and fields.get("scoring_framework") == ScoringFramework.CUSTOM:
+        del fields["scoring_framework"]
     unknown = set(fields) - set(PRODUCT_FIELDS)
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
@@ -61,12 +74,23 @@ def product_create(*, workspace, name: str, slug: str, **fields: Any) -> Product
     product = Product(workspace=workspace, name=name, slug=slug, **fields)
     product.full_clean()
     _save(product)
+    if source.strip():
+        _formula_save(product=product, source=source, author=author)
+        product.refresh_from_db()
     return product
 
 
 @transaction.atomic
-def product_update(*, product: Product, data: Mapping[str, Any]) -> Product:
-    """Edit a product. A change of scoring settings enqueues a recompute after commit."""
+def product_update(*, product: Product, data: Mapping[str, Any], author=None) -> Product:
+    """Edit a product. A change of scoring settings enqueues a recompute after commit.
+
+    ``scoring_formula``: the product's own formula; a changed one is saved as a new version by
+    ``author`` and put in use (``product_formula_save``), before the other fields are applied
+    (so a ``scoring_framework`` given with it has the last word)."""
+    data = dict(data)
+    source = data.pop("scoring_formula", None)
+    if source is not None and source.replace("\r\n", "\n").strip() != product.scoring_formula:
+        _formula_save(product=product, source=source, author=author)
     unknown = set(data) - set(PRODUCT_FIELDS)
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})

@@ -267,3 +267,33 @@ def test_the_generated_client_keeps_customers_and_experiments(waymark_client, cl
     ]
     assert isinstance(experiment, models.Experiment), experiment
     assert experiment.features == [feature.pk]
+
+
+def test_the_generated_client_writes_the_products_formula_and_reads_its_scores(
+    waymark_client, client, product
+):
+    f.FeatureFactory(product=product, title="Big", reach=1000, impact=Decimal("2"))
+    f.FeatureFactory(product=product, title="Small", reach=10)
+    models = importlib.import_module(f"{PACKAGE}.models")
+    update = _api(waymark_client, "v1_products_partial_update")
+    priorities_retrieve = _api(waymark_client, "v1_products_priorities_retrieve")
+
+    refused = update.sync_detailed(
+        slug=product.slug,
+        client=client,
+        body=models.PatchedProductRequest(scoring_formula="reach * (impact"),
+    )
+    saved = update.sync(
+        slug=product.slug,
+        client=client,
+        body=models.PatchedProductRequest(
+            scoring_formula="reach * impact * confidence / 100 / effort * (1 + at_stake / 100000)"
+        ),
+    )
+    priorities = priorities_retrieve.sync(slug=product.slug, client=client)
+
+    assert refused.status_code == 400
+    assert "line 1, column 16" in json.loads(refused.content)["scoring_formula"][0]
+    assert isinstance(saved, models.Product), saved
+    assert (saved.scoring_framework, saved.scoring_formula_version) == ("custom", 1)
+    assert [(p.title, p.score) for p in priorities.results] == [("Big", 800.0), ("Small", 4.0)]
