@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('roadmap', '0019_custom_formula'),
+        ('roadmap', '0020_rating_rounds'),
     ]
 
     operations = [

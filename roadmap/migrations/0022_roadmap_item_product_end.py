@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('roadmap', '0020_roadmap_item_cell_order'),
+        ('roadmap', '0021_roadmap_item_cell_order'),
     ]
 
     operations = [
