@@ -141,7 +141,9 @@ def table_rank(row: TableRow | RankUpdate, oob: bool = False) -> SafeString:
 def table_score(row: TableRow, oob: bool = False) -> SafeString:
     """The score cell; without a score, the inputs it still lacks."""
     score = row.feature.score
-    if score is not None:
+    if score is not None and row.shares:
+        shown = f'<span title="{escape(row.shares)}">{escape(number(score))}</span>'
+    elif score is not None:
         shown = escape(number(score))
     else:
         missing = escape(", ".join(row.missing))
