@@ -11,6 +11,7 @@ from django.utils import timezone
 from roadmap.integrations.services.csv_io import csv_imports_sweep
 from roadmap.integrations.services.webhooks import webhook_deliver, webhooks_requeue_due
 from roadmap.models import Product
+from roadmap.planning.services import rating as rating_services
 from roadmap.planning.services import scoring as scoring_services
 from roadmap.portal import services as portal
 from roadmap.sharing.services import digests
@@ -110,6 +111,16 @@ def send_ship_notice(self, notice_id: int) -> str:
     backoff."""
     try:
         return portal.ship_notice_send(notice_id=notice_id)
+    except Exception as exc:
+        raise self.retry(exc=exc, countdown=min(60 * 2**self.request.retries, 6 * 3600)) from exc
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
+def send_rating_invitation(self, seat_id: int) -> str:
+    """Email a rater that a rating round awaits them (once: roadmap/planning/services/rating.py);
+    failures retry with backoff."""
+    try:
+        return rating_services.rating_invitation_send(seat_id=seat_id)
     except Exception as exc:
         raise self.retry(exc=exc, countdown=min(60 * 2**self.request.retries, 6 * 3600)) from exc
 

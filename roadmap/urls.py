@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("roadmap.planning.urls")),
     path("", include("roadmap.planning.urls_table")),
     path("", include("roadmap.planning.urls_board")),
+    path("", include("roadmap.planning.urls_rating")),
     path("", include("roadmap.evidence.urls")),
     path("", include("roadmap.integrations.urls_csvio")),
     path("", include("roadmap.strategy.urls")),

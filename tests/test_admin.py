@@ -50,6 +50,10 @@ NOT_ADDABLE = {
     # Edited with their field on the settings page; set by editing the feature.
     "roadmap.CustomFieldChoice",
     "roadmap.FeatureFieldValue",
+    # Rating rounds are the Rating tab's (roadmap.planning.services.rating).
+    "roadmap.Rating",
+    "roadmap.RatingRound",
+    "roadmap.RatingRoundRater",
     # Saved with the product's formula (roadmap.planning.services.formula), scores recomputed.
     "roadmap.ScoringFormulaVersion",
     "roadmap.ShipNotice",
@@ -151,6 +155,7 @@ def rows(superuser, product, editor):
         ),
         *_portal_rows(product, item, feature),
         *_customer_rows(product, feature),
+        *_rating_rows(product, feature, editor),
     ]
     by_model = {type(obj): obj for obj in made}
     by_model[User] = superuser
@@ -180,6 +185,19 @@ def _customer_rows(product, feature):
         product=product, data={"hypothesis": "Needle hypothesis"}, features=[feature]
     )
     return [customer, customer.domains.get(), experiment]
+
+
+def _rating_rows(product, feature, editor):
+    """A rating round with its rater's seat and one rating of ``feature``."""
+    from roadmap.planning.services import rating
+
+    made = rating.round_create(
+        product=product, name="Needle round", features=[feature], raters=[editor]
+    )
+    rating.ratings_save(
+        rating_round=made, rater=editor, values={f"v-{feature.pk}-reach": "10"}, submit=True
+    )
+    return [made, made.seats.get(), made.ratings.get()]
 
 
 def _url(model, view, *args):

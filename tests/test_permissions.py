@@ -536,6 +536,34 @@ ROWS: list[Row] = [
     Row("roadmap:experiment_delete", "POST", edit(), kwargs=slug_and(pk="experiment_api")),
     Row("roadmap:insights", "GET", PAGE, kwargs=slug),
     Row("roadmap:insights", "POST", edit(400), kwargs=slug, data=lambda w: {"text": ""}),
+    # --- Rating rounds (roadmap.planning.views.rating): the viewer and the admin rate ----------
+    Row("roadmap:rating_rounds", "GET", PAGE, kwargs=slug),
+    Row("roadmap:rating_rounds", "POST", edit(400), kwargs=slug, data=lambda w: {"name": ""}),
+    # A rater sees the results once they submit (the viewer has not); editors always.
+    Row(
+        "roadmap:rating_results",
+        "GET",
+        "302 403 200 200 404 302 302",
+        kwargs=slug_and(pk="rating_round"),
+    ),
+    # Only the round's raters rate: the editor, not one, is refused.
+    Row(
+        "roadmap:rating_sheet",
+        "GET",
+        "302 200 403 200 404 302 302",
+        kwargs=slug_and(pk="rating_round"),
+    ),
+    Row(
+        "roadmap:rating_sheet",
+        "POST",
+        "302 302 403 302 404 302 302",
+        kwargs=slug_and(pk="rating_round"),
+        data=lambda w: {f"v-{w.feature.pk}-reach": "10"},
+    ),
+    # Nothing posted, nothing to accept: the form again.
+    Row("roadmap:rating_accept", "POST", edit(400), kwargs=slug_and(pk="rating_round")),
+    Row("roadmap:rating_close", "POST", edit(), kwargs=slug_and(pk="rating_round")),
+    Row("roadmap:rating_reopen", "POST", edit(), kwargs=slug_and(pk="rating_round")),
     # --- The PM's requests inbox (roadmap.portal.views) ---------------------------------------
     Row("roadmap:requests", "GET", PAGE, kwargs=slug),
     Row("roadmap:request", "GET", PAGE, kwargs=slug_and(pk="portal_request")),
@@ -829,6 +857,7 @@ ROWS: list[Row] = [
     ),
     Row("api:product-detail", "DELETE", "401 403 403 204 404 403 403", api=True, kwargs=slug),
     Row("api:product-priorities", "GET", API_READ, api=True, kwargs=slug),
+    Row("api:product-formula-versions", "GET", API_READ, api=True, kwargs=slug),
     Row("api:feature-list", "GET", "401 200 200 200 200 200 200", api=True),
     Row(
         "api:feature-list",
@@ -1153,6 +1182,14 @@ class World:
         self.customer_api_survivor = Customer.objects.create(product=self.product, name="Omega")
         self.experiment_api = Experiment.objects.create(
             product=self.product, hypothesis="We believe admins want SSO"
+        )
+        from roadmap.planning.services.rating import round_create
+
+        self.rating_round = round_create(
+            product=self.product,
+            name="Q3 planning",
+            features=[self.feature],
+            raters=[self.users["viewer"], self.users["admin"]],
         )
 
         from accounts.services import invitation_create

@@ -49,6 +49,7 @@ from roadmap.planning.models.product import (
     ScoringFramework,
     TieBreak,
 )
+from roadmap.planning.models.rating import Rating, RatingRound, RatingRoundRater
 from roadmap.planning.models.roadmap import (
     Horizon,
     Lane,
@@ -159,6 +160,9 @@ __all__ = [
     "MoSCoW",
     "Objective",
     "Persona",
+    "Rating",
+    "RatingRound",
+    "RatingRoundRater",
     "Product",
     "ReachSource",
     "Release",

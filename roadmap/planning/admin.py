@@ -34,6 +34,9 @@ from roadmap.models import (
     Lane,
     Persona,
     Product,
+    Rating,
+    RatingRound,
+    RatingRoundRater,
     Release,
     RoadmapItem,
     ScoringDriver,
@@ -385,6 +388,36 @@ class FeatureRankSnapshotAdmin(ViewOnlyAdmin):
     list_select_related = ("feature",)
     search_fields = ("feature__title",)
     raw_id_fields = ("feature",)
+
+
+# --- Rating rounds ---------------------------------------------------------------------------
+
+
+@admin.register(RatingRound)
+class RatingRoundAdmin(ViewOnlyAdmin):
+    """Rounds are started, rated, accepted, closed and reopened on the product's Rating tab
+    (roadmap.planning.services.rating): read here, deleted with their ratings if need be."""
+
+    list_display = ("name", "product", "created_by", "created_at", "closed_at")
+    list_select_related = ("product", "created_by")
+    search_fields = ("name", "product__name")
+    raw_id_fields = ("product", "created_by", "features")
+
+
+@admin.register(RatingRoundRater)
+class RatingRoundRaterAdmin(ViewOnlyAdmin):
+    list_display = ("round", "user", "submitted_at", "notified_at")
+    list_select_related = ("round", "user")
+    search_fields = ("round__name", "user__email")
+    raw_id_fields = ("round", "user")
+
+
+@admin.register(Rating)
+class RatingAdmin(ViewOnlyAdmin):
+    list_display = ("round", "rater", "feature", "input_key", "value")
+    list_select_related = ("round", "rater", "feature")
+    search_fields = ("round__name", "feature__title", "rater__email")
+    raw_id_fields = ("round", "rater", "feature")
 
 
 # --- Roadmap -------------------------------------------------------------------------------

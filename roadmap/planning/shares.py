@@ -118,7 +118,7 @@ def _without(formula: Term, part: Term, neutral: float, values) -> float | None:
     return None if found is None or not math.isfinite(found) else found
 
 
-def _sum_shares(formula: Term, node: Term, values) -> list[Share]:
+def _sum_shares(formula: Term, node: Term, values, without: bool = True) -> list[Share]:
     addends = _addends(node)
     if len(addends) < 2:
         return []
@@ -130,19 +130,21 @@ def _sum_shares(formula: Term, node: Term, values) -> list[Share]:
             effect=ADD if sign > 0 else TAKE,
             value=value,
             share=sign * value / total,
-            without=_without(formula, part, 0.0, values),
+            without=_without(formula, part, 0.0, values) if without else None,
         )
         for sign, part, value in worth
     ]
 
 
-def shares(formula: Term, values: Mapping[str, float | None]) -> list[Share]:
-    """Each part's contribution to ``formula``'s value for ``values``; [] when it has none."""
+def shares(formula: Term, values: Mapping[str, float | None], without: bool = True) -> list[Share]:
+    """Each part's contribution to ``formula``'s value for ``values``; [] when it has none.
+    ``without=False``: skip the score without each part (a formula evaluated again per part),
+    for a caller that shows only the shares (the table's tooltip, on thousands of rows)."""
     score = formula.evaluate(values)
     if score is None or not math.isfinite(score):
         return []
     node = _decisive(formula, values)
-    added = _sum_shares(formula, node, values)
+    added = _sum_shares(formula, node, values, without)
     if added:
         return added
     factors = [(p, t) for p, t in _factors(node) if not isinstance(t, Const)]
@@ -160,8 +162,8 @@ def shares(formula: Term, values: Mapping[str, float | None]) -> list[Share]:
             effect=TIMES if power > 0 else DIVIDE,
             value=value,
             share=size / total if total else 1.0 / len(worth),
-            without=_without(formula, part, 1.0, values),
-            parts=tuple(_sum_shares(formula, part, values)),
+            without=_without(formula, part, 1.0, values) if without else None,
+            parts=tuple(_sum_shares(formula, part, values, without)),
         )
         for (power, part, value), size in zip(worth, sizes, strict=True)
     ]
@@ -172,11 +174,13 @@ def breakdown_values(breakdown: Mapping[str, Any]) -> dict[str, float | None]:
     return {name: term.get("value") for name, term in (breakdown.get("inputs") or {}).items()}
 
 
-def breakdown_shares(formula: Term, breakdown: Mapping[str, Any]) -> list[Share]:
+def breakdown_shares(
+    formula: Term, breakdown: Mapping[str, Any], without: bool = True
+) -> list[Share]:
     """Each part's share of a feature's stored score, under ``formula``."""
     if not breakdown or breakdown.get("score") is None:
         return []
-    return shares(formula, breakdown_values(breakdown))
+    return shares(formula, breakdown_values(breakdown), without)
 
 
 def driver_shares(rows: list[tuple[float, float | None]]) -> list[float]:
@@ -202,7 +206,7 @@ def product_formula(product) -> Term:
 
 
 def product_shares(
-    product, breakdown: Mapping[str, Any], formula: Term | None = None
+    product, breakdown: Mapping[str, Any], formula: Term | None = None, without: bool = True
 ) -> list[Share]:
     """Each part's share of a feature's stored score under its product's formula (``formula``:
     ``product_formula(product)``, for a caller that has it); [] when the breakdown is of another
@@ -216,7 +220,7 @@ def product_shares(
     formula = product_formula(product) if formula is None else formula
     if not set(formula.variables()) <= set(breakdown.get("inputs") or {}):
         return []
-    return breakdown_shares(formula, breakdown)
+    return breakdown_shares(formula, breakdown, without)
 
 
 def with_shares(

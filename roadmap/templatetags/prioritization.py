@@ -1,21 +1,32 @@
-"""The parts of a prioritization table row that repeat most, written out in Python: its
-editable cells, its rank and movement, its score and version.
+"""A prioritization table row written out in Python: the whole row (``{% table_rows %}``,
+``{% table_row %}``), and its parts swapped on their own after an edit: its editable cells, its
+rank and movement, its score and version.
 
 A product's table can be a thousand rows of seven or more controls, most of them selects.
 Through the template engine (a template per cell, a loop per option, numbers localised one by
-one) these parts took most of the page's time: about 1.5 s of CPU for 1,000 features. Here each
-is one string, and a select's options, the same on every row but the chosen one, are built once
-per column and value. The fragments swapped out of band after an edit (``table/_cell.html``,
-``_rank.html``, ``_score.html``, ``_version.html``) render through the same tags, so each part
-has one markup.
+one) these parts took most of the page's time: about 1.5 s of CPU for 1,000 features; after the
+cells, the row's own template (an include per row, a context lookup per value) was still about
+half of the first page's time. Here each row is one string, every value escaped with
+``django.utils.html``, and a select's options, the same on every row but the chosen one, are
+built once per column and value. The fragments swapped out of band after an edit
+(``table/_cell.html``, ``_edit.html``, ``_score.html``, ``_version.html``) render through the same
+tags, so each part has one markup; ``tests/roadmap/test_table_markup.py`` holds the rows' markup
+byte for byte to what the template wrote.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
+from typing import Any
 
 from django import template
+from django.template import loader
+from django.template.context import Context
+from django.utils import formats
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from roadmap.planning.presenters.table import Cell, Column, TableRow
@@ -130,7 +141,9 @@ def table_rank(row: TableRow | RankUpdate, oob: bool = False) -> SafeString:
 def table_score(row: TableRow, oob: bool = False) -> SafeString:
     """The score cell; without a score, the inputs it still lacks."""
     score = row.feature.score
-    if score is not None:
+    if score is not None and row.shares:
+        shown = f'<span title="{escape(row.shares)}">{escape(number(score))}</span>'
+    elif score is not None:
         shown = escape(number(score))
     else:
         missing = escape(", ".join(row.missing))
@@ -150,3 +163,167 @@ def table_version(row: TableRow, oob: bool = False) -> SafeString:
         f'<input type="hidden" name="version" id="f{row.pk}-version" '
         f'value="{int(row.feature.version)}"{_swap(oob)}>'
     )
+
+
+# --- The whole row --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowsContext:
+    """What every row of one table shares: whether the reader edits, the columns they hide, and
+    the fields each row's form carries (the CSRF token, the table to come back to)."""
+
+    can_edit: bool
+    hidden: frozenset[str]
+    form_fields: str
+    # The template context, for the rare row with an alert (a conflict, a refused edit).
+    context: Context | dict[str, Any]
+
+
+def rows_context(context: Context | dict[str, Any]) -> RowsContext:
+    """The shared part of the rows, read once from the template context (``product``,
+    ``hidden``, ``next_url`` and ``csrf_token``)."""
+    can_edit = bool(getattr(context.get("product"), "can_edit", False))
+    form_fields = ""
+    if can_edit:
+        # Read only for an editor's rows, as {% csrf_token %} was: reading it sets the cookie.
+        token = str(context.get("csrf_token") or "")
+        if token and token != "NOTPROVIDED":
+            form_fields = format_html(
+                '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token
+            )
+        form_fields += format_html(
+            '<input type="hidden" name="next" value="{}">', context.get("next_url", "")
+        )
+    return RowsContext(
+        can_edit=can_edit,
+        hidden=frozenset(context.get("hidden") or ()),
+        form_fields=form_fields,
+        context=context,
+    )
+
+
+def _alert(row: TableRow, shared: RowsContext) -> str:
+    """A conflict's or a refused edit's alert: rare, so through its template (also swapped out of
+    band by ``table/_edit.html``)."""
+    context = shared.context
+    values = context.flatten() if isinstance(context, Context) else dict(context)
+    return loader.get_template("roadmap/table/_alert.html").render({**values, "row": row})
+
+
+def _roadmap(row: TableRow) -> str:
+    item = row.placement
+    if not item:
+        return '<span class="muted">—</span>'
+    html = format_html(
+        '<span class="badge horizon--{}">{}</span>', item.horizon, item.get_horizon_display()
+    )
+    if release := item.release:
+        due = (
+            format_html(' title="Due {}"', formats.date_format(release.target_date, "j M Y"))
+            if release.target_date
+            else ""
+        )
+        html += format_html(' <span class="prio__release"{}>{}</span>', due, release.name)
+    return html
+
+
+def row_html(row: TableRow, shared: RowsContext) -> str:
+    """One feature's row: the select box and the row's form for an editor, the rank, title and
+    tags, the cells, the score, and the columns the reader shows. Each editable cell posts itself
+    (htmx, on change) with the row's version, through the row's form (a plain POST of the whole
+    row without JavaScript)."""
+    pk, d, can_edit, hidden = row.pk_text, row.dom, shared.can_edit, shared.hidden
+    feature = row.feature
+
+    def cells(given: Iterable[Cell]) -> str:
+        return "".join(
+            cell_html(cell=c, pk=row.pk, can_edit=can_edit, edit_url=row.edit_url) for c in given
+        )
+
+    select = (
+        f'<td class="prio__select"><input type="checkbox" id="{d}-select" name="features" '
+        f'value="{pk}" form="bulk-form" aria-labelledby="{d}-t" data-row-select'
+        f"{' checked' if row.selected else ''}></td>"
+        if can_edit
+        else ""
+    )
+    tags = (
+        '<ul class="chips prio__tags" aria-label="Tags">'
+        + "".join(f'<li class="chip chip--tag">{conditional_escape(t.name)}</li>' for t in row.tags)
+        + "</ul>"
+        if row.tags
+        else ""
+    )
+    form = (
+        f'<form id="{d}-form" class="prio__row-form" method="post" '
+        f'action="{conditional_escape(row.edit_url)}">{shared.form_fields}{table_version(row)}'
+        '<noscript><button class="button button--small" type="submit">Save row</button>'
+        "</noscript></form>"
+        if can_edit
+        else ""
+    )
+    alert = (
+        _alert(row, shared)
+        if row.conflict or row.error
+        else f'<div class="prio__alert" id="{d}-alert"></div>'
+    )
+    # A hidden column leaves its line empty, as the template did.
+    rest = ["", "", "", ""]
+    if "personas" not in hidden:
+        personas = (
+            '<ul class="chips">'
+            + "".join(f'<li class="chip">{conditional_escape(p.name)}</li>' for p in row.personas)
+            + "</ul>"
+            if row.personas
+            else '<span class="muted">—</span>'
+        )
+        rest[0] = f'<td class="prio__personas">{personas}</td>'
+    if "evidence" not in hidden:
+        evidence = (
+            conditional_escape(row.evidence_text)
+            if getattr(feature, "evidence_count", 0)
+            else '<span class="muted">0</span>'
+        )
+        rest[1] = f'<td class="num">{evidence}</td>'
+    if "demand" not in hidden:
+        if row.demand:
+            text = conditional_escape(row.demand_text)
+            demand = (
+                f'<span title="{text}">{row.vote_count:d} · {row.requester_count:d}</span>'
+                f'<span class="visually-hidden">: {text}</span>'
+            )
+        else:
+            demand = '<span class="muted">0</span>'
+        rest[2] = f'<td class="num">{demand}</td>'
+    if "roadmap" not in hidden:
+        rest[3] = f'<td class="prio__roadmap">{_roadmap(row)}</td>'
+    return (
+        f'\n\n<tr id="feature-{pk}" class="prio__row{" is-fresh" if row.fresh else ""}">\n'
+        f"  {select}\n"
+        f"  {table_rank(row)}\n"
+        '  <th scope="row" class="prio__title">\n'
+        f'    <a class="table__title" id="{d}-t" href="{conditional_escape(row.url)}">'
+        f"{conditional_escape(feature.title)}</a>\n"
+        f"    {tags}\n"
+        f"    {form}\n"
+        f"    {alert}\n"
+        "  </th>\n"
+        f"  {cells(row.inputs)}\n"
+        f"  {table_score(row)}\n"
+        f"  {cells(row.choices)}\n" + "".join(f"  {part}\n" for part in rest) + "</tr>\n\n"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def table_rows(context, rows: Iterable[TableRow]) -> SafeString:
+    """``{% table_rows rows %}``: the rows of a table (``product``, ``hidden``, ``next_url`` in
+    context)."""
+    shared = rows_context(context)
+    return mark_safe("".join(row_html(row, shared) for row in rows))  # noqa: S308 — escaped
+
+
+@register.simple_tag(takes_context=True)
+def table_row(context, row: TableRow) -> SafeString:
+    """``{% table_row row %}``: one row (after a quick add, "Reload row")."""
+    return mark_safe(row_html(row, rows_context(context)))  # noqa: S308 — escaped in row_html

@@ -77,21 +77,31 @@ function announce(text) {
 // An edit's answer updates, out of band, the rank of every row of the view that moved, as the
 // server sees the view now. Rows someone else added since this page loaded are not on it, and
 // htmx reports an update without a target as an error: leave those out (a reload shows them).
+// The ranks (two cells a row, hundreds of rows after a move to the top of "Show all") come in
+// one <template data-table-ranks> and are swapped here in one pass: htmx's out-of-band swap of
+// each took about 15 ms in a table of 600 rows, 9 s for a move of 600 ranks.
 window.htmx?.defineExtension("table-edits", {
   transformResponse(text) {
     const parsed = document.createElement("template");
     parsed.innerHTML = text;
-    let dropped = false;
+    let changed = false;
+    for (const ranks of parsed.content.querySelectorAll("template[data-table-ranks]")) {
+      for (const cell of [...ranks.content.children]) {
+        document.getElementById(cell.id)?.replaceWith(cell);
+      }
+      ranks.remove();
+      changed = true;
+    }
     for (const wrapper of parsed.content.querySelectorAll("template")) {
       for (const update of wrapper.content.querySelectorAll("[id][data-hx-swap-oob='true']")) {
         if (!document.getElementById(update.id)) {
           wrapper.remove();
-          dropped = true;
+          changed = true;
           break;
         }
       }
     }
-    return dropped ? parsed.innerHTML : text;
+    return changed ? parsed.innerHTML : text;
   },
 });
 

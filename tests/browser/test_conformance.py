@@ -54,8 +54,11 @@ from roadmap.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from roadmap.planning.rating import field_name
+from roadmap.planning.selectors.rating import round_inputs
 from roadmap.planning.services import roadmap as records
 from roadmap.planning.services.features import feature_update
+from roadmap.planning.services.rating import ratings_save, round_create
 from roadmap.portal.notices import unsubscribe_url as portal_unsubscribe_url
 from roadmap.sharing.services import sharing
 from roadmap.sharing.services.digests import digests_enqueue_due, subscription_add, unsubscribe_url
@@ -153,6 +156,29 @@ class DemoWorld:
             data={"hypothesis": "Ops leads want a weekly digest", "result": "**7 of 9** said yes"},
             features=[self.feature],
         )
+        # A rating round the admin rates (the sheet) and leads (the results), which two others
+        # have rated already: one value of each input, apart enough to be a disagreement.
+        self.priya = User.objects.get(email="priya@waymark.example")
+        self.sam = User.objects.get(email="sam@waymark.example")
+        features = list(self.product.features.order_by("rank", "id")[:3])
+        self.rating_round = round_create(
+            product=self.product,
+            name="Q3 planning",
+            features=features,
+            raters=[self.admin, self.priya, self.sam],
+            created_by=self.admin,
+        )
+        for rater, high in ((self.priya, False), (self.sam, True)):
+            ratings_save(
+                rating_round=self.rating_round,
+                rater=rater,
+                values={
+                    field_name(feature.pk, item.key): _rating(item.scale, high=high)
+                    for feature in features
+                    for item in round_inputs(product=self.product)
+                },
+                submit=True,
+            )
         # Made before the emails are collected; its email is not one of them.
         _, self.invitation_token = invitation_create(
             workspace=self.workspace,
@@ -177,6 +203,15 @@ class DemoWorld:
             last_error="Bad gateway",
         )
         assert None not in vars(self).values(), "the demo lacks a record the pages need"
+
+
+def _rating(scale, *, high: bool) -> str:
+    """A value at one end of an input's scale (open-ended ones: 10 above their lowest)."""
+    if scale.choices:
+        return str(scale.choices[-1 if high else 0])
+    if not high:
+        return str(scale.low)
+    return str(scale.low + 10 if scale.open_ended else scale.high)
 
 
 # --- Checking a page ------------------------------------------------------------------------------
@@ -352,6 +387,21 @@ def test_every_page_kind_is_accessible_and_valid_html(browser, live_server, worl
     checker.goto(visitor, "external: not found", base + "/r/no-such-token/", status=404)
     checker.goto(visitor, "digest: unknown link", base + "/digests/confirm/no-such-token/", 404)
     checker.goto(visitor, "invitation: unknown link", base + "/accounts/invite/no-such-token/", 404)
+    rating = {"slug": world.product.slug, "pk": world.rating_round.pk}
+    member.goto(base + reverse("roadmap:rating_sheet", kwargs=rating))
+    member.locator(".rating-sheet__input").first.fill("lots")
+    checker.submit(
+        member, "rating sheet: errors", member.get_by_role("button", name="Submit ratings")
+    )
+    member.goto(base + reverse("roadmap:rating_results", kwargs=rating))
+    member.locator(".rating-sheet__input").first.fill("-1")
+    accept = member.get_by_role("button", name="Accept all")
+    checker.submit(member, "rating results: errors", accept)
+    member.goto(base + reverse("roadmap:rating_rounds", kwargs={"slug": world.product.slug}))
+    checker.submit(
+        member, "rating round form: errors", member.get_by_role("button", name="Start round")
+    )
+    checker.goto(member, "home: rounds to rate", base + reverse("roadmap:home"))
     member.goto(base + reverse("roadmap:feature_create", kwargs={"slug": world.product.slug}))
     checker.submit(
         member,
@@ -390,6 +440,14 @@ def test_every_page_kind_is_accessible_and_valid_html(browser, live_server, worl
     template_rendered.connect(record := lambda sender, template, **kw: rendered.add(template.name))
     try:
         mail.outbox.clear()
+        # A rater (not the admin, whose password-reset email is looked for below) is asked.
+        round_create(
+            product=world.product,
+            name="Q4 bets",
+            features=[world.feature],
+            raters=[world.sam],
+            created_by=world.admin,
+        )
         invitation_create(
             workspace=world.workspace,
             email="new.pm@example.com",

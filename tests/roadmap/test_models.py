@@ -40,6 +40,9 @@ from roadmap.models import (
     PositioningAnswer,
     PricePlan,
     Product,
+    Rating,
+    RatingRound,
+    RatingRoundRater,
     Release,
     Requester,
     RevenueModel,
@@ -405,6 +408,20 @@ def test_every_roadmap_model_reads_well_as_text(product):
             CsvUpload(user=User(email="pat@example.com"), product=product, filename="plan.csv")
         ),
         WebhookEndpoint: str(endpoint),
+        RatingRound: str(RatingRound(product=product, name="Q3 planning")),
+        RatingRoundRater: str(
+            RatingRoundRater(
+                round=RatingRound(name="Q3 planning"), user=User(email="pat@example.com")
+            )
+        ),
+        Rating: str(
+            Rating(
+                rater=User(email="pat@example.com"),
+                feature=feature,
+                input_key="reach",
+                value=Decimal("120.00"),
+            )
+        ),
         WebhookDelivery: str(
             WebhookDelivery(endpoint=endpoint, event="feature.created", status="failed")
         ),
@@ -457,6 +474,9 @@ def test_every_roadmap_model_reads_well_as_text(product):
         FeatureRequest: "Dark mode",
         Requester: "ana@acme.com asked for Dark",
         ShipNotice: f"Ship notice of {feature} to ana@acme.com (sent)",
+        RatingRound: "Q3 planning",
+        RatingRoundRater: "pat in Q3 planning",
+        Rating: "pat on Dark mode: reach = 120.00",
     }
     assert set(texts) == set(MODELS)
     assert str(link_subscription) == "out@example.com → Acme QBR (Customers)"
@@ -468,6 +488,14 @@ def test_every_roadmap_model_reads_well_as_text(product):
 
 def _subscription(product):
     return Subscription.objects.create(product=product, email=f"s{product.pk}@example.com")
+
+
+def _rating_round(product):
+    """A round of one feature with one rater (rows, not the service: the scoping is tested)."""
+    made = RatingRound.objects.create(product=product, name=f"Round {product.pk}")
+    made.features.add(f.FeatureFactory(product=product))
+    RatingRoundRater.objects.create(round=made, user=f.UserFactory())
+    return made
 
 
 def _endpoint(product):
@@ -521,6 +549,11 @@ BUILDERS = {
     LaunchTemplateTask: lambda p: f.LaunchTemplateTaskFactory(workspace=p.workspace),
     LaunchTask: lambda p: f.LaunchTaskFactory(release=f.ReleaseFactory(product=p)),
     WebhookEndpoint: _endpoint,
+    RatingRound: _rating_round,
+    RatingRoundRater: lambda p: _rating_round(p).seats.get(),
+    Rating: lambda p: Rating.objects.create(
+        round=_rating_round(p), rater=f.UserFactory(), feature=f.FeatureFactory(product=p), value=1
+    ),
     WebhookDelivery: lambda p: WebhookDelivery.objects.create(
         endpoint=_endpoint(p), event="feature.created", payload={}
     ),

@@ -147,3 +147,15 @@ def test_the_matrix_says_what_makes_each_points_score(viewer_client, product):
     line = "reach ×1,000 (81%) · impact ×2 (8%) · confidence / 100 ×0.8 (3%) · effort ÷2 (8%)"
     assert f"Score: {line}</title>" in page
     assert f'<td class="small">{line}</td>' in page
+
+
+def test_the_tables_score_says_what_makes_it_on_hover(viewer_client, product):
+    f.FeatureFactory(product=product, title="Big", reach=1000, impact=Decimal("2"))
+    f.FeatureFactory(product=product, title="Unscored", reach=None)
+    product_recompute_scores(product_id=product.pk)
+
+    page = viewer_client.get(product.get_absolute_url()).content.decode()
+
+    line = "reach ×1,000 (81%) · impact ×2 (8%) · confidence / 100 ×0.8 (3%) · effort ÷2 (8%)"
+    assert f'<span title="{line}">800</span>' in page
+    assert 'title="No score: missing reach"' in page

@@ -490,6 +490,9 @@ def test_editing_an_input_saves_it_and_updates_score_and_ranks_in_place(
     assert _text(html, f"f{high.pk}-rank") == "#2"
     assert _text(html, f"f{middle.pk}-rank") == "#3"
     assert 'data-hx-swap-oob="true"' in html
+    # The ranks in one template, swapped in one pass by table.js (a move can touch hundreds).
+    assert html.count("<template data-table-ranks>") == 1
+    assert f'id="f{low.pk}-rank" data-hx-swap-oob' not in html
     assert "Saved Reach of “Low”: score 2,000, rank #1 (was #3)." in html
     assert "Re-sort by the new ranks" in html
     # Cells of the same row the PM may be typing in are left alone.

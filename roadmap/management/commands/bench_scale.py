@@ -7,10 +7,13 @@ ones exist elsewhere in the database. Everything is kept for the next run (seedi
 part): a second run reuses the rows and seeds only what is missing.
 
 Every request goes through Django's test client (the PM logged in, or an API token) and is timed
-as a median of several runs, beside a floor measured in the same run: the same rows read by one
-SQL query and written out with an f-string (HTML) or ``json`` (API), or for the board and the home
-page their own queries run again as raw SQL. A page that shows a bounded number of rows should
-cost the same at every size and stay within a small multiple of its floor.
+as a median of several runs, beside a floor measured in the same run. A page's floor is its own
+SQL statements (every SELECT the request ran: the session, the product, the rows) run again as
+raw SQL, and every row they return written out with an f-string, each value escaped
+(``_replayed``): what the page would cost with nothing between the database and the bytes. An
+API's floor is the same rows read by one SQL query and written with ``json``; "Show all"'s, the
+table's rows read by one query and written with an f-string. A page that shows a bounded number
+of rows should cost the same at every size and stay within a small multiple of its floor.
 """
 
 from __future__ import annotations
@@ -110,6 +113,14 @@ def _html_rows(rows: list[dict]) -> str:
         f"<td>{r['impact']}</td><td>{r['confidence']}</td><td>{r['effort']}</td>"
         f"<td>{r['score']}</td><td>{r['version']}</td></tr>"
         for r in rows
+    )
+
+
+def _html_cells(rows: list[tuple]) -> str:
+    """Any statement's rows as a page's floor writes them: a row per line, a cell per value."""
+    return "".join(
+        "<tr>" + "".join(f"<td>{escape(str(value))}</td>" for value in row) + "</tr>"
+        for row in rows
     )
 
 
@@ -262,8 +273,8 @@ class Command(BaseCommand):
         return client
 
     def _replayed(self, call: Callable[[], object]) -> Callable[[], None]:
-        """The floor of a page whose rows come from several queries: its own SELECTs, run again
-        as raw SQL, every row fetched."""
+        """The floor of a page: its own SELECTs, run again as raw SQL, and every row they return
+        written out with an f-string (each value escaped)."""
         with CaptureQueriesContext(connection) as captured:
             call()
         statements = _reads(captured.captured_queries)
@@ -272,7 +283,7 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 for sql in statements:
                     cursor.execute(sql)
-                    cursor.fetchall()
+                    _html_cells(cursor.fetchall()).encode()
 
         return floor
 
@@ -307,18 +318,13 @@ class Command(BaseCommand):
             f"({closed}) ORDER BY rank NULLS LAST, id"
         )
 
-        def table_floor(limit: str = f" LIMIT {PAGE_ROWS}"):
-            def floor():
-                with connection.cursor() as cursor:
-                    _html_rows(_one(cursor, open_rows + limit, [product.pk])).encode()
+        def every_row_floor():
+            with connection.cursor() as cursor:
+                _html_rows(_one(cursor, open_rows, [product.pk])).encode()
 
-            return floor
-
+        first_page = self._get(pages, f"/products/{product.slug}/")
         self._request(
-            "prioritization table, first page",
-            size,
-            self._get(pages, f"/products/{product.slug}/"),
-            table_floor(),
+            "prioritization table, first page", size, first_page, self._replayed(first_page)
         )
         self._edit(pages, product, size)
 
@@ -347,7 +353,7 @@ class Command(BaseCommand):
                 'table, "Show all"',
                 size,
                 self._get(pages, f"/products/{product.slug}/?all=1"),
-                table_floor(""),
+                every_row_floor,
             )
         else:
             self._skipped('table, "Show all"', size, "--show-all-max")

@@ -175,6 +175,30 @@ class ProductSerializer(StrictMixin, ModelRulesSerializer):
         extra_kwargs = {"slug": {"validators": []}}
 
 
+class FormulaVersionSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    source = serializers.CharField(help_text="The formula's text as saved.")
+    author = serializers.SerializerMethodField(
+        help_text="Who saved it (their email); null once they are gone."
+    )
+    created_at = serializers.DateTimeField()
+
+    def get_author(self, version) -> str | None:
+        return version.author.email if version.author else None
+
+
+class FormulaVersionsSerializer(serializers.Serializer):
+    product = serializers.CharField()
+    in_use = serializers.IntegerField(
+        allow_null=True,
+        help_text="The version the product scores with; null while it uses a built-in framework.",
+    )
+    next = serializers.URLField(
+        allow_null=True, help_text="The older versions, or null after the first."
+    )
+    results = FormulaVersionSerializer(many=True)
+
+
 # --- Features ----------------------------------------------------------------------------------
 
 

@@ -42,6 +42,8 @@ from roadmap.models import (
     Product,
     Release,
     RoadmapItem,
+    ScoringFormulaVersion,
+    ScoringFramework,
     Tag,
 )
 from roadmap.planning.api import serializers as s
@@ -51,6 +53,9 @@ from roadmap.planning.services import products as product_services
 from roadmap.planning.services import roadmap as records
 
 # --- Products ----------------------------------------------------------------------------------
+
+# Formula versions per answer of GET products/{slug}/formula-versions/ (then follow `next`).
+FORMULA_VERSIONS_PAGE = 50
 
 
 class ProductFilter(filters.FilterSet):
@@ -242,6 +247,51 @@ class ProductViewSet(ScopedViewSet):
                 }
             )
         )
+
+    @extend_schema(
+        summary="The product's formula versions, newest first, a page at a time (follow `next`)",
+        parameters=[
+            OpenApiParameter(
+                "before",
+                int,
+                description="Only versions numbered below this (the `next` link sets it).",
+            )
+        ],
+        responses={
+            200: s.FormulaVersionsSerializer,
+            **{k: v for k, v in ERRORS.items() if k != 429},
+        },
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="formula-versions",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def formula_versions(self, request, slug=None):
+        product = self.get_object()
+        before = request.query_params.get("before", "")
+        if before and not (before.isdigit() and 0 < int(before) < 2**31):
+            raise ValidationError({"before": ["A version number."]})
+        versions = ScoringFormulaVersion.objects.filter(product=product).select_related("author")
+        if before:
+            versions = versions.filter(number__lt=int(before))
+        page = list(versions.order_by("-number")[: FORMULA_VERSIONS_PAGE + 1])
+        following = None
+        if len(page) > FORMULA_VERSIONS_PAGE:
+            page = page[:FORMULA_VERSIONS_PAGE]
+            following = replace_query_param(request.build_absolute_uri(), "before", page[-1].number)
+        data = {
+            "product": product.slug,
+            "in_use": product.scoring_formula_version
+            if product.scoring_framework == ScoringFramework.CUSTOM
+            else None,
+            "next": following,
+            "results": page,
+        }
+        return Response(s.FormulaVersionsSerializer(data).data)
 
 
 # --- Features ----------------------------------------------------------------------------------

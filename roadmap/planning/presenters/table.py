@@ -38,6 +38,8 @@ from roadmap.planning.selectors.table import (
     TableParams,
     TableRecord,
 )
+from roadmap.planning.shares import product_formula, product_shares, shares_text
+from roadmap.planning.terms import Term
 from roadmap.portal.selectors import demand_text
 from roadmap.templatetags.waymark import number
 
@@ -179,6 +181,9 @@ class TableColumns:
 
     inputs: tuple[Column, ...]
     choices: tuple[Column, ...] = CHOICE_COLUMNS
+    # The product and the formula it scores with, for each score's shares (the score's tooltip).
+    product: Product | None = field(default=None, compare=False)
+    formula: Term | None = field(default=None, compare=False)
 
     @property
     def editable(self) -> dict[str, Column]:
@@ -227,8 +232,12 @@ def _column(given: TableInput) -> Column:
     return INPUT_COLUMNS[given.key]
 
 
-def _columns(inputs: Iterable[TableInput]) -> TableColumns:
-    return TableColumns(inputs=tuple(_column(given) for given in inputs))
+def _columns(inputs: Iterable[TableInput], product: Product | None = None) -> TableColumns:
+    return TableColumns(
+        inputs=tuple(_column(given) for given in inputs),
+        product=product,
+        formula=None if product is None else product_formula(product),
+    )
 
 
 def table_columns(
@@ -239,7 +248,7 @@ def table_columns(
     Weighted scoring has a column per driver (0–10); pass the product's drivers to save the
     query. Reach counted from evidence is shown, not edited.
     """
-    return _columns(selectors.table_inputs(product=product, drivers=drivers))
+    return _columns(selectors.table_inputs(product=product, drivers=drivers), product)
 
 
 # --- Rows ----------------------------------------------------------------------------------------
@@ -289,6 +298,8 @@ class TableRow:
     conflict: Conflict | None = None
     # An error of the row as a whole (not of one cell), e.g. an owner rule of the model.
     error: str = ""
+    # What each part of the formula contributes to the score, in a line (its cell's tooltip).
+    shares: str = ""
 
     @property
     def pk(self) -> int:
@@ -372,7 +383,17 @@ def _row(record: TableRecord, columns: TableColumns) -> TableRow:
         evidence_count=record.evidence_count,
         vote_count=record.vote_count,
         requester_count=record.requester_count,
+        shares=_shares(record.feature, columns),
     )
+
+
+def _shares(feature: Feature, columns: TableColumns) -> str:
+    if columns.product is None or feature.score is None:
+        return ""
+    found = product_shares(
+        columns.product, feature.score_breakdown or {}, columns.formula, without=False
+    )
+    return shares_text(found) if len(found) > 1 else ""
 
 
 # --- The table ------------------------------------------------------------------------------------
@@ -510,7 +531,7 @@ def table_view(
     columns (``table_hidden_columns``); the queries are ``selectors.table_data``'s. With
     ``stream``, "Show all" gives its rows as an iterator (``TableView.stream``), not a list."""
     data = selectors.table_data(product=product, query=query, stream=stream)
-    columns = _columns(data.inputs).without(hidden)
+    columns = _columns(data.inputs, product).without(hidden)
     if not isinstance(data.records, list):
         return TableView(
             product=product,

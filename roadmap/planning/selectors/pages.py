@@ -542,9 +542,15 @@ def feature_history(*, feature: Feature) -> FeatureHistory:
             continue  # its predecessor is beyond the window shown
         else:
             changes = _changes(new, old, skip=_FEATURE_SKIP, long_text=_LONG_TEXT, names=names)
-            if not changes:
+            if changes:
+                summary = _summary(changes)
+            elif new.history_change_reason:
+                # Saved with a reason but no field changed: its driver scores did.
+                summary = "changed the driver scores"
+            else:
                 continue
-            summary = _summary(changes)
+        if new.history_change_reason:
+            summary += f" ({new.history_change_reason[:1].lower()}{new.history_change_reason[1:]})"
         entries.append(HistoryEntry(new.history_date, _actor(new), summary))
 
     item_rows.reverse()

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from roadmap import bounds
 from roadmap.models import Feature, Horizon, Lane, Product, Release, RoadmapItem
@@ -141,7 +142,8 @@ class Board:
 def product_board(*, product: Product, per_cell: int = CELL_CARDS) -> Board:
     """The product's items by lane (in lane order, then "No lane") and horizon: the first
     ``per_cell`` of each cell, in the cell's order, and how many each cell holds (three
-    queries, the same whatever the number of items; two for a board without items)."""
+    queries, the same whatever the number of items; two for a board without items). The cards
+    are read cell by cell, each cell's first ones only (``_cell_firsts``)."""
     lanes = product_lanes(product=product)
 
     def row(lane: Lane | None) -> Swimlane:
@@ -158,24 +160,39 @@ def product_board(*, product: Product, per_cell: int = CELL_CARDS) -> Board:
         .values_list("lane_id", "horizon")
         .annotate(n=Count("pk"))
     )
+    filled: list[tuple[int | None, str]] = []
     for lane_id, horizon, n in totals:
         if lane_id in rows:
             rows[lane_id].cells[index[horizon]].total = n
             counts[horizon] += n
-    first = product_items(product=product).annotate(
-        place=Window(
-            RowNumber(),
-            partition_by=[F("lane_id"), F("horizon")],
-            order_by=[F("position").asc(), F("pk").asc()],
-        )
-    )
+            filled.append((lane_id, horizon))
     # No item counted, none to read: an empty board is spared its costliest query.
-    for item in first.filter(place__lte=per_cell) if any(counts.values()) else ():
-        if item.lane_id in rows:
+    if filled:
+        firsts = _cell_firsts(product, filled, per_cell)
+        for item in product_items(product=product).filter(pk__in=firsts):
             rows[item.lane_id].cells[index[item.horizon]].items.append(item)
     swimlanes = list(rows.values())
     columns = [BoardColumn(value, label, counts[value]) for value, label in Horizon.choices]
     return Board(columns=columns, swimlanes=swimlanes, lanes=lanes)
+
+
+def _cell_firsts(product: Product, cells: list[tuple[int | None, str]], per_cell: int) -> RawSQL:
+    """The ids of the first ``per_cell`` items of each cell (lane id or None, horizon), as a
+    subquery: one bounded read per cell through the ``item_cell_order`` index, whatever the
+    number of items (the board of 100,000 items at 1M features read them all through a window
+    function, with each card's demand counted before the first twenty were kept: 2.5 s)."""
+    table = connection.ops.quote_name(RoadmapItem._meta.db_table)
+    parts: list[str] = []
+    params: list[object] = []
+    for lane_id, horizon in cells:
+        lane = "lane_id IS NULL" if lane_id is None else "lane_id = %s"
+        # A derived table per cell: SQLite takes no LIMIT on a member of a UNION otherwise.
+        parts.append(
+            f"SELECT id FROM (SELECT id FROM {table} WHERE product_id = %s AND {lane} "
+            f"AND horizon = %s ORDER BY position, id LIMIT %s) AS cell_{len(parts)}"
+        )
+        params += [product.pk, *([] if lane_id is None else [lane_id]), horizon, per_cell]
+    return RawSQL(" UNION ALL ".join(parts), params)
 
 
 def board_cell(

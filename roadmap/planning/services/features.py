@@ -156,7 +156,7 @@ class FeaturesWritten:
 
 @transaction.atomic
 def features_write(
-    *, product: Product, writes: Iterable[FeatureWrite], actor=None
+    *, product: Product, writes: Iterable[FeatureWrite], actor=None, reason: str = ""
 ) -> FeaturesWritten:
     """Create and update features of a product: the one way a feature changes. All or nothing.
 
@@ -165,7 +165,8 @@ def features_write(
     UPDATE per distinct set of changed values (one for a bulk edit, one per row of an import).
     Changed values are checked by the model's field rules; its check constraints, which repeat
     them, are left to the database (Django spends a query on each: 15 per feature). A feature
-    saved by someone else since the expected version raises ConflictError.
+    saved by someone else since the expected version raises ConflictError. A ``reason`` (at
+    most 100 characters, "From rating round …") is kept with the history rows it writes.
     """
     from roadmap.models import FeatureDriverScore, ScoringDriver
 
@@ -311,6 +312,7 @@ def features_write(
         items_before=items_before,
         actor=actor,
         now=now,
+        reason=reason,
     )
     return FeaturesWritten(
         features=features, changes=changes, retagged=retagged, ranks_before=ranks_before
@@ -366,6 +368,7 @@ def _features_after_write(
     items_before: list[tuple[RoadmapItem, dict[str, Any]]],
     actor,
     now: datetime,
+    reason: str = "",
 ) -> None:
     """What follows a write of features, for all of them at once: versions, history rows, scores
     and ranks, roadmap change events, webhooks (sent after commit). The only code that does these
@@ -388,15 +391,20 @@ def _features_after_write(
     user = actor if getattr(actor, "is_authenticated", False) else None
 
     # A change of personas or driver scores is an edit too: it bumps the version. History rows
-    # keep fields only, so only a change of fields writes one.
+    # keep fields only, so only a change of fields writes one; or, with a reason to keep, a
+    # change of driver scores (the history tells where the scores came from).
     if edited:
         Feature.objects.filter(pk__in=edited).update(version=F("version") + 1)
-    Feature.history.bulk_history_create(created, default_user=user, default_date=now)
+    kept = set(EDITABLE_FIELDS) | ({"driver_scores"} if reason else set())
     Feature.history.bulk_history_create(
-        [by_id[pk] for pk in edited if changes[pk] & set(EDITABLE_FIELDS)],
+        created, default_user=user, default_date=now, default_change_reason=reason
+    )
+    Feature.history.bulk_history_create(
+        [by_id[pk] for pk in edited if changes[pk] & kept],
         update=True,
         default_user=user,
         default_date=now,
+        default_change_reason=reason,
     )
 
     rescore = [*created, *(by_id[pk] for pk in edited if changes[pk] & SCORING_CHANGES)]

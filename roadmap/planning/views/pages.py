@@ -15,6 +15,7 @@ from roadmap.access import product_by_id, product_for
 from roadmap.forms import submit
 from roadmap.models import Feature, Product
 from roadmap.planning.selectors import pages as selectors
+from roadmap.planning.selectors.rating import rating_rounds_to_rate
 from roadmap.planning.services.features import (
     ConflictError,
     feature_create,
@@ -31,7 +32,14 @@ def home(request):
     top features."""
     workspace = request.workspace if request.membership else None
     lines = selectors.home_product_lines(user=request.user, workspace=workspace)
-    return render(request, "roadmap/home.html", {"workspace": workspace, "product_lines": lines})
+    context = {
+        "workspace": workspace,
+        "product_lines": lines,
+        "to_rate": rating_rounds_to_rate(user=request.user, workspace=workspace)
+        if workspace
+        else [],
+    }
+    return render(request, "roadmap/home.html", context)
 
 
 def _feature_with_access(request, pk: int, *, edit: bool = False) -> Feature:

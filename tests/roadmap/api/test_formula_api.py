@@ -122,3 +122,28 @@ def test_custom_without_a_formula_is_refused(write_api, product):
 
 def test_a_read_token_cannot_write_the_formula(read_api, product):
     assert _patch(read_api, product, {"scoring_formula": "value"}).status_code == 403
+
+
+def test_the_formula_versions_are_listed_newest_first_a_page_at_a_time(
+    read_api, product, editor, monkeypatch, django_assert_max_num_queries
+):
+    from roadmap.planning.api import views
+    from roadmap.planning.services.formula import product_formula_save
+
+    monkeypatch.setattr(views, "FORMULA_VERSIONS_PAGE", 2)
+    for source in ("value", "value * 2", "value * 3"):
+        product_formula_save(product=product, source=source, author=editor)
+    url = f"/api/v1/products/{product.slug}/formula-versions/"
+
+    with django_assert_max_num_queries(8):
+        first = read_api.get(url).json()
+    rest = read_api.get(first["next"]).json()
+    refused = read_api.get(url, {"before": "x"})
+
+    assert first["in_use"] == 3
+    assert [(v["number"], v["source"], v["author"]) for v in first["results"]] == [
+        (3, "value * 3", editor.email),
+        (2, "value * 2", editor.email),
+    ]
+    assert [v["number"] for v in rest["results"]] == [1] and rest["next"] is None
+    assert refused.status_code == 400 and "before" in refused.json()

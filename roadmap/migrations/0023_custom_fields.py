@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('roadmap', '0019_custom_formula'),
+        ('roadmap', '0022_roadmap_item_product_end'),
     ]
 
     operations = [
