@@ -72,79 +72,33 @@ class Command(BaseCommand):
             f"Database: {connection.vendor}; product has {count} features "
             f"(seeded in {time.perf_counter() - t0:.1f} s)."
         )
-        table = connection.ops.quote_name(Feature._meta.db_table)
-        raw_sql = (
-            f"UPDATE {table} SET score = CAST(reach AS DOUBLE PRECISION) * impact "
-            f"* (confidence / 100.0) / effort WHERE product_id = %s"
+        rice = (
+            "UPDATE {table} SET score = CAST(reach AS DOUBLE PRECISION) * impact "
+            "* (confidence / 100.0) / effort WHERE product_id = %s"
         )
-        if connection.vendor == "sqlite":
-            raw_sql = raw_sql.replace("DOUBLE PRECISION", "REAL")
-
-        def raw_update():
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(raw_sql, [product.pk])
-
-        def recompute():
-            product_recompute_scores(product_id=product.pk)
-
-        recompute()  # warm caches and bring every row to the same state
-        raw_times, recompute_times = [], []
-        for _ in range(repeat):
-            raw_times.append(_time(raw_update))
-            recompute_times.append(_time(recompute))
-        raw, ours = statistics.median(raw_times), statistics.median(recompute_times)
+        raw, ours, _ = _race(product, rice, repeat)
         self.stdout.write(f"lower bound (one raw UPDATE, RICE): {raw:.3f} s (median of {repeat})")
         self.stdout.write(
             f"recompute (scores, breakdowns, ranks): {ours:.3f} s (median of {repeat})"
         )
         self.stdout.write(self.style.SUCCESS(f"ratio recompute / lower bound: {ours / raw:.2f}"))
-        self._custom(product, table, repeat)
 
-    def _custom(self, product, table, repeat):
-        """The same race with the product's own formula, written as a PM would."""
+        # The same race with the product's own formula, written as a PM would.
         product_formula_save(product=product, source=CUSTOM_FORMULA, author=None)
-        raw_sql = (
-            f"UPDATE {table} SET score = CASE WHEN confidence >= 50 "
-            f"THEN CAST(reach AS DOUBLE PRECISION) * impact * confidence / 100.0 "
-            f"/ NULLIF(effort, 0) "
-            f"ELSE CAST(reach AS DOUBLE PRECISION) * impact * confidence / 200.0 "
-            f"/ NULLIF(effort, 0) END WHERE product_id = %s"
+        custom = (
+            "UPDATE {table} SET score = CASE WHEN confidence >= 50 "
+            "THEN CAST(reach AS DOUBLE PRECISION) * impact * confidence / 100.0 "
+            "/ NULLIF(effort, 0) "
+            "ELSE CAST(reach AS DOUBLE PRECISION) * impact * confidence / 200.0 "
+            "/ NULLIF(effort, 0) END WHERE product_id = %s"
         )
-        if connection.vendor == "sqlite":
-            raw_sql = raw_sql.replace("DOUBLE PRECISION", "REAL")
-
-        def raw_update():
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(raw_sql, [product.pk])
-
-        def recompute():
-            product_recompute_scores(product_id=product.pk)
-
         try:
-            recompute()
-            raw_times, recompute_times = [], []
-            for _ in range(repeat):
-                raw_times.append(_time(raw_update))
-                recompute_times.append(_time(recompute))
-            # Both computed the same numbers (the race is fair).
-            raw_update()
-            by_hand = dict(Feature.objects.filter(product=product).values_list("id", "score"))
-            recompute()
-            compiled = dict(Feature.objects.filter(product=product).values_list("id", "score"))
-            differ = [
-                pk
-                for pk, score in by_hand.items()
-                if (score is None) != (compiled[pk] is None)
-                or (score is not None and not math.isclose(score, compiled[pk], rel_tol=1e-9))
-            ]
-            if differ:
-                raise CommandError(f"the recompute and the raw UPDATE differ on {len(differ)} rows")
+            raw, ours, agreed = _race(product, custom, repeat, check=True)
         finally:  # the next run starts from RICE again
             Product.objects.filter(pk=product.pk).update(scoring_framework="rice")
-        raw, ours = statistics.median(raw_times), statistics.median(recompute_times)
         self.stdout.write(
             f"custom formula: {CUSTOM_FORMULA} (same scores as the raw UPDATE on all "
-            f"{len(by_hand)} features)"
+            f"{agreed} features)"
         )
         self.stdout.write(
             f"lower bound (one raw UPDATE, the same formula by hand): {raw:.3f} s "
@@ -157,3 +111,44 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"ratio custom recompute / lower bound: {ours / raw:.2f}")
         )
+
+
+def _race(product, raw_sql: str, repeat: int, check: bool = False) -> tuple[float, float, int]:
+    """Median seconds of one raw UPDATE (``raw_sql``, ``{table}`` for the features' table) and of
+    the product's recompute, alternating; with ``check``, first that both give the same scores
+    (CommandError otherwise) and on how many features."""
+    raw_sql = raw_sql.format(table=connection.ops.quote_name(Feature._meta.db_table))
+    if connection.vendor == "sqlite":
+        raw_sql = raw_sql.replace("DOUBLE PRECISION", "REAL")
+
+    def raw_update():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(raw_sql, [product.pk])
+
+    def recompute():
+        product_recompute_scores(product_id=product.pk)
+
+    def scores():
+        return dict(Feature.objects.filter(product=product).values_list("id", "score"))
+
+    agreed = 0
+    if check:  # the race is fair: both compute the same numbers
+        raw_update()
+        by_hand = scores()
+        recompute()
+        compiled = scores()
+        differ = [
+            pk
+            for pk, score in by_hand.items()
+            if (score is None) != (compiled[pk] is None)
+            or (score is not None and not math.isclose(score, compiled[pk], rel_tol=1e-9))
+        ]
+        if differ:
+            raise CommandError(f"the recompute and the raw UPDATE differ on {len(differ)} rows")
+        agreed = len(by_hand)
+    recompute()  # warm caches and bring every row to the same state
+    raw_times, recompute_times = [], []
+    for _ in range(repeat):
+        raw_times.append(_time(raw_update))
+        recompute_times.append(_time(recompute))
+    return statistics.median(raw_times), statistics.median(recompute_times), agreed

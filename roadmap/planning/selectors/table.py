@@ -156,26 +156,14 @@ def table_inputs(
             if name in scoring.FEATURE_INPUTS:
                 inputs.append(TableInput(key=name))
             elif read is not None and read.source == DriverSource.MANUAL:
-                inputs.append(
-                    TableInput(
-                        key=f"driver-{read.pk}",
-                        driver_id=read.pk,
-                        driver_name=read.name,
-                        driver_weight=read.weight,
-                    )
-                )
+                inputs.append(_driver_input(read))
         return tuple(inputs)
     for name in definition.inputs:
         if name == "weighted_drivers":
             if drivers is None:
                 drivers = ScoringDriver.objects.filter(product=product)
             inputs.extend(
-                TableInput(
-                    key=f"driver-{driver.pk}",
-                    driver_id=driver.pk,
-                    driver_name=driver.name,
-                    driver_weight=driver.weight,
-                )
+                _driver_input(driver)
                 for driver in drivers
                 # One fed by the evidence has no score to type: the score's explanation tells it.
                 if driver.source == DriverSource.MANUAL
@@ -185,6 +173,16 @@ def table_inputs(
         else:
             inputs.append(TableInput(key=name))
     return tuple(inputs)
+
+
+def _driver_input(driver: ScoringDriver) -> TableInput:
+    """A hand-scored driver's column (0–10)."""
+    return TableInput(
+        key=f"driver-{driver.pk}",
+        driver_id=driver.pk,
+        driver_name=driver.name,
+        driver_weight=driver.weight,
+    )
 
 
 def _sort_keys(inputs: Iterable[TableInput]) -> set[str]:

@@ -160,20 +160,8 @@ def feature_scoring_inputs(*, feature: Feature, config: scoring.ScoringConfig):
     )
 
 
-_PLAIN_INPUTS = (
-    "reach",
-    "impact",
-    "confidence",
-    "effort",
-    "impact_ice",
-    "confidence_ice",
-    "ease",
-    "business_value",
-    "time_criticality",
-    "risk_reduction",
-    "job_size",
-    "value",
-)
+# The features' own input fields (every framework's, and any a product's formula may read).
+_PLAIN_INPUTS = scoring.FEATURE_INPUTS
 SCORING_INPUT_FIELDS = _PLAIN_INPUTS
 
 
