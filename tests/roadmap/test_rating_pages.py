@@ -303,3 +303,24 @@ def test_the_home_page_tells_a_rater_of_their_rounds(rating_round, product, rate
     assert _url("rating_sheet", product, rating_round.pk) in page
     assert "rating round" not in after
     assert "rating round" not in _html(_client(editor).get(reverse("roadmap:home")))
+
+
+def test_reopening_a_closed_round_emails_the_raters_who_have_not_submitted(
+    editor_client, rating_round, product, feature, raters, mailoutbox,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    ada, bo = raters
+    _client(ada).post(
+        _url("rating_sheet", product, rating_round.pk),
+        {_v(feature, "reach"): "5", "submit": ""},
+    )
+    editor_client.post(_url("rating_close", product, rating_round.pk))
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        editor_client.post(_url("rating_reopen", product, rating_round.pk))
+    with django_capture_on_commit_callbacks(execute=True):  # reopening an open round: no mail
+        editor_client.post(_url("rating_reopen", product, rating_round.pk))
+
+    assert [m.to for m in mailoutbox] == [[bo.email]]
+    assert "Q3 planning" in mailoutbox[0].subject

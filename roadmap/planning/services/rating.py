@@ -154,9 +154,17 @@ def round_close(*, rating_round: RatingRound) -> RatingRound:
 
 @transaction.atomic
 def round_reopen(*, rating_round: RatingRound) -> RatingRound:
-    """Let raters who have not submitted rate again (submitted ratings stay final)."""
-    RatingRound.objects.filter(pk=rating_round.pk).update(closed_at=None, updated_at=timezone.now())
+    """Let raters who have not submitted rate again (submitted ratings stay final); a closed
+    round reopened emails each of them again, after commit (once per reopening)."""
+    reopened = RatingRound.objects.filter(pk=rating_round.pk, closed_at__isnull=False).update(
+        closed_at=None, updated_at=timezone.now()
+    )
     rating_round.refresh_from_db(fields=["closed_at", "updated_at"])
+    if reopened:
+        waiting = RatingRoundRater.objects.filter(round=rating_round, submitted_at__isnull=True)
+        seats = list(waiting.values_list("pk", flat=True))
+        waiting.update(notified_at=None)
+        enqueue_many_on_commit("roadmap.tasks.send_rating_invitation", [(pk,) for pk in seats])
     return rating_round
 
 
