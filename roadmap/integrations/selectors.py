@@ -13,7 +13,15 @@ from typing import Any
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from roadmap.models import Feature, FeatureDriverScore, Product, ScoringDriver
+from roadmap.models import (
+    CustomField,
+    CustomFieldKind,
+    Feature,
+    FeatureDriverScore,
+    FeatureFieldValue,
+    Product,
+    ScoringDriver,
+)
 from roadmap.planning import scoring
 from roadmap.planning.selectors.pages import STATUS_ALL, STATUS_OPEN, normalise_status_filter
 from roadmap.planning.selectors.priorities import feature_filter
@@ -29,6 +37,9 @@ MONEY_COLUMNS = ("expected_revenue", "cost")
 NUMBER_COLUMNS = (*SCORING_INPUT_FIELDS, *MONEY_COLUMNS)
 COMPUTED_COLUMNS = ("score", "rank", "horizon", "lane", "release", "updated_at")
 DRIVER_PREFIX = "driver: "
+# A product's custom fields, each a column: a number, a choice's label, or yes/no.
+FIELD_PREFIX = "field: "
+YES, NO = "yes", "no"
 # Tags and personas share a cell; a semicolon because names may contain commas.
 LIST_SEPARATOR = "; "
 
@@ -62,8 +73,15 @@ def driver_column(driver: ScoringDriver) -> str:
     return f"{DRIVER_PREFIX}{driver.name}"
 
 
-def feature_columns(*, drivers: Iterable[ScoringDriver] = ()) -> list[str]:
-    """The header of a product's features CSV; ``drivers`` are its weighted-scoring drivers."""
+def field_column(custom: CustomField) -> str:
+    return f"{FIELD_PREFIX}{custom.name}"
+
+
+def feature_columns(
+    *, drivers: Iterable[ScoringDriver] = (), fields: Iterable[CustomField] = ()
+) -> list[str]:
+    """The header of a product's features CSV; ``drivers`` are its weighted-scoring drivers,
+    ``fields`` its custom fields."""
     return [
         "id",
         *TEXT_COLUMNS,
@@ -71,6 +89,7 @@ def feature_columns(*, drivers: Iterable[ScoringDriver] = ()) -> list[str]:
         *LIST_COLUMNS,
         *SCORING_INPUT_FIELDS,
         *(driver_column(d) for d in drivers),
+        *(field_column(f) for f in fields),
         *MONEY_COLUMNS,
         *COMPUTED_COLUMNS,
     ]
@@ -160,11 +179,28 @@ def features_csv(*, product: Product, status: str | None = None, q: str = "") ->
             feature__in=chosen
         ).values_list("feature_id", "driver_id", "score"):
             driver_scores[feature_id][driver_id] = score
+    fields = list(CustomField.objects.filter(product=product).order_by("position", "id"))
+    field_values: dict[int, dict[int, str]] = defaultdict(dict)
+    if fields:
+        kinds = {f.pk: f.kind for f in fields}
+        for feature_id, field_id, value, label in FeatureFieldValue.objects.filter(
+            feature__in=chosen
+        ).values_list("feature_id", "field_id", "value", "choice__label"):
+            field_values[feature_id][field_id] = field_text(kinds[field_id], value, label)
     return FeaturesCsv(
         filename=f"{product.slug}-features-{timezone.localdate():%Y-%m-%d}.csv",
-        header=[csv_text_guard(name) for name in feature_columns(drivers=drivers)],
-        rows=_cells(rows, tags, personas, drivers, driver_scores, derived),
+        header=[csv_text_guard(name) for name in feature_columns(drivers=drivers, fields=fields)],
+        rows=_cells(rows, tags, personas, drivers, driver_scores, derived, fields, field_values),
     )
+
+
+def field_text(kind: str, value: Decimal | None, label: str | None) -> str:
+    """A custom field's value as its CSV cell: a number, the choice's label, yes or no."""
+    if kind == CustomFieldKind.CHOICE:
+        return _text(label)
+    if kind == CustomFieldKind.YES_NO:
+        return "" if value is None else (YES if value else NO)
+    return _number(value)
 
 
 def _names_by_feature(pairs: Iterable[tuple[int, str]]) -> dict[int, list[str]]:
@@ -181,6 +217,8 @@ def _cells(
     drivers: list[ScoringDriver],
     driver_scores: dict[int, dict[int, int]],
     derived: frozenset[str],
+    fields: list[CustomField],
+    field_values: dict[int, dict[int, str]],
 ) -> Iterator[list[str]]:
     for row in rows:
         pk = row["id"]
@@ -196,6 +234,7 @@ def _cells(
             _text(LIST_SEPARATOR.join(personas.get(pk, ()))),
             *(_number(row[name]) for name in SCORING_INPUT_FIELDS),
             *(_number(scores.get(d.pk)) for d in drivers),
+            *(field_values.get(pk, {}).get(f.pk, "") for f in fields),
             *(_number(row[name]) for name in MONEY_COLUMNS),
             _number(row["score"]),
             _number(row["rank"]),
@@ -236,9 +275,20 @@ def _choice_value(value: Any) -> str:
     return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
 
 
+def _custom_help(custom: CustomField) -> str:
+    if custom.kind == CustomFieldKind.CHOICE:
+        labels = ", ".join(c.label for c in custom.choices.all())
+        return f"One of: {labels or 'no choice yet'}. Empty clears it."
+    if custom.kind == CustomFieldKind.YES_NO:
+        return f"{YES} or {NO}. Empty clears it."
+    return "A number between −1,000,000,000 and 1,000,000,000, at most 2 decimals. Empty clears it."
+
+
 def feature_column_help(*, product: Product) -> list[ColumnHelp]:
-    """What each column of a product's features CSV holds, its drivers' included (one query)."""
+    """What each column of a product's features CSV holds, its drivers' and custom fields'
+    included (three queries)."""
     drivers = ScoringDriver.objects.filter(product=product)
+    fields = CustomField.objects.filter(product=product).prefetch_related("choices")
     title = Feature._meta.get_field("title")
     rows = [
         ColumnHelp("id", "Empty for a new feature; a feature's id (as exported) updates it."),
@@ -255,6 +305,7 @@ def feature_column_help(*, product: Product) -> list[ColumnHelp]:
             for name in SCORING_INPUT_FIELDS
         ),
         *(ColumnHelp(driver_column(d), _field_help("score", FeatureDriverScore)) for d in drivers),
+        *(ColumnHelp(field_column(f), _custom_help(f)) for f in fields.order_by("position", "id")),
         *(ColumnHelp(name, _field_help(name)) for name in MONEY_COLUMNS),
         ColumnHelp(", ".join(COMPUTED_COLUMNS), "Exported for reading; ignored on import."),
     ]

@@ -1231,3 +1231,61 @@ def test_the_sweep_deletes_only_expired_uploads(editor_client, product):
     assert "roadmap.tasks.sweep_csv_uploads" in {
         entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
     }
+
+
+def test_custom_fields_are_exported_and_imported_as_their_own_columns(
+    editor_client, product, django_capture_on_commit_callbacks
+):
+    from roadmap.models import FeatureFieldValue
+    from roadmap.planning.services import fields as field_services
+    from roadmap.planning.services.formula import product_formula_save
+
+    tier = field_services.custom_field_save(
+        product=product, name="Tier", kind="choice", choices=[("Gold", 3), ("Silver", 2)]
+    )
+    deal = field_services.custom_field_save(product=product, name="Deal size", kind="number")
+    field_services.custom_field_save(product=product, name="Renewal", kind="yes_no")
+    product_formula_save(product=product, source="tier * 10", author=None)
+    alerts = f.FeatureFactory(product=product, title="Alerts")
+    FeatureFieldValue.objects.create(feature=alerts, field=deal, value=Decimal("12.50"))
+    FeatureFieldValue.objects.create(
+        feature=alerts, field=tier, choice=tier.choices.get(label="Silver")
+    )
+
+    [row] = _export(editor_client, product)
+    assert (row["field: Tier"], row["field: Deal size"], row["field: Renewal"]) == (
+        "Silver",
+        "12.50",
+        "",
+    )
+
+    content = _csv(
+        [
+            ["id", "title", "Field: TIER", "field: deal size", "field: renewal"],
+            [alerts.pk, "Alerts", "gold", "12.5", "yes"],
+            ["", "Reports", "Bronze", "", ""],
+            ["", "Exports", "", "abc", "maybe"],
+            ["", "Audit", "Silver", "3", "no"],
+        ]
+    )
+    preview = _upload(editor_client, product, content)
+    plan = _plan(preview)
+    assert _errors(plan) == [
+        (3, "field: Tier", "Write one of the choices: Gold, Silver."),
+        (4, "field: Deal size", "Write a number."),
+        (4, "field: Renewal", "Write yes or no, or leave it empty."),
+    ]
+    # 12.5 is the 12.50 stored: only the tier and renewal change on Alerts
+    [update] = plan.updates
+    assert [(c.column, c.before, c.after) for c in update.changes] == [
+        ("field: Tier", "Silver", "Gold"),
+        ("field: Renewal", "", "yes"),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _confirm(editor_client, product, preview, only_valid=True).status_code == 302
+
+    [again] = [r for r in _export(editor_client, product) if r["title"] == "Alerts"]
+    audit = Feature.objects.get(product=product, title="Audit")
+    assert (again["field: Tier"], again["field: Renewal"]) == ("Gold", "yes")
+    assert Feature.objects.get(pk=alerts.pk).score == 30
+    assert audit.score == 20

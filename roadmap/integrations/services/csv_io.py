@@ -37,14 +37,21 @@ from roadmap.integrations.selectors import (
     CHOICE_COLUMNS,
     COMPUTED_COLUMNS,
     DRIVER_PREFIX,
+    FIELD_PREFIX,
     LIST_COLUMNS,
+    NO,
     NUMBER_COLUMNS,
     TEXT_COLUMNS,
+    YES,
     csv_text_unguard,
     derived_input_columns,
+    field_text,
 )
 from roadmap.models import (
+    VALUE_LIMIT,
     CsvUpload,
+    CustomField,
+    CustomFieldKind,
     Feature,
     FeatureDriverScore,
     Persona,
@@ -188,17 +195,26 @@ class _Columns:
     drivers: dict[int, tuple[str, int]]  # driver id → (header, position)
     unknown: list[str]
     ignored: list[str]
+    # custom field → (header, position)
+    custom: list[tuple[CustomField, str, int]] = field(default_factory=list)
 
 
 def _columns(
-    header: list[str], drivers: list[ScoringDriver], derived: frozenset[str] = frozenset()
+    header: list[str],
+    drivers: list[ScoringDriver],
+    derived: frozenset[str] = frozenset(),
+    custom_fields: list[CustomField] | tuple[CustomField, ...] = (),
 ) -> _Columns:
-    """The file's columns; ``derived`` inputs (``derived_input_columns``) count as computed."""
+    """The file's columns; ``derived`` inputs (``derived_input_columns``) count as computed;
+    ``custom_fields``: the product's ("field: <name>" columns)."""
     aliases = {k: v for k, v in _aliases().items() if v not in derived}
     computed = {_key(name.replace("_", " ")): name for name in (*COMPUTED_COLUMNS, *derived)}
     computed.update({name: name for name in (*COMPUTED_COLUMNS, *derived)})
     drivers_by_key = {_key(d.name): d for d in drivers}
     driver_key = _key(DRIVER_PREFIX)
+    fields_by_key = {_key(f.name): f for f in custom_fields}
+    field_key = _key(FIELD_PREFIX)
+    by_field: list[tuple[CustomField, str, int]] = []
     seen: dict[str, int] = {}
     fields: dict[str, int] = {}
     by_driver: dict[int, tuple[str, int]] = {}
@@ -207,10 +223,13 @@ def _columns(
     for index, cell in enumerate(header):
         key = _key(cell)
         name = aliases.get(key)
-        driver = None
+        driver = custom = None
         if name is None and key.startswith(driver_key):
             driver = drivers_by_key.get(key[len(driver_key) :].strip())
             name = f"{DRIVER_PREFIX}{driver.name}" if driver else None
+        elif name is None and key.startswith(field_key):
+            custom = fields_by_key.get(key[len(field_key) :].strip())
+            name = f"{FIELD_PREFIX}{custom.name}" if custom else None
         if name is None:
             if key in computed:
                 ignored.append(computed[key])
@@ -225,6 +244,8 @@ def _columns(
         seen[name] = index
         if driver is not None:
             by_driver[driver.pk] = (name, index)
+        elif custom is not None:
+            by_field.append((custom, name, index))
         else:
             fields[name] = index
     if "title" not in fields:
@@ -233,7 +254,12 @@ def _columns(
             "“id,title,status,reach”: download the current features for a template."
         )
     return _Columns(
-        width=len(header), fields=fields, drivers=by_driver, unknown=unknown, ignored=ignored
+        width=len(header),
+        fields=fields,
+        drivers=by_driver,
+        unknown=unknown,
+        ignored=ignored,
+        custom=by_field,
     )
 
 
@@ -265,6 +291,8 @@ class RowPlan:
     tags: list[str] | None = None
     personas: list[Persona] | None = None
     driver_scores: dict[int, int | None] = field(default_factory=dict)
+    # Custom fields' new values by key, as ``field_values_clean`` takes them (None clears one).
+    custom_fields: dict[str, Any] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
 
@@ -372,7 +400,8 @@ def csv_import_plan(*, product: Product, data: bytes) -> ImportPlan:
     """
     header, records = _records(data)
     drivers = list(ScoringDriver.objects.filter(product=product))
-    columns = _columns(header, drivers, derived_input_columns(product))
+    custom = list(CustomField.objects.filter(product=product).prefetch_related("choices"))
+    columns = _columns(header, drivers, derived_input_columns(product), custom)
     ids = set()
     if "id" in columns.fields:
         position = columns.fields["id"]
@@ -387,7 +416,7 @@ def csv_import_plan(*, product: Product, data: bytes) -> ImportPlan:
     features = {
         feature.pk: feature
         for feature in Feature.objects.filter(product=product, pk__in=ids).prefetch_related(
-            "tags", "personas", "driver_scores"
+            "tags", "personas", "driver_scores", "field_values__choice"
         )
     }
     personas = {p.name: p for p in Persona.objects.filter(product=product)}
@@ -441,6 +470,8 @@ def _plan_row(number: int, cells: list[str], context: _Context) -> RowPlan:
         _plan_personas(plan, cell("personas"), context)
     for driver_id, (header, position) in columns.drivers.items():
         _plan_driver(plan, driver_id, header, csv_text_unguard(cells[position]).strip())
+    for custom, header, position in columns.custom:
+        _plan_custom(plan, custom, header, csv_text_unguard(cells[position]).strip())
     return plan
 
 
@@ -587,6 +618,52 @@ def _plan_driver(plan: RowPlan, driver_id: int, header: str, text: str) -> None:
         plan.changes.append(Change(header, _shown(header, before), _shown(header, value)))
 
 
+def _plan_custom(plan: RowPlan, custom: CustomField, header: str, text: str) -> None:
+    """A custom field's cell: a number, a choice's label (any case) or yes/no; empty clears."""
+    value: Any = None
+    if text and custom.kind == CustomFieldKind.YES_NO:
+        value = {YES: True, "true": True, "1": True, NO: False, "false": False, "0": False}.get(
+            text.lower()
+        )
+        if value is None:
+            plan.errors.append(RowError(header, f"Write {YES} or {NO}, or leave it empty."))
+            return
+    elif text and custom.kind == CustomFieldKind.CHOICE:
+        labels = {c.label.casefold(): c.label for c in custom.choices.all()}
+        value = labels.get(text.casefold())
+        if value is None:
+            choices = ", ".join(labels.values()) or "none yet"
+            plan.errors.append(RowError(header, f"Write one of the choices: {choices}."))
+            return
+    elif text:
+        try:
+            value = Decimal(text.replace(",", ""))
+        except ArithmeticError:
+            value = None
+        if value is None or not value.is_finite():
+            plan.errors.append(RowError(header, "Write a number."))
+            return
+        if abs(value) > VALUE_LIMIT or value != value.quantize(Decimal("0.01")):
+            plan.errors.append(
+                RowError(header, "Keep it between −1,000,000,000 and 1,000,000,000, 2 decimals.")
+            )
+            return
+        value = value.quantize(Decimal("0.01"))  # as stored: 12.5 is 12.50
+    before = after = ""
+    if plan.feature is not None:
+        stored = next((v for v in plan.feature.field_values.all() if v.field_id == custom.pk), None)
+        if stored is not None:
+            label = stored.choice.label if stored.choice else None
+            before = field_text(custom.kind, stored.value, label)
+    if value is not None:
+        label = value if custom.kind == CustomFieldKind.CHOICE else None
+        number = Decimal(int(value)) if isinstance(value, bool) else value
+        after = field_text(custom.kind, None if label else number, label)
+    if after != before:
+        plan.custom_fields[custom.key] = value
+        plan.changes.append(Change(header, before, after))
+
+
 # --- Applying ------------------------------------------------------------------------------------
 
 
@@ -624,6 +701,7 @@ def csv_import_apply(
                 tags=row.tags,
                 personas=row.personas,
                 driver_scores=row.driver_scores,
+                custom_fields=row.custom_fields or None,
             )
             for row in (*creates, *updates)
         ],
