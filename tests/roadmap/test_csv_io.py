@@ -1289,3 +1289,18 @@ def test_custom_fields_are_exported_and_imported_as_their_own_columns(
     assert (again["field: Tier"], again["field: Renewal"]) == ("Gold", "yes")
     assert Feature.objects.get(pk=alerts.pk).score == 30
     assert audit.score == 20
+
+
+def test_the_import_page_explains_each_custom_fields_column(editor_client, product):
+    from roadmap.planning.services import fields as field_services
+
+    field_services.custom_field_save(
+        product=product, name="Tier", kind="choice", choices=[("Gold", 3), ("Silver", 2)]
+    )
+    field_services.custom_field_save(product=product, name="Renewal", kind="yes_no")
+
+    html = editor_client.get(_import_url(product)).content.decode()
+
+    assert "<code>field: Tier</code>" in html
+    assert "One of: Gold, Silver. Empty clears it." in html
+    assert "yes or no. Empty clears it." in html
