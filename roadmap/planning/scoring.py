@@ -12,6 +12,7 @@ pure: frozen dataclasses in, numbers out, no database.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -73,7 +74,10 @@ class Framework:
         return self.display or self.formula.text()
 
 
+@functools.lru_cache(maxsize=2)
 def _frameworks(divide_by_effort: bool) -> dict[str, Framework]:
+    """The built-in frameworks (immutable trees: built once for each way of weighing effort,
+    not on every call of ``framework_for``, which scoring a table's rows and shares makes)."""
     weighted = (
         Var("weighted_drivers") / Var("effort") if divide_by_effort else Var("weighted_drivers")
     )

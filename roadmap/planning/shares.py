@@ -43,7 +43,15 @@ class Share:
     parts: tuple[Share, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        # By hand: dataclasses.asdict deep-copies every value (a third of a row's cost).
+        return {
+            "term": self.term,
+            "effect": self.effect,
+            "value": self.value,
+            "share": self.share,
+            "without": self.without,
+            "parts": [part.as_dict() for part in self.parts],
+        }
 
 
 def _decisive(node: Term, values: Mapping[str, float | None]) -> Term:
@@ -113,8 +121,27 @@ def _replaced(node: Term, target: Term, by: Term) -> Term:
     return dataclasses.replace(node, **changes) if changes else node
 
 
+# The formula with one part made neutral depends on the formula and the part only, not on a
+# feature's values: built once per (formula, part) and kept, by identity (the built-in
+# frameworks' trees and a product's parsed formula are cached, so the same objects come back).
+_NEUTRAL_TREES: dict[tuple[int, int, float], tuple[Term, Term, Term]] = {}
+_NEUTRAL_TREES_KEPT = 4096
+
+
+def _neutral_tree(formula: Term, part: Term, neutral: float) -> Term:
+    key = (id(formula), id(part), neutral)
+    kept = _NEUTRAL_TREES.get(key)
+    if kept is not None and kept[0] is formula and kept[1] is part:
+        return kept[2]
+    if len(_NEUTRAL_TREES) >= _NEUTRAL_TREES_KEPT:
+        _NEUTRAL_TREES.clear()
+    tree = _replaced(formula, part, Const(neutral))
+    _NEUTRAL_TREES[key] = (formula, part, tree)
+    return tree
+
+
 def _without(formula: Term, part: Term, neutral: float, values) -> float | None:
-    found = _replaced(formula, part, Const(neutral)).evaluate(values)
+    found = _neutral_tree(formula, part, neutral).evaluate(values)
     return None if found is None or not math.isfinite(found) else found
 
 
