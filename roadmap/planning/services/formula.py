@@ -38,6 +38,7 @@ from roadmap.planning.services.scoring import (
     product_lock,
     product_request_recompute,
     product_scoring_config,
+    scoring_driver,
 )
 
 # How large an evidence figure can get: counts of rows (a 32-bit id space), sums of them.
@@ -170,20 +171,12 @@ def formula_names(
     taken = {n.name for n in names} | language._KEYWORDS
     if drivers is None:
         drivers = ScoringDriver.objects.filter(product=product)
-    config = product_scoring_config(product=product)
-    by_id = {d.id: d for d in config.drivers}
     for driver in drivers:
         key = scoring.driver_key(driver.name)
         if key in taken:
             continue  # a driver named like an input, or like an earlier driver: unreadable
         taken.add(key)
-        modelled = by_id.get(driver.pk) or scoring.Driver(
-            id=driver.pk,
-            name=driver.name,
-            weight=float(driver.weight),
-            source=driver.source,
-            full_scale=None if driver.full_scale is None else float(driver.full_scale),
-        )
+        modelled = scoring_driver(driver)
         if modelled.from_evidence:
             span = language.span(modelled.score_term(), figures)
             help_text = f"0–10 from the evidence ({driver.get_source_display()})"

@@ -53,6 +53,17 @@ def product_lock(*, product_id: int) -> None:
     list(Product.objects.select_for_update().filter(pk=product_id).values_list("pk"))
 
 
+def scoring_driver(driver: ScoringDriver) -> scoring.Driver:
+    """A stored driver as the pure scoring module sees it."""
+    return scoring.Driver(
+        id=driver.pk,
+        name=driver.name,
+        weight=float(driver.weight),
+        source=driver.source,
+        full_scale=None if driver.full_scale is None else float(driver.full_scale),
+    )
+
+
 def product_scoring_config(
     *, product: Product, formula: str | None = None
 ) -> scoring.ScoringConfig:
@@ -68,16 +79,7 @@ def product_scoring_config(
             for pk, key in CustomField.objects.filter(product=product).values_list("pk", "key")
         )
     if framework in (scoring.WEIGHTED, scoring.CUSTOM):
-        drivers = tuple(
-            scoring.Driver(
-                id=d.id,
-                name=d.name,
-                weight=float(d.weight),
-                source=d.source,
-                full_scale=None if d.full_scale is None else float(d.full_scale),
-            )
-            for d in ScoringDriver.objects.filter(product=product)
-        )
+        drivers = tuple(scoring_driver(d) for d in ScoringDriver.objects.filter(product=product))
     return scoring.ScoringConfig(
         framework=framework,
         reach_source=product.reach_source,
