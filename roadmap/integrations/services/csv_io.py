@@ -48,7 +48,6 @@ from roadmap.integrations.selectors import (
     field_text,
 )
 from roadmap.models import (
-    VALUE_LIMIT,
     CsvUpload,
     CustomField,
     CustomFieldKind,
@@ -60,6 +59,7 @@ from roadmap.models import (
     Tag,
 )
 from roadmap.planning.services.features import FeatureWrite, features_write_many, tag_names_clean
+from roadmap.planning.services.fields import field_number_fits
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5_000
@@ -643,7 +643,7 @@ def _plan_custom(plan: RowPlan, custom: CustomField, header: str, text: str) -> 
         if value is None or not value.is_finite():
             plan.errors.append(RowError(header, "Write a number."))
             return
-        if abs(value) > VALUE_LIMIT or value != value.quantize(Decimal("0.01")):
+        if not field_number_fits(value):
             plan.errors.append(
                 RowError(header, "Keep it between −1,000,000,000 and 1,000,000,000, 2 decimals.")
             )

@@ -190,6 +190,11 @@ def _number(raw: Any) -> Decimal | None:
     return value
 
 
+def field_number_fits(number: Decimal) -> bool:
+    """Whether a number field can hold ``number``: within ±VALUE_LIMIT, at most 2 decimals."""
+    return abs(number) <= VALUE_LIMIT and number == number.quantize(Decimal("0.01"))
+
+
 def field_values_clean(*, product: Product, values: Mapping[str, Any]) -> dict[int, Stored | None]:
     """A feature's values by field key, checked: a number for a number field (its text too),
     a choice's label for a choice field, true or false for a yes/no field; None clears a value.
@@ -224,10 +229,12 @@ def field_values_clean(*, product: Product, values: Mapping[str, Any]) -> dict[i
             number = _number(raw)
             if number is None:
                 errors[key] = "Give a number."
-            elif abs(number) > VALUE_LIMIT:
-                errors[key] = "Keep this between −1,000,000,000 and 1,000,000,000."
-            elif number != number.quantize(Decimal("0.01")):
-                errors[key] = "Use at most 2 decimals."
+            elif not field_number_fits(number):
+                errors[key] = (
+                    "Use at most 2 decimals."
+                    if abs(number) <= VALUE_LIMIT
+                    else "Keep this between −1,000,000,000 and 1,000,000,000."
+                )
             else:
                 cleaned[field.pk] = (number, None)
     if errors:
