@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
+from django_filters.widgets import BooleanWidget
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.filters import OrderingFilter
@@ -72,6 +73,34 @@ class UTCDateTimeField(IsoDateTimeField):
             return value.astimezone(datetime.UTC)
         except (OverflowError, ValueError) as exc:
             raise forms.ValidationError("This instant is out of range.") from exc
+
+
+class StrictBooleanWidget(BooleanWidget):
+    """true/false (any case) or 1/0 as booleans; any other word passed on as given, for the
+    field to refuse (django-filter's widget reads it as "not given", so ``?shares=maybe`` would
+    be answered as if nobody had asked)."""
+
+    def value_from_datadict(self, data, files, name):
+        value = data.get(name)
+        known = super().value_from_datadict(data, files, name)
+        return value if known is None and value not in (None, "") else known
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    def to_python(self, value):
+        if isinstance(value, str) and value:
+            raise forms.ValidationError("Either true or false.", code="invalid")
+        return super().to_python(value)
+
+
+class BooleanFilter(filters.BooleanFilter):
+    """A yes/no query parameter that refuses anything but true/false or 1/0 (400 naming it)."""
+
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", StrictBooleanWidget)
+        super().__init__(*args, **kwargs)
 
 
 class UpdatedSinceFilter(filters.IsoDateTimeFilter):

@@ -616,7 +616,9 @@ def round_for_output(value: float | None) -> float | None:
     """
     if value is None or value == 0 or not math.isfinite(value):
         return value
-    return round(value, max(2, 2 - math.floor(math.log10(abs(value)))))
+    if abs(value) >= 1:  # two decimals (log10 ≥ 0): the common case, without the logarithm
+        return round(value, 2)
+    return round(value, 2 - math.floor(math.log10(abs(value))))
 
 
 def breakdown_for_output(breakdown: Mapping[str, Any]) -> dict[str, Any]:

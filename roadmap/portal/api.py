@@ -19,7 +19,7 @@ from roadmap.access import product_by_slug
 from roadmap.api.permissions import IsMemberWithRole, ensure_can_edit
 from roadmap.api.scoping import scoped
 from roadmap.api.serializers import StrictMixin
-from roadmap.api.viewsets import ERRORS, Pagination, UpdatedSinceFilter
+from roadmap.api.viewsets import ERRORS, BooleanFilter, Pagination, UpdatedSinceFilter
 from roadmap.models import (
     Feature,
     FeatureRequest,
@@ -275,7 +275,7 @@ class StakeholderRequestViewSet(
 
 
 class VoteFilter(filters.FilterSet):
-    confirmed = filters.BooleanFilter(
+    confirmed = BooleanFilter(
         field_name="confirmed_at", lookup_expr="isnull", exclude=True, help_text="Confirmed only."
     )
     feature = filters.NumberFilter(field_name="item__feature_id", help_text="Feature id.")

@@ -27,6 +27,7 @@ from roadmap.api.serializers import (
 )
 from roadmap.api.viewsets import (
     ERRORS,
+    BooleanFilter,
     ProductChildFilter,
     ProductSlugFilter,
     ScopedViewSet,
@@ -671,7 +672,7 @@ class LaunchTemplateTaskViewSet(WorkspaceRecordWrites, ScopedViewSet):
 class LaunchTaskFilter(filters.FilterSet):
     product = ProductSlugFilter("release__product")
     team = filters.MultipleChoiceFilter(choices=LaunchTeam.choices)
-    done = filters.BooleanFilter(
+    done = BooleanFilter(
         field_name="done_at", lookup_expr="isnull", exclude=True, help_text="Done or open."
     )
     updated_since = UpdatedSinceFilter()

@@ -94,8 +94,19 @@ def test_the_api_breakdown_carries_the_shares_of_features_and_priorities(client,
     _, raw = api_token_issue(user=editor, workspace=product.workspace, name="t", scope="read")
     auth = {"Authorization": f"Bearer {raw}"}
 
-    feature = client.get("/api/v1/features/", headers=auth).json()["results"][0]
-    priority = client.get(f"/api/v1/products/{product.slug}/priorities/", headers=auth).json()
+    priorities = f"/api/v1/products/{product.slug}/priorities/"
+    feature = client.get("/api/v1/features/?shares=true", headers=auth).json()["results"][0]
+    priority = client.get(f"{priorities}?shares=true", headers=auth).json()
+    one = client.get(f"/api/v1/features/{feature['id']}/", headers=auth).json()
+    # Lists leave them out unless asked (they cost a row a third of its time); one feature not.
+    plain_list = client.get("/api/v1/features/", headers=auth).json()["results"][0]
+    plain_priority = client.get(priorities, headers=auth).json()["results"][0]
+    assert "shares" not in plain_list["score_breakdown"]
+    assert "shares" not in plain_priority["score_breakdown"]
+    assert plain_priority["score_breakdown"]["score"] == 800.0
+    for url in ("/api/v1/features/?shares=maybe", f"{priorities}?shares=maybe"):
+        refused = client.get(url, headers=auth)
+        assert refused.status_code == 400 and set(refused.json()) == {"shares"}, url
 
     expected = [
         {"term": "reach", "effect": "×", "value": 1000.0, "share": 0.811, "without": 0.8},
@@ -104,7 +115,8 @@ def test_the_api_breakdown_carries_the_shares_of_features_and_priorities(client,
          "without": 1000.0},
         {"term": "effort", "effect": "÷", "value": 2.0, "share": 0.0814, "without": 1600.0},
     ]  # fmt: skip
-    for shown in (feature["score_breakdown"], priority["results"][0]["score_breakdown"]):
+    shown_in = (feature, priority["results"][0], one)
+    for shown in (row["score_breakdown"] for row in shown_in):
         assert [{k: v for k, v in x.items() if k != "parts"} for x in shown["shares"]] == expected
 
 

@@ -75,9 +75,12 @@ class Command(BaseCommand):
             f"ORDER BY rank LIMIT {min(features, MAX_PAGE_SIZE)}"
         )
 
-        def endpoint():
+        def endpoint(url=url):
             response = client.get(url)
             assert response.status_code == 200, response.status_code
+
+        def endpoint_with_shares():
+            endpoint(f"{url}&shares=true")
 
         def lower_bound():
             with connection.cursor() as cursor:
@@ -94,6 +97,7 @@ class Command(BaseCommand):
             endpoint()
         queries = len(captured)  # now: the next request clears the connection's query log
         ours = _median(endpoint, repeat)
+        with_shares = _median(endpoint_with_shares, repeat)
         floor = _median(lower_bound, repeat)
         self.stdout.write(
             f"Database: {connection.vendor}; {features} features; {queries} queries per request"
@@ -103,3 +107,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"priorities endpoint: {ours * 1000:.1f} ms (median of {repeat})")
         self.stdout.write(self.style.SUCCESS(f"ratio endpoint / lower bound: {ours / floor:.2f}"))
+        self.stdout.write(
+            f"with each row's shares (shares=true): {with_shares * 1000:.1f} ms, "
+            f"ratio {with_shares / floor:.2f}"
+        )

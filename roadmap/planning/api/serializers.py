@@ -88,11 +88,12 @@ class ScoreField(serializers.FloatField):
 )
 class BreakdownField(serializers.JSONField):
     """A score breakdown, its numbers rounded like the score, with each term's share of it
-    (``roadmap.planning.shares``) when read off a feature of a loaded product."""
+    (``roadmap.planning.shares``) when read off a feature of a loaded product, unless the
+    context says ``shares=False`` (a list not asked for them)."""
 
     def get_attribute(self, instance):
         breakdown = super().get_attribute(instance)
-        if isinstance(instance, Feature) and breakdown:
+        if isinstance(instance, Feature) and breakdown and self.context.get("shares", True):
             return with_shares(instance.product, breakdown)
         return breakdown
 

@@ -22,6 +22,7 @@ from roadmap.api.permissions import ensure_can_edit, request_roles, request_toke
 from roadmap.api.serializers import ConflictSerializer
 from roadmap.api.viewsets import (
     ERRORS,
+    BooleanFilter,
     ProductChildFilter,
     ScopedViewSet,
     UpdatedSinceFilter,
@@ -88,6 +89,13 @@ PRIORITY_PARAMETERS = [
     OpenApiParameter("tag", str, description="Tag name."),
     OpenApiParameter("release", int, description="Release id."),
     OpenApiParameter(
+        "shares",
+        bool,
+        description="true: each row's `score_breakdown` also lists its terms' `shares` "
+        "(what each part of the formula contributes; about 65 µs and 1 KB a row, so off by "
+        "default in lists). One feature (`GET /features/{id}/`) always has them.",
+    ),
+    OpenApiParameter(
         "limit",
         int,
         description=f"Features per answer: {PAGE_SIZE} by default, 1–{MAX_PAGE_SIZE}.",
@@ -111,6 +119,7 @@ class PriorityFilterForm(filters.FilterSet):
     persona = filters.NumberFilter()
     tag = filters.CharFilter()
     release = filters.NumberFilter()
+    shares = BooleanFilter()
     limit = filters.NumberFilter()
     cursor = filters.CharFilter()
 
@@ -225,6 +234,7 @@ class ProductViewSet(ScopedViewSet):
         cursor = params.pop("cursor", None)
         page = priorities_page(
             product=product,
+            shares=bool(params.pop("shares", False)),
             filters=params,
             limit=int(limit) if limit is not None else PAGE_SIZE,
             after=priorities_after(cursor) if cursor else None,
@@ -309,6 +319,14 @@ class FeatureFilter(ProductChildFilter):
     persona = filters.NumberFilter(field_name="personas__id", help_text="Persona id.")
     release = filters.NumberFilter(field_name="roadmap_item__release_id", help_text="Release id.")
     q = filters.CharFilter(field_name="title", lookup_expr="icontains", help_text="Title contains.")
+    shares = BooleanFilter(
+        method="with_shares",
+        help_text="true: each feature's `score_breakdown` also lists its terms' `shares` (about "
+        "65 µs and 1 KB a feature, so off by default in the list; one feature always has them).",
+    )
+
+    def with_shares(self, queryset, name, value):
+        return queryset  # read by the serializer (FeatureViewSet.get_serializer_context)
 
     class Meta:
         model = Feature
@@ -364,6 +382,12 @@ class FeatureViewSet(ScopedViewSet):
 
     def _filters_join_many(self) -> bool:
         return bool({"tag", "persona"} & set(self.request.query_params))
+
+    def get_serializer_context(self):
+        # The list's breakdowns carry their shares when asked (the filter validated the value);
+        # one feature's always do.
+        asked = self.request.query_params.get("shares", "").lower() in {"true", "1"}
+        return {**super().get_serializer_context(), "shares": self.action != "list" or asked}
 
     def perform_create(self, serializer):
         product = self.product_for_create(serializer)

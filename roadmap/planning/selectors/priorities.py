@@ -12,6 +12,7 @@ from django.utils import timezone
 from roadmap.models import Feature, FeatureRankSnapshot, FeatureStatus, Product
 from roadmap.planning import scoring
 from roadmap.planning.shares import product_formula, with_shares
+from roadmap.planning.terms import Term
 
 MOVEMENT_WINDOW = timedelta(days=7)
 # The rows one answer holds by default, and at most (a cursor leads to the next ones).
@@ -72,6 +73,7 @@ def priorities_page(
     filters: Mapping[str, object],
     limit: int = PAGE_SIZE,
     after: tuple[int | None, int] | None = None,
+    shares: bool = False,
 ) -> PrioritiesPage:
     """At most ``limit`` of the product's features in rank order (unscored after scored), from
     the one after ``after`` (a row's rank and id), as plain dicts; and where the next page
@@ -80,7 +82,8 @@ def priorities_page(
     A keyset, so a page costs the same however deep it is: the ranked rows from ``rank >= r``
     (the index on (product, rank) seeks there), then, if the page is not full yet, the unranked
     ones by id. One query, two where a page crosses from ranked to unranked rows; each asks for
-    one row more than the page to tell whether more follow.
+    one row more than the page to tell whether more follow. ``shares``: each row's breakdown
+    also carries its terms' shares (``roadmap.planning.shares``).
     """
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
@@ -96,7 +99,7 @@ def priorities_page(
         unranked = queryset.filter(rank__isnull=True, pk__gt=pk)
         rows += list(_priority_rows(unranked)[: wanted - len(rows)])
     more = len(rows) > limit
-    formula = product_formula(product)
+    formula = product_formula(product) if shares else None
     results = [_priority(row, product, formula) for row in rows[:limit]]
     last = results[-1] if more else None
     return PrioritiesPage(results=results, next_after=(last["rank"], last["id"]) if last else None)
@@ -130,8 +133,11 @@ def _priority_rows(queryset: QuerySet) -> QuerySet:
     )
 
 
-def _priority(row: dict, product: Product, formula) -> dict:
-    breakdown = with_shares(product, row.pop("score_breakdown") or {}, formula)
+def _priority(row: dict, product: Product, formula: Term | None) -> dict:
+    """A row as the API shows it; with ``formula``, its breakdown carries its shares."""
+    breakdown = row.pop("score_breakdown") or {}
+    if formula is not None:
+        breakdown = with_shares(product, breakdown, formula)
     was = row.pop("rank_week_ago")
     release_id, release_name = row.pop("release_id"), row.pop("release_name")
     row.update(

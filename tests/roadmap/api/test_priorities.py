@@ -111,7 +111,7 @@ def test_the_answer_written_by_hand_is_the_serializers_to_the_byte(read_api, pro
     FeatureRankSnapshot.objects.create(
         feature=features[0], taken_on=timezone.localdate() - datetime.timedelta(days=7), rank=1
     )
-    page = priorities_page(product=product, filters={}, limit=5)
+    page = priorities_page(product=product, filters={}, limit=5, shares=True)
     data = {
         "product": product.slug,
         "framework": product.scoring_framework,
