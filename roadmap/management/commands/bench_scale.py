@@ -11,9 +11,10 @@ as a median of several runs, beside a floor measured in the same run. A page's f
 SQL statements (every SELECT the request ran: the session, the product, the rows) run again as
 raw SQL, and every row they return written out with an f-string, each value escaped
 (``_replayed``): what the page would cost with nothing between the database and the bytes. An
-API's floor is the same rows read by one SQL query and written with ``json``; "Show all"'s, the
-table's rows read by one query and written with an f-string. A page that shows a bounded number
-of rows should cost the same at every size and stay within a small multiple of its floor.
+API's floor is the same: its own statements run again, their rows written with ``json``.
+"Show all"'s is the table's rows read by one query and written with an f-string. A page that
+shows a bounded number of rows should cost the same at every size and stay within a small
+multiple of its floor.
 """
 
 from __future__ import annotations
@@ -51,7 +52,6 @@ from roadmap.models import (
     Visibility,
 )
 from roadmap.planning.scoring import CLOSED_STATUSES
-from roadmap.planning.selectors.priorities import PAGE_SIZE as PRIORITIES_PAGE
 from roadmap.sharing.services.digests import digests_enqueue_due, subscription_period
 
 SIZES = (10_000, 100_000)
@@ -272,9 +272,10 @@ class Command(BaseCommand):
         session.save()
         return client
 
-    def _replayed(self, call: Callable[[], object]) -> Callable[[], None]:
+    def _replayed(self, call: Callable[[], object], *, api: bool = False) -> Callable[[], None]:
         """The floor of a page: its own SELECTs, run again as raw SQL, and every row they return
-        written out with an f-string (each value escaped)."""
+        written out with an f-string (each value escaped); of an API (``api``), written with
+        ``json``, a dict per row by column name."""
         with CaptureQueriesContext(connection) as captured:
             call()
         statements = _reads(captured.captured_queries)
@@ -283,28 +284,23 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 for sql in statements:
                     cursor.execute(sql)
-                    _html_cells(cursor.fetchall()).encode()
+                    if api:
+                        names = [c[0] for c in cursor.description]
+                        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+                        json.dumps(rows, default=str).encode()
+                    else:
+                        _html_cells(cursor.fetchall()).encode()
 
         return floor
 
     def _api_small(self, product: Product, token: str, size: str, note: str = "") -> None:
         client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST="127.0.0.1")
-        table = connection.ops.quote_name(Feature._meta.db_table)
-        sql = (
-            f"SELECT {ROW_COLUMNS}, updated_at FROM {table} WHERE product_id = %s "
-            f"ORDER BY rank NULLS LAST, id LIMIT {PAGE_ROWS}"
-        )
-
-        def floor():
-            with connection.cursor() as cursor:
-                rows = _one(cursor, sql, [product.pk])
-            json.dumps({"count": SMALL, "results": rows}, default=str).encode()
-
+        listed = self._get(client, f"/api/v1/features/?product={product.slug}")
         self._request(
             f"API features list, {SMALL}-feature product",
             size,
-            self._get(client, f"/api/v1/features/?product={product.slug}"),
-            floor,
+            listed,
+            self._replayed(listed, api=True),
             note=note,
         )
 
@@ -329,22 +325,12 @@ class Command(BaseCommand):
         self._edit(pages, product, size)
 
         # The endpoint answers a page at a time (PRIORITIES_PAGE by default, then a cursor).
-        priorities_sql = (
-            f"SELECT rank, id, title, status, score, score_breakdown, moscow, kano, updated_at "
-            f"FROM {table} WHERE product_id = %s AND status NOT IN ({closed}) "
-            f"ORDER BY rank NULLS LAST, id LIMIT {PRIORITIES_PAGE}"
-        )
-
-        def priorities_floor():
-            with connection.cursor() as cursor:
-                rows = _one(cursor, priorities_sql, [product.pk])
-            json.dumps({"results": rows}, default=str).encode()
-
+        priorities = self._get(api, f"/api/v1/products/{product.slug}/priorities/")
         self._request(
             "GET priorities, first page",
             size,
-            self._get(api, f"/api/v1/products/{product.slug}/priorities/"),
-            priorities_floor,
+            priorities,
+            self._replayed(priorities, api=True),
         )
         board = self._get(pages, f"/products/{product.slug}/board/")
         self._request("board", size, board, self._replayed(board))

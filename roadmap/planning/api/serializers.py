@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
 
 from roadmap.api.scoping import scoped
 from roadmap.api.serializers import (
@@ -212,13 +213,39 @@ class PlacementSerializer(serializers.Serializer):
     lane = serializers.IntegerField(source="lane_id", allow_null=True)
 
 
+def prefetched(instance, name: str):
+    """A feature's related rows: the list its queryset prefetched into ``prefetched_<name>``
+    (``Prefetch(to_attr=…)``: no queryset and manager made per row, which cost the features
+    list a third of its time), else the relation read as usual."""
+    found = getattr(instance, f"prefetched_{name}", None)
+    return found if found is not None else getattr(instance, name).all()
+
+
+class PrefetchedManyRelatedField(serializers.ManyRelatedField):
+    def get_attribute(self, instance):
+        return prefetched(instance, self.source)
+
+
+class PersonasField(serializers.PrimaryKeyRelatedField):
+    """Persona ids, read from the prefetched list (``prefetched``)."""
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        # RelatedField.many_init's, with our list field.
+        shared = {k: v for k, v in kwargs.items() if k in MANY_RELATION_KWARGS}
+        return PrefetchedManyRelatedField(child_relation=cls(*args, **kwargs), **shared)
+
+
+_PLACEMENT = PlacementSerializer()
+
+
 class TagsField(serializers.ListField):
     """Tag names; written as a list of strings, read from the prefetched tags."""
 
     child = serializers.CharField(max_length=50)
 
     def get_attribute(self, instance):
-        return sorted(tag.name for tag in instance.tags.all())
+        return sorted(tag.name for tag in prefetched(instance, "tags"))
 
 
 @extend_schema_field({"type": "object", "additionalProperties": {}})
@@ -231,9 +258,12 @@ class FeatureCustomFieldsField(serializers.Field):
     def __init__(self, **kwargs):
         super().__init__(source="field_values", **kwargs)
 
+    def get_attribute(self, instance):
+        return prefetched(instance, "field_values")
+
     def to_representation(self, value):
         shown: dict[str, Any] = {}
-        for stored in value.all():
+        for stored in value:
             kind = stored.field.kind
             if kind == CustomFieldKind.CHOICE:
                 shown[stored.field.key] = stored.choice.label
@@ -257,9 +287,7 @@ class FeatureSerializer(StrictMixin, ModelRulesSerializer):
     product = ProductSlugField()
     owner = MemberEmailField(allow_null=True, required=False)
     tags = TagsField(required=False)
-    personas = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Persona.objects.none(), required=False
-    )
+    personas = PersonasField(many=True, queryset=Persona.objects.none(), required=False)
     missing_inputs = serializers.SerializerMethodField()
     placement = serializers.SerializerMethodField()
     insight_count = serializers.IntegerField(read_only=True)
@@ -357,7 +385,8 @@ class FeatureSerializer(StrictMixin, ModelRulesSerializer):
     @extend_schema_field(PlacementSerializer(allow_null=True))
     def get_placement(self, obj):
         item = getattr(obj, "roadmap_item", None)
-        return PlacementSerializer(item).data if item else None
+        # One serializer for every row: making one per row copied its fields each time.
+        return _PLACEMENT.to_representation(item) if item else None
 
 
 # --- Supporting records --------------------------------------------------------------------------

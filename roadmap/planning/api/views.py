@@ -347,11 +347,16 @@ class FeatureViewSet(ScopedViewSet):
     queryset = (
         Feature.objects.select_related("product", "owner", "roadmap_item")
         .prefetch_related(
-            Prefetch("tags", queryset=Tag.objects.order_by("name")),
-            Prefetch("personas", queryset=Persona.objects.only("id")),
+            # Into lists (to_attr), which the serializer reads (serializers.prefetched): no
+            # queryset and manager made per feature and relation.
+            Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="prefetched_tags"),
+            Prefetch(
+                "personas", queryset=Persona.objects.only("id"), to_attr="prefetched_personas"
+            ),
             Prefetch(
                 "field_values",
                 queryset=FeatureFieldValue.objects.select_related("field", "choice"),
+                to_attr="prefetched_field_values",
             ),
         )
         # A subquery, not a join: the page's COUNT(*) stays a plain count.
