@@ -1077,6 +1077,58 @@ ROWS += [
         api=True,
         kwargs=product_and(pk="portal_vote"),
     ),
+    # Rating rounds (roadmap.planning.api.rating): the viewer and the admin are its raters.
+    Row("api:product-rating-round-list", "GET", API_READ, api=True, kwargs=product_and()),
+    Row(
+        "api:product-rating-round-list",
+        "POST",
+        api_write(201),
+        api=True,
+        kwargs=product_and(),
+        data=lambda w: {
+            "name": "Q4 bets",
+            "features": [w.feature.pk],
+            "raters": [w.users["viewer"].email],
+        },
+    ),
+    Row(
+        "api:product-rating-round-detail",
+        "GET",
+        API_READ,
+        api=True,
+        kwargs=product_and(pk="rating_round"),
+    ),
+    # Only the round's raters rate, a viewer too; the editor is not one.
+    Row(
+        "api:product-rating-round-ratings",
+        "POST",
+        "401 200 403 200 404 403 403",
+        api=True,
+        kwargs=product_and(pk="rating_round"),
+        data=lambda w: {"values": [{"feature": w.feature.pk, "input": "reach", "value": "10"}]},
+    ),
+    # Nothing rated yet, nothing to accept: a 400 for those who may accept.
+    Row(
+        "api:product-rating-round-accept",
+        "POST",
+        api_write(400),
+        api=True,
+        kwargs=product_and(pk="rating_round"),
+    ),
+    Row(
+        "api:product-rating-round-close",
+        "POST",
+        api_write(200),
+        api=True,
+        kwargs=product_and(pk="rating_round"),
+    ),
+    Row(
+        "api:product-rating-round-reopen",
+        "POST",
+        api_write(200),
+        api=True,
+        kwargs=product_and(pk="rating_round"),
+    ),
     Row(
         "api:customer-merge",
         "POST",
