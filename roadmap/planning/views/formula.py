@@ -68,7 +68,12 @@ def _status(product, source: str, names) -> dict:
             "error_line": line,
             "error_caret": " " * max(error.column - 1, 0) + "^",
         }
-    return {"reads": term.variables(), "shown": term.text()}
+    reads = term.variables()
+    return {
+        "reads": reads,
+        "shown": term.text(),
+        "reach_hint": formula_services.reach_hint(product=product, reads=reads),
+    }
 
 
 def _versions(product) -> list[dict]:
