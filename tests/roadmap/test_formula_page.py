@@ -252,3 +252,14 @@ def test_a_formula_reading_reach_where_reach_is_typed_gets_no_such_hint(editor_c
     assert "1 would have no score: reach has no value on 1." in html.unescape(
         preview.content.decode()
     )
+
+
+def test_a_rice_product_with_reach_from_evidence_starts_from_that_figure(editor_client, product):
+    Product.objects.filter(pk=product.pk).update(reach_source=s.INSIGHTS)
+
+    response = editor_client.get(_url(product))
+
+    assert response.context["form"]["formula"].value() == (
+        "customers * impact * confidence / 100 / effort"
+    )
+    assert "reach comes from the evidence" not in html.unescape(response.content.decode())
