@@ -31,7 +31,7 @@ from roadmap.access import role_allows
 from roadmap.api.exceptions import django_errors
 from roadmap.api.permissions import IsMemberWithRole, request_roles
 from roadmap.api.serializers import StrictMixin
-from roadmap.api.viewsets import ERRORS, Pagination, ProductNested
+from roadmap.api.viewsets import ERRORS, MAX_PAGE_SIZE, Pagination, ProductNested
 from roadmap.models import Feature, RatingRound
 from roadmap.planning import rating as scales
 from roadmap.planning.models.rating import ROUND_NAME_MAX_LENGTH
@@ -386,7 +386,8 @@ DETAIL_EXAMPLE = OpenApiExample(
 @extend_schema(parameters=[PRODUCT_SLUG])
 @extend_schema_view(
     list=extend_schema(
-        summary="List the product's rating rounds, newest first (members)",
+        summary="List the product's rating rounds, newest first (members): pages of 50, "
+        f"`page_size` up to {MAX_PAGE_SIZE}",
         responses={200: RatingRoundSerializer(many=True)},
     ),
     retrieve=extend_schema(
