@@ -419,6 +419,14 @@ ROWS: list[Row] = [
         edit(),
         kwargs=lambda w: {"slug": w.product.slug, "section": "fields", "pk": w.custom_field.pk},
     ),
+    # Its only field is first and last: "already first", a redirect back to the settings.
+    Row(
+        "roadmap:settings_field_move",
+        "POST",
+        edit(),
+        kwargs=lambda w: {"slug": w.product.slug, "pk": w.custom_field.pk},
+        data=lambda w: {"direction": "up"},
+    ),
     # --- Planning app: board and timeline ---------------------------------------------------
     Row("roadmap:board", "GET", PAGE, kwargs=slug),
     # a board cell's "N more" without JavaScript: a page of that cell
