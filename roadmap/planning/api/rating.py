@@ -265,15 +265,21 @@ def _results(results: selectors.RoundResults) -> dict[str, Any]:
     }
 
 
-def _keyed(values: list[dict], rating_round: RatingRound, feature_ids: set[int], inputs):
+NOT_IN_ROUND = "Not a feature of this round."
+
+
+def _keyed(values: list[dict], feature_ids: set[int], inputs, only: int | None = None):
     """The values by the services' field names (``rating.field_name``), with the index each came
-    from; 400 naming the entry for a feature or input not of the round, or one given twice."""
+    from; 400 naming the entry for a feature not of the round (``feature_ids``) or not ``only``
+    (the one feature being accepted), an input not of the round, or one given twice."""
     keys = {item.key for item in inputs}
     by_name: dict[str, tuple[int, str | None]] = {}
     errors: dict[int, dict[str, list[str]]] = {}
     for index, entry in enumerate(values):
         if entry["feature"] not in feature_ids:
-            errors[index] = {"feature": ["Not a feature of this round."]}
+            errors[index] = {"feature": [NOT_IN_ROUND]}
+        elif only is not None and entry["feature"] != only:
+            errors[index] = {"feature": ["Not the feature being accepted (`feature`)."]}
         elif entry["input"] not in keys:
             errors[index] = {
                 "input": [f"Not an input of this round: one of {', '.join(sorted(keys))}."]
@@ -518,7 +524,7 @@ class RatingRoundViewSet(
         values = form.validated_data["values"]
         feature_ids = set(rating_round.features.values_list("pk", flat=True))
         inputs = selectors.round_inputs(product=rating_round.product)
-        by_name = _keyed(values, rating_round, feature_ids, inputs)
+        by_name = _keyed(values, feature_ids, inputs)
         try:
             services.ratings_save(
                 rating_round=rating_round,
@@ -549,10 +555,10 @@ class RatingRoundViewSet(
         results = selectors.round_results(rating_round=rating_round)
         feature_ids = {row.feature.pk for row in results.rows}
         if chosen is not None and chosen not in feature_ids:
-            raise ValidationError({"feature": ["Not a feature of this round."]})
+            raise ValidationError({"feature": [NOT_IN_ROUND]})
+        by_name = _keyed(given, feature_ids, results.inputs, only=chosen)
         if chosen is not None:
             feature_ids = {chosen}
-        by_name = _keyed(given, rating_round, feature_ids, results.inputs)
         values: dict[int, dict[str, Any]] = {}
         for row in results.rows:
             if row.feature.pk not in feature_ids:

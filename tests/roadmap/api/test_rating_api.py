@@ -455,12 +455,20 @@ def test_a_bad_accepted_value_is_a_400_and_nothing_changes(
     other_feature_value = write_api.post(
         url, {"feature": feature.pk, "values": _values(other, reach="1")}, format="json"
     )
+    second = f.FeatureFactory(product=product)
+    rating_round.features.add(second)
+    not_the_one = write_api.post(
+        url, {"feature": feature.pk, "values": _values(second, reach="1")}, format="json"
+    )
     nothing = write_api.post(url, {}, format="json")
 
     assert out_of_range.status_code == 400
     assert out_of_range.json() == {"values": [{}, {"value": ["Choose one of 0.25, 0.5, 1, 2, 3."]}]}
     assert wrong_feature.json() == {"feature": ["Not a feature of this round."]}
     assert other_feature_value.json() == {"values": [{"feature": ["Not a feature of this round."]}]}
+    assert not_the_one.json() == {
+        "values": [{"feature": ["Not the feature being accepted (`feature`)."]}]
+    }
     assert nothing.json() == {
         "non_field_errors": ["Nothing to accept: no feature has a rated value."]
     }
