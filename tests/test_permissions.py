@@ -419,6 +419,14 @@ ROWS: list[Row] = [
         edit(),
         kwargs=lambda w: {"slug": w.product.slug, "section": "fields", "pk": w.custom_field.pk},
     ),
+    # Its only field is first and last: "already first", a redirect back to the settings.
+    Row(
+        "roadmap:settings_field_move",
+        "POST",
+        edit(),
+        kwargs=lambda w: {"slug": w.product.slug, "pk": w.custom_field.pk},
+        data=lambda w: {"direction": "up"},
+    ),
     # --- Planning app: board and timeline ---------------------------------------------------
     Row("roadmap:board", "GET", PAGE, kwargs=slug),
     # a board cell's "N more" without JavaScript: a page of that cell
@@ -1076,6 +1084,58 @@ ROWS += [
         api_write(204),
         api=True,
         kwargs=product_and(pk="portal_vote"),
+    ),
+    # Rating rounds (roadmap.planning.api.rating): the viewer and the admin are its raters.
+    Row("api:product-rating-round-list", "GET", API_READ, api=True, kwargs=product_and()),
+    Row(
+        "api:product-rating-round-list",
+        "POST",
+        api_write(201),
+        api=True,
+        kwargs=product_and(),
+        data=lambda w: {
+            "name": "Q4 bets",
+            "features": [w.feature.pk],
+            "raters": [w.users["viewer"].email],
+        },
+    ),
+    Row(
+        "api:product-rating-round-detail",
+        "GET",
+        API_READ,
+        api=True,
+        kwargs=product_and(pk="rating_round"),
+    ),
+    # Only the round's raters rate, a viewer too; the editor is not one.
+    Row(
+        "api:product-rating-round-ratings",
+        "POST",
+        "401 200 403 200 404 403 403",
+        api=True,
+        kwargs=product_and(pk="rating_round"),
+        data=lambda w: {"values": [{"feature": w.feature.pk, "input": "reach", "value": "10"}]},
+    ),
+    # Nothing rated yet, nothing to accept: a 400 for those who may accept.
+    Row(
+        "api:product-rating-round-accept",
+        "POST",
+        api_write(400),
+        api=True,
+        kwargs=product_and(pk="rating_round"),
+    ),
+    Row(
+        "api:product-rating-round-close",
+        "POST",
+        api_write(200),
+        api=True,
+        kwargs=product_and(pk="rating_round"),
+    ),
+    Row(
+        "api:product-rating-round-reopen",
+        "POST",
+        api_write(200),
+        api=True,
+        kwargs=product_and(pk="rating_round"),
     ),
     Row(
         "api:customer-merge",

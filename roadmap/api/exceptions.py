@@ -10,7 +10,7 @@ from rest_framework.views import exception_handler
 from roadmap.planning.services.features import ConflictError
 
 
-def _django_errors(exc: DjangoValidationError) -> dict:
+def django_errors(exc: DjangoValidationError) -> dict:
     if hasattr(exc, "error_dict"):
         return {
             ("non_field_errors" if field == "__all__" else field): messages
@@ -21,7 +21,7 @@ def _django_errors(exc: DjangoValidationError) -> dict:
 
 def api_exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
-        exc = ValidationError(_django_errors(exc))
+        exc = ValidationError(django_errors(exc))
     if isinstance(exc, ConflictError):
         return Response(
             {

@@ -4,7 +4,7 @@ from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from roadmap.evidence import api as evidence
 from roadmap.integrations.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
-from roadmap.planning.api import views
+from roadmap.planning.api import rating, views
 from roadmap.portal import api as portal
 from roadmap.strategy import api as strategy
 
@@ -37,10 +37,11 @@ router.register("launch-tasks", strategy.LaunchTaskViewSet, basename="launch-tas
 router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
-# What lives under one product: /products/<slug>/requests/ and /products/<slug>/votes/.
+# What lives under one product: /products/<slug>/requests/, votes/ and rating-rounds/.
 product_router = SimpleRouter(trailing_slash=True)
 product_router.register("requests", portal.StakeholderRequestViewSet, basename="product-request")
 product_router.register("votes", portal.VoteViewSet, basename="product-vote")
+product_router.register("rating-rounds", rating.RatingRoundViewSet, basename="product-rating-round")
 
 app_name = "api"
 

@@ -1,7 +1,7 @@
 """The API's generic viewset pieces, used by every slice's API: pagination, the viewset scoped
 by workspace, the filters by product slug and by change time, the error answers every endpoint
-documents, a CRUD viewset for a product's record written through services, and the writes of a
-workspace's own record.
+documents, a CRUD viewset for a product's record written through services, the writes of a
+workspace's own record, and the product a viewset under ``products/<product_slug>/`` serves.
 """
 
 import datetime
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.http import Http404
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from django_filters.widgets import BooleanWidget
@@ -243,3 +244,25 @@ class WorkspaceRecordWrites:
             **{self.record_argument: serializer.instance},
         )
         serializer.instance = self.get_queryset().get(pk=record.pk)
+
+
+# A viewset under ``products/<product_slug>/``: its rows are the product's, the product is the
+# one ``product_by_slug`` picks among the requester's (404 otherwise, whoever asks). (A comment,
+# not a docstring: drf-spectacular would take it for every operation's description.)
+class ProductNested:
+    kwargs: dict
+    request: object
+
+    def product(self) -> Product:
+        if not hasattr(self, "_product"):
+            products = scoped(Product.objects.all(), self.request)
+            found = product_by_slug(products, self.request, self.kwargs["product_slug"]).first()
+            if found is None:
+                raise Http404("No such product.")
+            self._product = found
+        return self._product
+
+    def product_to_edit(self) -> Product:
+        product = self.product()
+        ensure_can_edit(self.request, product.workspace_id)
+        return product

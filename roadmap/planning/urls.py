@@ -21,6 +21,11 @@ urlpatterns = [
     re_path(SECTION + r"new/$", settings.section_add, name="settings_row_add"),
     re_path(SECTION + r"(?P<pk>\d+)/$", settings.section_edit, name="settings_row_edit"),
     re_path(SECTION + r"(?P<pk>\d+)/delete/$", settings.section_delete, name="settings_row_delete"),
+    path(
+        "products/<slug:slug>/settings/fields/<int:pk>/move/",
+        settings.field_move,
+        name="settings_field_move",
+    ),
     path("features/<int:pk>/", pages.feature, name="feature"),
     path("features/<int:pk>/edit/", pages.feature_edit, name="feature_edit"),
     path("features/<int:pk>/delete/", pages.feature_remove, name="feature_delete"),

@@ -6,7 +6,6 @@ pages' (members read, editors and admins write, a read-scoped token only reads).
 from __future__ import annotations
 
 from django.db.models import Count, Q
-from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -15,16 +14,19 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from roadmap.access import product_by_slug
-from roadmap.api.permissions import IsMemberWithRole, ensure_can_edit
-from roadmap.api.scoping import scoped
+from roadmap.api.permissions import IsMemberWithRole
 from roadmap.api.serializers import StrictMixin
-from roadmap.api.viewsets import ERRORS, BooleanFilter, Pagination, UpdatedSinceFilter
+from roadmap.api.viewsets import (
+    ERRORS,
+    BooleanFilter,
+    Pagination,
+    ProductNested,
+    UpdatedSinceFilter,
+)
 from roadmap.models import (
     Feature,
     FeatureRequest,
     Importance,
-    Product,
     RequestStatus,
     RoadmapItem,
     Vote,
@@ -119,28 +121,6 @@ class VoteCreateSerializer(StrictMixin, serializers.Serializer):
 
 
 # --- Endpoints -----------------------------------------------------------------------------------
-
-
-# A viewset under ``products/<product_slug>/``: its rows are the product's, the product is the
-# one ``product_by_slug`` picks among the requester's (404 otherwise, whoever asks). (A comment,
-# not a docstring: drf-spectacular would take it for every operation's description.)
-class ProductNested:
-    kwargs: dict
-    request: object
-
-    def product(self) -> Product:
-        if not hasattr(self, "_product"):
-            products = scoped(Product.objects.all(), self.request)
-            found = product_by_slug(products, self.request, self.kwargs["product_slug"]).first()
-            if found is None:
-                raise Http404("No such product.")
-            self._product = found
-        return self._product
-
-    def product_to_edit(self) -> Product:
-        product = self.product()
-        ensure_can_edit(self.request, product.workspace_id)
-        return product
 
 
 class RequestFilter(filters.FilterSet):

@@ -58,6 +58,7 @@ from roadmap.planning.rating import field_name
 from roadmap.planning.selectors.rating import round_inputs
 from roadmap.planning.services import roadmap as records
 from roadmap.planning.services.features import feature_update
+from roadmap.planning.services.fields import custom_field_save
 from roadmap.planning.services.rating import ratings_save, round_create
 from roadmap.portal.notices import unsubscribe_url as portal_unsubscribe_url
 from roadmap.sharing.services import sharing
@@ -179,6 +180,12 @@ class DemoWorld:
                 },
                 submit=True,
             )
+        # Custom fields, so the settings page shows their rows with the move buttons (the first
+        # one's "up" disabled) and the feature's form their inputs.
+        self.custom_field = custom_field_save(
+            product=self.product, name="Tier", kind="choice", choices=[("Gold", 3), ("Silver", 2)]
+        )
+        custom_field_save(product=self.product, name="Renewal", kind="yes_no")
         # Made before the emails are collected; its email is not one of them.
         _, self.invitation_token = invitation_create(
             workspace=self.workspace,

@@ -1,6 +1,7 @@
 """A PM imports features from a CSV file in a real browser: upload, preview, confirm."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -77,3 +78,63 @@ def test_an_upload_over_the_request_cap_says_so_and_keeps_the_form(
 
     alert.get_by_role("button", name="Dismiss").click()
     expect(alert).to_be_hidden()
+
+
+def test_pm_imports_custom_field_columns_and_the_values_land(page, pm, product, tmp_path):
+    # given a product with a choice, a number and a yes/no field, a feature with a tier, and a
+    # CSV that changes that feature's fields and adds a feature with all three
+    from roadmap.models import FeatureFieldValue
+    from roadmap.planning.services import fields as field_services
+
+    tier = field_services.custom_field_save(
+        product=product, name="Tier", kind="choice", choices=[("Gold", 3), ("Silver", 2)]
+    )
+    deal = field_services.custom_field_save(product=product, name="Deal size", kind="number")
+    renewal = field_services.custom_field_save(product=product, name="Renewal", kind="yes_no")
+    existing = f.FeatureFactory(product=product, title="Threshold alerts")
+    FeatureFieldValue.objects.create(
+        feature=existing, field=tier, choice=tier.choices.get(label="Silver")
+    )
+    upload = tmp_path / "fields.csv"
+    upload.write_text(
+        "id,title,field: Tier,Field: deal size,field: Renewal\n"
+        f"{existing.pk},Threshold alerts,gold,1250.5,yes\n"
+        ",Audit log,Silver,300,no\n",
+        encoding="utf-8",
+    )
+    log_in(page, pm)
+
+    # when the PM uploads it on the import page
+    page.goto(page.base_url + reverse("roadmap:features_import", args=[product.slug]))
+    expect(page.get_by_text("field: Tier", exact=True)).to_be_attached()  # explained, folded
+    page.get_by_label("CSV file").set_input_files(upload)
+    page.get_by_role("button", name="Preview import").click()
+
+    # then the preview shows the field changes, and nothing is saved yet
+    updated = page.get_by_role("region", name="Updated features")
+    expect(updated).to_contain_text("field: Tier")
+    expect(updated).to_contain_text("Silver")
+    expect(updated).to_contain_text("Gold")
+    expect(page.get_by_role("region", name="New features")).to_contain_text("Audit log")
+    assert FeatureFieldValue.objects.filter(feature=existing).count() == 1
+
+    # when the PM confirms
+    page.get_by_role("button", name="Import 2 features").click()
+    page.wait_for_url(page.base_url + product.get_absolute_url())
+
+    # then each value is stored on its feature, and the feature's page shows them
+    audit = product.features.get(title="Audit log")
+
+    def stored(feature):
+        return {
+            v.field_id: (v.choice.label if v.choice_id else v.value)
+            for v in FeatureFieldValue.objects.filter(feature=feature).select_related("choice")
+        }
+
+    assert stored(existing) == {tier.pk: "Gold", deal.pk: Decimal("1250.50"), renewal.pk: 1}
+    assert stored(audit) == {tier.pk: "Silver", deal.pk: Decimal("300"), renewal.pk: 0}
+    page.goto(page.base_url + reverse("roadmap:feature", args=[existing.pk]))
+    facts = page.get_by_label("Custom fields")
+    expect(facts).to_contain_text("Gold")
+    expect(facts).to_contain_text("1250.5")
+    expect(facts).to_contain_text("Yes")

@@ -5,12 +5,14 @@ feature page, listed among the names a formula can read."""
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from roadmap.models import CustomField, Feature, FeatureFieldValue
 from roadmap.planning.services import fields as field_services
 from roadmap.planning.services import formula as formula_services
 from roadmap.planning.services.features import feature_update
+from roadmap.planning.views.page_forms import custom_field_name
 from tests import factories as f
 from tests.roadmap.test_feature_edit import edit_url, load_form
 from tests.roadmap.test_settings_pages import _html, row_url, settings_url
@@ -233,3 +235,93 @@ def test_the_feature_page_explains_a_score_read_from_a_field(viewer_client, prod
     html = _html(viewer_client.get(feature.get_absolute_url()))
 
     assert "segment = 3 (custom field)" in html
+
+
+# --- Their order -------------------------------------------------------------------------------
+
+
+def _move_url(product, field) -> str:
+    return reverse("roadmap:settings_field_move", args=[product.slug, field.pk])
+
+
+def _order(product) -> list[str]:
+    return list(CustomField.objects.filter(product=product).values_list("name", flat=True))
+
+
+@pytest.fixture
+def three(product):
+    return [
+        field_services.custom_field_save(product=product, name=name, kind="number")
+        for name in ("Tier", "Deal size", "Renewal")
+    ]
+
+
+def test_without_javascript_a_field_moves_down_and_up_and_the_feature_form_follows(
+    editor_client, product, three
+):
+    tier, deal, renewal = three
+    feature = f.FeatureFactory(product=product)
+
+    down = editor_client.post(_move_url(product, tier), {"direction": "down"}, follow=True)
+    after_down = _order(product)
+    up = editor_client.post(_move_url(product, renewal), {"direction": "up"})
+
+    assert down.redirect_chain == [(settings_url(product) + "#fields", 302)]
+    assert "Custom field “Tier” moved down." in down.content.decode()
+    assert after_down == ["Deal size", "Tier", "Renewal"]
+    assert up.status_code == 302
+    assert _order(product) == ["Deal size", "Renewal", "Tier"]
+    form = _html(editor_client.get(edit_url(feature)))
+    names = [f'name="{custom_field_name(x.key)}"' for x in (deal, renewal, tier)]
+    assert form.index(names[0]) < form.index(names[1]) < form.index(names[2])
+
+
+def test_the_first_field_stays_first_and_a_bad_direction_is_refused(editor_client, product, three):
+    tier = three[0]
+
+    first = editor_client.post(
+        _move_url(product, tier), {"direction": "up"}, headers={"HX-Request": "true"}
+    )
+    sideways = editor_client.post(_move_url(product, tier), {"direction": "left"})
+
+    assert "“Tier” is first already." in _html(first)
+    assert "Choose to move it up or down." in _html(sideways, 400)
+    assert _order(product) == ["Tier", "Deal size", "Renewal"]
+
+
+def test_a_move_after_a_deletion_numbers_the_fields_afresh(product, three):
+    tier, deal, renewal = three
+    field_services.custom_field_delete(field=tier)
+    added = field_services.custom_field_save(product=product, name="Region", kind="number")
+    assert (
+        CustomField.objects.get(pk=added.pk).position
+        == CustomField.objects.get(pk=renewal.pk).position
+    )  # the count the new field took is its neighbour's position
+
+    assert field_services.custom_field_move(field=added, step=-1) is True
+
+    assert list(CustomField.objects.filter(product=product).values_list("name", "position")) == [
+        ("Deal size", 0),
+        ("Region", 1),
+        ("Renewal", 2),
+    ]
+    assert field_services.custom_field_move(field=deal, step=-1) is False
+
+
+def test_viewers_and_other_products_cannot_move_fields(
+    viewer, editor_client, product, workspace, three
+):
+    viewer_client = Client()
+    viewer_client.force_login(viewer)
+    other = f.ProductFactory(workspace=workspace)
+    theirs = field_services.custom_field_save(product=other, name="Tier", kind="number")
+
+    by_viewer = viewer_client.post(_move_url(product, three[0]), {"direction": "down"})
+    wrong_product = editor_client.post(
+        reverse("roadmap:settings_field_move", args=[product.slug, theirs.pk]),
+        {"direction": "down"},
+    )
+
+    assert by_viewer.status_code == 403
+    assert wrong_product.status_code == 404
+    assert _order(product) == ["Tier", "Deal size", "Renewal"]

@@ -2,6 +2,7 @@
 as they type (htmx answers with the error in place), preview the ranking it gives and save it.
 Bad formulas are refused with a 400 that keeps the PM's text; nothing saved is lost."""
 
+import html
 from decimal import Decimal
 
 import pytest
@@ -201,3 +202,64 @@ def test_a_built_in_framework_can_be_taken_back_and_the_formula_again(editor_cli
     # The framework select offers the formula (chosen while in use), and still once it is not.
     assert '<option value="custom" selected>Your own formula</option>' in page
     assert '<option value="custom">Your own formula</option>' in again
+
+
+@pytest.mark.parametrize(
+    ("reach_source", "figure", "counts"),
+    [
+        (s.INSIGHTS, "customers", "distinct customers in the feature's linked insights"),
+        (s.PERSONAS, "segment_size", "summed segment size of the feature's personas"),
+    ],
+)
+def test_a_formula_reading_reach_where_reach_comes_from_evidence_is_told_the_figure(
+    editor_client, product, reach_source, figure, counts
+):
+    # given a product whose reach comes from the evidence: its features' typed reach is empty
+    Product.objects.filter(pk=product.pk).update(reach_source=reach_source)
+    for n in range(3):
+        f.FeatureFactory(product=product, title=f"F{n}", reach=None, value=n + 1)
+
+    check = editor_client.post(
+        _url(product), {"formula": "reach * value", "action": "check"}, headers=HTMX
+    )
+    preview = editor_client.post(_url(product), {"formula": "reach * value", "action": "preview"})
+    fixed = editor_client.post(
+        _url(product), {"formula": f"{figure} * value", "action": "check"}, headers=HTMX
+    )
+
+    assert check.status_code == 200
+    assert f"write <code>{figure}</code> ({counts}) to read that evidence." in html.unescape(
+        check.content.decode()
+    )
+    assert preview.status_code == 200
+    assert (
+        "3 would have no score: reach has no value on 3 (this product’s reach comes from the "
+        f"evidence: write <code>{figure}</code>, the {counts})."
+    ) in html.unescape(preview.content.decode())
+    assert "reach comes from the evidence" not in html.unescape(fixed.content.decode())
+
+
+def test_a_formula_reading_reach_where_reach_is_typed_gets_no_such_hint(editor_client, product):
+    f.FeatureFactory(product=product, title="F", reach=None, value=1)
+
+    check = editor_client.post(
+        _url(product), {"formula": "reach * value", "action": "check"}, headers=HTMX
+    )
+    preview = editor_client.post(_url(product), {"formula": "reach * value", "action": "preview"})
+
+    assert "Reads reach, value." in html.unescape(check.content.decode())
+    assert "reach comes from the evidence" not in html.unescape(check.content.decode())
+    assert "1 would have no score: reach has no value on 1." in html.unescape(
+        preview.content.decode()
+    )
+
+
+def test_a_rice_product_with_reach_from_evidence_starts_from_that_figure(editor_client, product):
+    Product.objects.filter(pk=product.pk).update(reach_source=s.INSIGHTS)
+
+    response = editor_client.get(_url(product))
+
+    assert response.context["form"]["formula"].value() == (
+        "customers * impact * confidence / 100 / effort"
+    )
+    assert "reach comes from the evidence" not in html.unescape(response.content.decode())

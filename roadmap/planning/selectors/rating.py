@@ -81,6 +81,8 @@ def rating_rounds_of(*, product: Product, user) -> QuerySet[RatingRound]:
             is_rater=Exists(_seat_of(user)),
             my_submitted_at=Subquery(_seat_of(user).values("submitted_at")[:1]),
         )
+        # Spelled out: a query with aggregates leaves the model's ordering out.
+        .order_by("-created_at", "-id")
     )
 
 
@@ -88,6 +90,12 @@ def rating_round_for(*, product: Product, pk: int, user) -> RatingRound | None:
     """One round of the product with its counts and the user's part (see ``rating_rounds_of``),
     or None."""
     return rating_rounds_of(product=product, user=user).filter(pk=pk).first()
+
+
+def sees_results(*, rating_round: RatingRound, can_edit: bool) -> bool:
+    """Whether someone sees a round's results: editors always; a rater once they have submitted
+    (no anchoring before). ``rating_round`` comes from ``rating_rounds_of``."""
+    return bool(can_edit or rating_round.my_submitted_at)  # type: ignore[attr-defined]
 
 
 def rating_rounds_to_rate(*, user, workspace=None) -> list[RatingRound]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Case, Value, When
 
 from roadmap.models import (
     CHOICES_PER_FIELD,
@@ -175,6 +176,33 @@ def custom_field_delete(*, field: CustomField) -> None:
             "delete the field."
         )
     field.delete()
+
+
+@transaction.atomic
+def custom_field_move(*, field: CustomField, step: int) -> bool:
+    """Move a field one place up (``step`` -1) or down (+1) among its product's fields: the order
+    of the feature's form and page, the CSV's columns and the API's definitions. The product's
+    fields (at most FIELDS_PER_PRODUCT) are numbered 0, 1, … afresh; False when the field is first
+    (or last) already and nothing moved."""
+    if step not in (-1, 1):
+        raise ValueError("step is -1 (up) or 1 (down)")
+    fields = list(
+        CustomField.objects.select_for_update()
+        .filter(product_id=field.product_id)
+        .order_by("position", "id")
+        .only("pk", "position")
+    )
+    at = next(i for i, f in enumerate(fields) if f.pk == field.pk)
+    to = at + step
+    if not 0 <= to < len(fields):
+        return False
+    fields[at], fields[to] = fields[to], fields[at]
+    renumbered = {row.pk: i for i, row in enumerate(fields) if row.position != i}
+    CustomField.objects.filter(pk__in=renumbered).update(
+        position=Case(*(When(pk=pk, then=Value(i)) for pk, i in renumbered.items()))
+    )
+    field.position = to
+    return True
 
 
 def _number(raw: Any) -> Decimal | None:

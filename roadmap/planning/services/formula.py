@@ -61,6 +61,9 @@ EVIDENCE_HELP = {
         1.0,
     ),
 }
+# A product whose RICE reach comes from the evidence: the formula name of that figure. In a
+# product's own formula ``reach`` is always the number typed on each feature, often empty there.
+REACH_FIGURES = {scoring.INSIGHTS: "customers", scoring.PERSONAS: "segment_size"}
 # The ranking a preview shows, and how many of the largest moves.
 PREVIEW_TOP = 20
 PREVIEW_MOVES = 10
@@ -198,6 +201,23 @@ def formula_names(
     return names
 
 
+@dataclass(frozen=True)
+class ReachHint:
+    """The evidence figure to write instead of ``reach``: its name and what it counts."""
+
+    name: str
+    help: str
+
+
+def reach_hint(*, product: Product, reads: Iterable[str]) -> ReachHint | None:
+    """For a formula that ``reads`` reach in a product whose reach comes from the evidence, the
+    evidence figure that is that reach (``customers``, ``segment_size``); else None."""
+    figure = REACH_FIGURES.get(product.reach_source)
+    if figure is None or "reach" not in reads:
+        return None
+    return ReachHint(name=figure, help=EVIDENCE_HELP[figure][1])
+
+
 def formula_check(*, product: Product, source: str, names: list[FormulaName] | None = None):
     """The formula parsed, or FormulaError saying what is wrong and where: its language, the
     names the product offers, and how large its values can get."""
@@ -276,6 +296,8 @@ class Preview:
     losing_score: int
     # Each input the formula reads that some open features lack: (name, how many lack it).
     missing: list[tuple[str, int]] = dataclasses.field(default_factory=list)
+    # When reach is among them and the product's reach comes from the evidence: that figure.
+    reach_hint: ReachHint | None = None
 
 
 def formula_preview(*, product: Product, source: str) -> Preview:
@@ -350,4 +372,5 @@ def formula_preview(*, product: Product, source: str) -> Preview:
         unscored=totals[2],
         losing_score=totals[3],
         missing=[(n, lacking[n]) for n in read if lacking.get(n)],
+        reach_hint=reach_hint(product=product, reads=[n for n in read if lacking.get(n)]),
     )

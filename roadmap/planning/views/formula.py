@@ -36,6 +36,16 @@ STARTERS = {
 VERSIONS_SHOWN = 20
 
 
+def _starter(product) -> str:
+    """The product's framework as a formula; RICE's reach as the evidence figure it comes from,
+    when it does (a formula's ``reach`` is the typed one), so the starter ranks as today."""
+    starter = STARTERS.get(product.scoring_framework, "")
+    figure = formula_services.REACH_FIGURES.get(product.reach_source)
+    if product.scoring_framework == scoring.RICE and figure:
+        starter = starter.replace("reach", figure, 1)
+    return starter
+
+
 class FormulaForm(forms.Form):
     formula = forms.CharField(
         label="Formula",
@@ -68,7 +78,12 @@ def _status(product, source: str, names) -> dict:
             "error_line": line,
             "error_caret": " " * max(error.column - 1, 0) + "^",
         }
-    return {"reads": term.variables(), "shown": term.text()}
+    reads = term.variables()
+    return {
+        "reads": reads,
+        "shown": term.text(),
+        "reach_hint": formula_services.reach_hint(product=product, reads=reads),
+    }
 
 
 def _versions(product) -> list[dict]:
@@ -118,7 +133,7 @@ def _page(request, product, *, form, status=200, preview=None, check=None, names
 def product_formula(request, slug: str):
     product = product_for(request, slug, edit=request.method == "POST")
     if request.method == "GET":
-        source = product.scoring_formula or STARTERS.get(product.scoring_framework, "")
+        source = product.scoring_formula or _starter(product)
         wanted = request.GET.get("version", "")
         if wanted.isdigit():
             old = ScoringFormulaVersion.objects.filter(product=product, number=int(wanted)).first()

@@ -88,11 +88,6 @@ def _round(request: HttpRequest, product: Product, pk: int) -> RatingRound:
     return rating_round
 
 
-def _sees_results(product: Product, rating_round: RatingRound) -> bool:
-    """Editors see a round's results; a rater once they have submitted (no anchoring before)."""
-    return bool(product.can_edit or rating_round.my_submitted_at)
-
-
 # --- The list and a new round ---------------------------------------------------------------
 
 
@@ -256,7 +251,7 @@ def rating_results(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     editors accept values here."""
     product = product_for(request, slug)
     rating_round = _round(request, product, pk)
-    if not _sees_results(product, rating_round):
+    if not selectors.sees_results(rating_round=rating_round, can_edit=product.can_edit):
         raise PermissionDenied("The results are shown to the round's raters once they submit.")
     return _results_page(request, product, rating_round)
 

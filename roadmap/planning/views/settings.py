@@ -318,3 +318,28 @@ def section_delete(request, slug: str, section: str, pk: str):
             request, product, section_, notice=" ".join(refused.messages), status=400
         )
     return _section_response(request, product, section_, notice=section_.notice(name, "deleted"))
+
+
+# Where the move buttons of a custom field send it: one place up or down.
+MOVES = {"up": -1, "down": 1}
+
+
+@login_required
+@require_POST
+def field_move(request, slug: str, pk: int):
+    """Move a custom field one place up or down (``direction``): the order of the feature's form
+    and page, the CSV's columns and the API's definitions."""
+    section = SECTIONS["fields"]
+    product = product_for(request, slug, edit=True)
+    field = get_object_or_404(CustomField.objects.filter(product=product), pk=pk)
+    direction = request.POST.get("direction", "")
+    if direction not in MOVES:
+        return _section_response(
+            request, product, section, notice="Choose to move it up or down.", status=400
+        )
+    moved = field_services.custom_field_move(field=field, step=MOVES[direction])
+    if moved:
+        notice = section.notice(field.name, f"moved {direction}")
+    else:
+        notice = f"“{field.name}” is {'first' if direction == 'up' else 'last'} already."
+    return _section_response(request, product, section, notice=notice)

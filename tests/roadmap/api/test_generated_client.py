@@ -297,3 +297,63 @@ def test_the_generated_client_writes_the_products_formula_and_reads_its_scores(
     assert isinstance(saved, models.Product), saved
     assert (saved.scoring_framework, saved.scoring_formula_version) == ("custom", 1)
     assert [(p.title, p.score) for p in priorities.results] == [("Big", 800.0), ("Small", 4.0)]
+
+
+def test_the_generated_client_runs_a_rating_round(
+    waymark_client, client, live_server, product, workspace
+):
+    # given a feature and a rater with a token of their own
+    feature = f.FeatureFactory(product=product, title="Offline mode", reach=10)
+    rater = f.MembershipFactory(workspace=workspace, role="viewer", user__email="ada@example.com")
+    _, raw = api_token_issue(user=rater.user, workspace=workspace, name="ada", scope="write")
+    ada = waymark_client.AuthenticatedClient(base_url=live_server.url, token=raw)
+    models = importlib.import_module(f"{PACKAGE}.models")
+    create = _api(waymark_client, "v1_products_rating_rounds_create")
+    retrieve = _api(waymark_client, "v1_products_rating_rounds_retrieve")
+    rate = _api(waymark_client, "v1_products_rating_rounds_ratings_create")
+    accept = _api(waymark_client, "v1_products_rating_rounds_accept_create")
+
+    # when the PM starts a round, the rater reads it, rates out of range, then submits
+    made = create.sync(
+        product_slug=product.slug,
+        client=client,
+        body=models.RatingRoundCreateRequest(
+            name="Q3 planning", features=[feature.pk], raters=["ada@example.com"]
+        ),
+    )
+    blind = retrieve.sync(product_slug=product.slug, id=made.id, client=ada)
+    refused = rate.sync_detailed(
+        product_slug=product.slug,
+        id=made.id,
+        client=ada,
+        body=models.RatingsRequest(
+            values=[models.RatingValueRequest(feature=feature.pk, input_="confidence", value="140")]
+        ),
+    )
+    submitted = rate.sync(
+        product_slug=product.slug,
+        id=made.id,
+        client=ada,
+        body=models.RatingsRequest(
+            values=[models.RatingValueRequest(feature=feature.pk, input_="reach", value="800")],
+            submit=True,
+        ),
+    )
+    accepted = accept.sync(
+        product_slug=product.slug, id=made.id, client=client, body=models.RatingAcceptRequest()
+    )
+
+    # then the rater saw only their sheet, then the results; the median went into the feature
+    assert isinstance(made, models.RatingRoundDetail), made
+    assert (made.name, made.rater_count, made.is_rater) == ("Q3 planning", 1, False)
+    assert [i.key for i in made.inputs] == ["reach", "impact", "confidence", "effort"]
+    assert isinstance(blind, models.RatingRoundDetail), blind
+    assert (blind.is_rater, blind.results, blind.sheet.values) == (True, None, [])
+    assert refused.status_code == 400
+    assert json.loads(refused.content) == {"values": [{"value": ["Enter a value from 0 to 100."]}]}
+    assert isinstance(submitted, models.RatingRoundDetail), submitted
+    cell = submitted.results.rows[0].cells[0]
+    assert (cell.input_, cell.current, cell.values, cell.median) == ("reach", "10", ["800"], "800")
+    assert isinstance(accepted, models.RatingAccepted), accepted
+    assert accepted.accepted == 1
+    assert [(c.feature, c.fields) for c in accepted.changed] == [(feature.pk, ["reach"])]
