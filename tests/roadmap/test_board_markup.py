@@ -13,11 +13,13 @@ import os
 from decimal import Decimal
 from pathlib import Path
 
+from django.template import Context, Template
 from django.template.loader import render_to_string
 
 from roadmap.models import Feature, Horizon, Lane, Product, Release, RoadmapItem
 
 FROZEN = Path(__file__).with_name("board_cards.html")
+CELL = Template("{% load board %}{% board_cards items %}")
 
 
 def _product(*, can_edit: bool) -> Product:
@@ -67,18 +69,16 @@ def _markup() -> str:
         ("an editor's cards", _product(can_edit=True)),
         ("a viewer's cards", _product(can_edit=False)),
     ):
-        html = "".join(
-            render_to_string(
-                "roadmap/planning/_card.html",
+        # As the board writes a cell's cards (roadmap/templatetags/board.py)
+        html = CELL.render(
+            Context(
                 {
-                    "item": item,
+                    "items": _items(),
                     "product": product,
                     "lanes": [Lane(pk=5, name="Mobile <apps>")],
-                    "index": index,
                     "csrf_token": "CSRF-TOKEN",
-                },
+                }
             )
-            for index, item in enumerate(_items(), start=1)
         )
         parts.append(f"<!-- {name} -->\n{html}\n")
     return "".join(parts)
@@ -86,7 +86,8 @@ def _markup() -> str:
 
 def _rare_cards() -> str:
     """An editor's card with its customer-facing text form open (after a save), and one after
-    a refused move, its move form open with the errors."""
+    a refused move, its move form open with the errors: one card, as the views render it
+    (``_card.html``, through ``board_card``)."""
     from roadmap.planning.views.planning import ItemMoveForm, ItemTextForm
 
     product = _product(can_edit=True)
