@@ -190,10 +190,10 @@ def product_board(*, product: Product, per_cell: int = CELL_CARDS) -> Board:
     return Board(columns=columns, swimlanes=swimlanes, lanes=lanes)
 
 
-def _cell_where(product: Product, lane_id: int | None, horizon: str) -> tuple[str, list[object]]:
+def _cell_where(product: Product, lane_id: int | None, horizon: str) -> tuple[str, list[int | str]]:
     """A cell's rows, as a WHERE clause that the ``item_cell_order`` index serves."""
     lane = "lane_id IS NULL" if lane_id is None else "lane_id = %s"
-    params = [product.pk, *([] if lane_id is None else [lane_id]), horizon]
+    params: list[int | str] = [product.pk, *([] if lane_id is None else [lane_id]), horizon]
     return f"product_id = %s AND {lane} AND horizon = %s", params
 
 
@@ -203,7 +203,7 @@ def _cell_counts(product: Product, cells: list[tuple[int | None, str]], cap: int
     number of items (a GROUP BY over every item of the product took 41 ms at 1M features)."""
     table = connection.ops.quote_name(RoadmapItem._meta.db_table)
     parts: list[str] = []
-    params: list[object] = []
+    params: list[int | str] = []
     for n, (lane_id, horizon) in enumerate(cells):
         where, where_params = _cell_where(product, lane_id, horizon)
         parts.append(
