@@ -376,6 +376,10 @@ def test_the_home_pages_item_counts_read_through_indexes_that_lead_with_the_prod
 
     product, pm = crowded
     _board_items_load(product, 3)
+    # The large product of the other workspace has 300 items on its board (100 in "now"), and
+    # the planner knows it: an index of every product's items in "now" is no shortcut here.
+    large = Product.objects.exclude(workspace=product.workspace).get(slug=product.slug)
+    _board_items_load(large, 300)  # (and analyzes the items)
     client = Client()
     client.force_login(pm)
     # Or by the feature, for an item reached from one of the product's features.
@@ -434,3 +438,44 @@ def test_the_boards_cell_counts_are_capped_reads_of_the_cell_index(crowded):
         under = "\n".join(lines[start:end])
         scans = set(SCAN.findall(under))
         assert scans and scans <= product_indexes, under
+
+
+@postgres_only
+def test_the_home_pages_undated_now_count_reads_at_most_its_cap_of_items(crowded):
+    """The undated-"now" warning reads an item's feature for each item it counts (is it open?):
+    it stops after ``HEALTH_CAP + 1`` of them, however many the product has in "now" (at 1M
+    features it read 10,001 items and their features: 0.3 s), and says "100+"."""
+    from roadmap.planning.selectors.pages import HEALTH_CAP
+
+    product, pm = crowded
+    scale_features_load(workspace=product.workspace, count=400)
+    features = Feature.objects.filter(product=product)
+    RoadmapItem.objects.bulk_create(
+        RoadmapItem(product=product, feature=feature, horizon="now", position=n)
+        for n, feature in enumerate(features)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE roadmap_roadmapitem")
+    client = Client()
+    client.force_login(pm)
+
+    queries = _queries("home page", product, {"page": client})
+
+    counts = [q["sql"] for q in queries if "undated_now_count" in q["sql"]]
+    assert len(counts) == 1
+    assert f"LIMIT {HEALTH_CAP + 1}" in counts[0]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {counts[0]}")
+        plan = cursor.fetchone()[0]
+
+    def limits(node):
+        if node.get("Node Type") == "Limit":
+            yield node
+        for child in node.get("Plans", ()):
+            yield from limits(child)
+
+    read = [node["Actual Rows"] for node in limits(plan[0]["Plan"])]
+    # The product holds more open undated items in now than the cap: that count stopped at it.
+    assert HEALTH_CAP + 1 in read, read
+    response = client.get("/")
+    assert f"{HEALTH_CAP}+ items in Now without dates" in response.content.decode()
