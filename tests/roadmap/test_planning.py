@@ -452,6 +452,19 @@ def test_a_cell_counts_up_to_its_cap_past_what_it_shows_and_says_so(
     assert 'id="cell-more-now-' in part and "hidden" in part
 
 
+def test_every_cell_of_many_lanes_is_counted(editor_client, product, monkeypatch):
+    # Given seven lanes (24 cells), counted in runs of 5 where SQLite needs runs
+    monkeypatch.setattr(selectors, "SQLITE_UNION", 5)
+    lanes = [f.LaneFactory(product=product, name=f"Lane {i}", position=i) for i in range(7)]
+    for n, lane in enumerate(lanes):
+        _cell_items(product, "next", lane, n + 1)
+
+    board = selectors.product_board(product=product)
+
+    assert [swimlane.count for swimlane in board.swimlanes] == [1, 2, 3, 4, 5, 6, 7, 0]
+    assert [column.count for column in board.columns] == [0, 28, 0]
+
+
 def test_a_page_of_a_cell_beyond_the_cap_says_of_how_many_at_least(
     editor_client, product, monkeypatch
 ):
