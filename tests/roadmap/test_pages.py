@@ -12,6 +12,7 @@ from accounts.models import Role
 from roadmap.counts import COUNT_CAP
 from roadmap.demo.load import scale_features_load
 from roadmap.models import Feature, Insight, Persona, Product, RoadmapItem
+from roadmap.planning.selectors import pages
 from roadmap.planning.selectors.pages import home_product_lines
 from roadmap.planning.services.scoring import product_recompute_scores
 from tests import factories as f
@@ -238,6 +239,27 @@ def test_home_health_counts_each_warning(viewer_client, workspace):
     fine = _card(html, healthy)
     assert 'data-health="ok"' in fine
     assert all(_health(fine, kind) == "" for kind in ("unscored", "overdue", "undated", "stale"))
+
+
+def test_home_health_warnings_count_up_to_their_cap_and_say_so(viewer_client, product, monkeypatch):
+    # Given a cap of 3 and, open, 4 items in now without dates and 3 past their end date
+    monkeypatch.setattr(pages, "HEALTH_CAP", 3)
+    yesterday = timezone.localdate() - timezone.timedelta(days=1)
+    for _ in range(4):
+        f.RoadmapItemFactory(product=product, horizon="now")
+    for _ in range(3):
+        f.RoadmapItemFactory(product=product, horizon="later", end_date=yesterday)
+    # (a shipped one counts in neither)
+    shipped = f.FeatureFactory(product=product, status="shipped")
+    f.RoadmapItemFactory(product=product, feature=shipped, horizon="now")
+
+    card = _card(_html(viewer_client.get(HOME)), product)
+
+    # Then the first says "at least" the cap, the second its exact count
+    assert _health(card, "undated") == "3+ items in Now without dates"
+    assert _health(card, "overdue") == "3 items past their end date"
+    # and the product's other counts keep their own cap: 8 items on the roadmap
+    assert "<dt>On roadmap</dt><dd>8</dd>" in card
 
 
 def test_home_health_warnings_link_to_the_pages_that_show_them(viewer_client, product):

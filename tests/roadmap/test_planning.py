@@ -424,6 +424,60 @@ def test_more_without_javascript_is_a_page_of_that_cell(editor_client, product):
     assert f'href="{_url("board", product)}"' in html
 
 
+def test_a_cell_counts_up_to_its_cap_past_what_it_shows_and_says_so(
+    editor_client, product, monkeypatch
+):
+    # Given a cap of 5 past the cards shown, a cell of 20 + 6 items and one of 20 + 5
+    monkeypatch.setattr(selectors, "CELL_COUNT_CAP", 5)
+    lane = f.LaneFactory(product=product, name="Platform")
+    _cell_items(product, "now", lane, selectors.CELL_CARDS + 6)
+    _cell_items(product, "later", lane, selectors.CELL_CARDS + 5)
+
+    html = _html(editor_client.get(_url("board", product)))
+
+    # Then the first says "5+ more" (it read 20 + 6 rows, no more), the second its exact count
+    assert _titles(_cell(html, "now", lane)) == [f"Card {i}" for i in range(1, 21)]
+    more = html[html.index(f'id="cell-more-now-{lane.pk}"') :]
+    assert ">5+ more<" in more[: more.index("</p>")]
+    exact = html[html.index(f'id="cell-more-later-{lane.pk}"') :]
+    assert ">5 more<" in exact[: exact.index("</p>")]
+    # and the sums they enter say "at least"
+    assert "50+ items" in html
+    assert '<span class="badge">25+</span>' in html
+    assert '<span class="badge">25</span>' in html
+
+    # The cell's next part counts up to the cap past its own cards, too
+    part = _html(editor_client.get(_cell_url(product, "now", lane, selectors.CELL_CARDS), **HTMX))
+    assert _titles(part) == [f"Card {i}" for i in range(21, 27)]
+    assert 'id="cell-more-now-' in part and "hidden" in part
+
+
+def test_every_cell_of_many_lanes_is_counted(editor_client, product, monkeypatch):
+    # Given seven lanes (24 cells), counted in runs of 5 where SQLite needs runs
+    monkeypatch.setattr(selectors, "SQLITE_UNION", 5)
+    lanes = [f.LaneFactory(product=product, name=f"Lane {i}", position=i) for i in range(7)]
+    for n, lane in enumerate(lanes):
+        _cell_items(product, "next", lane, n + 1)
+
+    board = selectors.product_board(product=product)
+
+    assert [swimlane.count for swimlane in board.swimlanes] == [1, 2, 3, 4, 5, 6, 7, 0]
+    assert [column.count for column in board.columns] == [0, 28, 0]
+
+
+def test_a_page_of_a_cell_beyond_the_cap_says_of_how_many_at_least(
+    editor_client, product, monkeypatch
+):
+    monkeypatch.setattr(selectors, "CELL_COUNT_CAP", 2)
+    _cell_items(product, "next", None, selectors.CELL_CARDS + selectors.CELL_PAGE + 3)
+
+    html = _html(editor_client.get(_cell_url(product, "next", None, selectors.CELL_CARDS)))
+
+    shown = selectors.CELL_CARDS + selectors.CELL_PAGE
+    assert f"Items {selectors.CELL_CARDS + 1} to {shown} of {shown + 2}+" in html
+    assert ">2+ more<" in html
+
+
 @pytest.mark.parametrize(
     "query",
     ["", "horizon=soon&lane=", "horizon=now&lane=abc", "horizon=now&lane=&start=-1"],

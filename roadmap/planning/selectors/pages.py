@@ -69,10 +69,27 @@ STATUS_FILTERS = [
 # --- Home ----------------------------------------------------------------------------------------
 
 
-def _count(model: type[Model], product_id: int, *conditions: Q) -> CappedCount:
+def _count(
+    model: type[Model],
+    product_id: int,
+    *conditions: Q,
+    cap: int = COUNT_CAP,
+    order_by: tuple[str, ...] = (),
+) -> CappedCount:
     """Rows of ``model`` for the product, read through ``capped``: a subquery that stops after
-    ``COUNT_CAP + 1`` rows, so a product of a million features costs what one of 10k does."""
-    return CappedCount(model._default_manager.filter(*conditions, product_id=product_id))
+    ``cap + 1`` rows, so a product of a million features costs what one of 10k does
+    (``order_by``: see ``CappedCount``)."""
+    queryset = model._default_manager.filter(*conditions, product_id=product_id)
+    return CappedCount(queryset, cap, order_by=order_by)
+
+
+# The roadmap's health warnings (items past their end date, items in "now" without dates) count
+# open items, and an item is open by its feature's status: each row counted is a read of its
+# feature, about 30 µs when the features are not in memory. Counted up to COUNT_CAP, a product
+# of 1M features read 10,001 of them for the undated-"now" warning (0.3 s). They are warnings,
+# not inventories: exact up to HEALTH_CAP, "100+" beyond, the same cost at 10k and at 1M.
+HEALTH_CAP = 100
+HEALTH_COUNTS = ("overdue_count", "undated_now_count")
 
 
 class _UnscoredAtTail(Func):
@@ -93,7 +110,8 @@ class _UnscoredAtTail(Func):
         super().__init__(Subquery(tail))
 
 
-# The card's counts, each read through ``capped`` ("10,000+" beyond the cap).
+# The card's counts, each read through ``capped`` ("10,000+" beyond the cap; "100+" for the
+# health warnings, HEALTH_COUNTS).
 HOME_COUNTS = (
     "feature_count",
     "open_feature_count",
@@ -141,8 +159,19 @@ def _product_counts(product_ids: list[int], *, today: date) -> dict[int, dict[st
                 insight_count=_count(Insight, pk),
                 persona_count=_count(Persona, pk),
                 item_count=_count(RoadmapItem, pk),
-                overdue_count=_count(RoadmapItem, pk, _open_items(), Q(end_date__lt=today)),
-                undated_now_count=_count(RoadmapItem, pk, _open_items(), undated_now),
+                overdue_count=_count(
+                    RoadmapItem, pk, _open_items(), Q(end_date__lt=today), cap=HEALTH_CAP
+                ),
+                # In board order: through item_board_order (product, horizon, position), not
+                # the index of every product's items in "now".
+                undated_now_count=_count(
+                    RoadmapItem,
+                    pk,
+                    _open_items(),
+                    undated_now,
+                    cap=HEALTH_CAP,
+                    order_by=("position",),
+                ),
             )
             .values("pk", *HOME_COUNTS)
             for pk in chunk
@@ -150,7 +179,10 @@ def _product_counts(product_ids: list[int], *, today: date) -> dict[int, dict[st
         for row in rows[0].union(*rows[1:], all=True) if len(rows) > 1 else rows[0]:
             # The id first: in ``d[k] = v`` Python evaluates v before k, and the id is no count.
             pk = row.pop("pk")
-            counts[pk] = {name: capped(value) for name, value in row.items()}
+            counts[pk] = {
+                name: capped(value, HEALTH_CAP if name in HEALTH_COUNTS else COUNT_CAP)
+                for name, value in row.items()
+            }
     return counts
 
 
@@ -213,8 +245,9 @@ def home_product_lines(
     Health, per product: open features without a score (inputs missing), open roadmap items past
     their end date (``overdue_count``) and open items in "now" with neither a start nor an end
     date (``undated_now_count``); stale scores are ``product.scores_stale``.
-    Counts are exact up to ``COUNT_CAP`` and read "10,000+" beyond. Three queries: the
-    products, their counts and their top features.
+    Counts are exact up to ``COUNT_CAP`` and read "10,000+" beyond; the two roadmap warnings
+    up to ``HEALTH_CAP`` ("100+"). Three queries: the products, their counts and their top
+    features.
     """
     if workspace is None:
         return []
