@@ -244,6 +244,29 @@ def test_without_javascript_a_bad_field_comes_back_marked_with_what_was_typed(
     assert not FeatureFieldValue.objects.filter(feature=low).exists()
 
 
+def test_a_stale_field_cell_is_refused_with_what_someone_else_saved(editor_client, product, valued):
+    high = valued[0]
+    stale = Feature.objects.get(pk=high.pk).version
+    feature_update(feature=high, data={}, custom_fields={"segment": "SMB"})
+
+    htmx = _text(
+        _html(
+            _cell_post(editor_client, product, high, "field_segment", "Enterprise", version=stale)
+        ),
+        f"f{high.pk}-alert",
+    )
+    plain = _html(
+        editor_client.post(
+            _edit(product, high), {"field_urgent": "no", "version": stale, "next": _table(product)}
+        ),
+        409,
+    )
+
+    assert "Segment is now SMB (you typed Enterprise)" in htmx
+    assert "Urgent is now Yes (you typed no)" in _text(plain, f"f{high.pk}-alert")
+    assert FeatureFieldValue.objects.get(feature=high, field__key="segment").choice.label == "SMB"
+
+
 def test_a_viewer_cannot_edit_a_field(viewer_client, product, valued):
     high = valued[0]
 
@@ -284,6 +307,9 @@ def test_the_filter_form_offers_each_field_and_keeps_what_was_chosen(
     viewer_client, product, valued
 ):
     html = _html(viewer_client.get(_table(product), {"cf-segment": "SMB", "cf-deal_size-min": "5"}))
+    assert _text(html, "filter-cf-segment-summary") == "Segment filtered"
+    assert _text(html, "filter-cf-deal_size-summary") == "Deal size filtered"
+    assert _text(html, "filter-cf-urgent-summary") == "Urgent"
 
     assert 'name="cf-segment" value="SMB" data-field-filter checked' in html
     assert 'name="cf-segment" value="Enterprise" data-field-filter>' in html
@@ -323,6 +349,10 @@ def test_a_bad_field_filter_is_a_form_error_and_is_not_applied(
     errors = _text(html, "table-filter-errors")
     assert param in errors and message in errors
     assert set(_titles(html)) == {"High", "Middle", "Low"}
+    # The refused filter is not marked as filtering.
+    assert (
+        "filtered" not in html.split('id="filter-cf-deal_size-summary">')[1].split("</summary>")[0]
+    )
 
 
 def test_a_filter_on_an_htmx_request_answers_with_the_table_and_its_errors(

@@ -716,6 +716,9 @@ class FieldFilter:
 
     @property
     def chosen(self) -> bool:
+        """Whether the filter applies (a refused one does not)."""
+        if self.errors:
+            return False
         return any(chosen for *_, chosen in self.options) or bool(self.minimum or self.maximum)
 
     @property
