@@ -474,3 +474,12 @@ def test_the_page_reads_field_values_in_one_query_at_any_page_size(
         if '"roadmap_featurefieldvalue"."feature_id" IN' in q["sql"]
     ]
     assert len(values) == 1  # the page's values, prefetched
+
+
+def test_the_field_filters_read_are_bounded(viewer_client, product, valued):
+    query = {f"cf-ghost{i}": "x" for i in range(150)}
+
+    html = _html(viewer_client.get(_table(product), {**query, "cf-segment": "SMB"}))
+
+    assert html.count("This product has no custom field") == 100
+    assert set(_titles(html)) == {"High", "Middle", "Low"}

@@ -341,9 +341,8 @@ def _field_filters(
     conditions of the valid ones, and a message per refused parameter."""
     getlist = getattr(query, "getlist", None)
     typed: list[tuple[str, str]] = []
-    for name in list(query)[: FIELD_FILTER_PARAMS_MAX * 2]:
-        if not str(name).startswith(FIELD_FILTER_PREFIX):
-            continue
+    names = [n for n in query if str(n).startswith(FIELD_FILTER_PREFIX)]
+    for name in names[:FIELD_FILTER_PARAMS_MAX]:
         given = getlist(name) if getlist is not None else query[name]
         for value in [given] if isinstance(given, str) else list(given):
             value = " ".join(str(value).split())
