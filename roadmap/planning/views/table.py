@@ -387,34 +387,35 @@ def _custom_value(column: presenters.Column, text: str) -> Any:
 def _save_edit(edit: _CellEdit, actor) -> None:
     """Validate the cells and save them through the service, or record what refused them."""
     form, editable = edit.form, edit.columns.editable
+    # The custom fields' cells by the field's key (the service's name for them).
+    custom = {editable[n].field_key: n for n in edit.names if editable[n].field_id is not None}
     if not form.is_valid():
         edit.errors = {name: list(found) for name, found in form.errors.items()}
-        return
-    custom = {editable[n].field_key: n for n in edit.names if editable[n].field_id is not None}
-    try:
-        feature_services.feature_update_inputs(
-            feature=edit.feature,
-            data={
-                n: form.cleaned_data[n]
-                for n in edit.names
-                if editable[n].driver_id is None and editable[n].field_id is None
-            },
-            driver_scores={
-                editable[n].driver_id: form.cleaned_data[n]
-                for n in edit.names
-                if editable[n].driver_id is not None
-            },
-            custom_fields={
-                key: _custom_value(editable[name], form.cleaned_data[name])
-                for key, name in custom.items()
-            },
-            expected_version=form.cleaned_data["version"],
-            actor=actor,
-        )
-    except ConflictError as error:
-        edit.conflict = error.current
-    except ValidationError as error:
-        edit.errors = _errors_by_cell(error, edit.names, edit.edited, field_of=custom)
+    else:
+        try:
+            feature_services.feature_update_inputs(
+                feature=edit.feature,
+                data={
+                    n: form.cleaned_data[n]
+                    for n in edit.names
+                    if editable[n].driver_id is None and editable[n].field_id is None
+                },
+                driver_scores={
+                    editable[n].driver_id: form.cleaned_data[n]
+                    for n in edit.names
+                    if editable[n].driver_id is not None
+                },
+                custom_fields={
+                    key: _custom_value(editable[name], form.cleaned_data[name])
+                    for key, name in custom.items()
+                },
+                expected_version=form.cleaned_data["version"],
+                actor=actor,
+            )
+        except ConflictError as error:
+            edit.conflict = error.current
+        except ValidationError as error:
+            edit.errors = _errors_by_cell(error, edit.names, edit.edited, field_of=custom)
 
 
 @login_required
