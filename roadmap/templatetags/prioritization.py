@@ -139,10 +139,17 @@ def table_rank(row: TableRow | RankUpdate, oob: bool = False) -> SafeString:
 
 @register.simple_tag
 def table_score(row: TableRow, oob: bool = False) -> SafeString:
-    """The score cell; without a score, the inputs it still lacks."""
+    """The score cell; without a score, the inputs it still lacks. What each term contributes
+    is the score's description: a tooltip shown on hover and on keyboard focus (the score is
+    focusable), read out by screen readers (``aria-describedby``)."""
     score = row.feature.score
     if score is not None and row.shares:
-        shown = f'<span title="{escape(row.shares)}">{escape(number(score))}</span>'
+        shown = (
+            f'<span class="prio__shares" tabindex="0" aria-describedby="f{row.pk}-shares">'
+            f"{escape(number(score))}</span>"
+            f'<span class="prio__tip" role="tooltip" id="f{row.pk}-shares">'
+            f"{escape(row.shares)}</span>"
+        )
     elif score is not None:
         shown = escape(number(score))
     else:
@@ -311,7 +318,9 @@ def row_html(row: TableRow, shared: RowsContext) -> str:
         "  </th>\n"
         f"  {cells(row.inputs)}\n"
         f"  {table_score(row)}\n"
-        f"  {cells(row.choices)}\n" + "".join(f"  {part}\n" for part in rest) + "</tr>\n\n"
+        f"  {cells(row.choices)}{cells(row.fields)}\n"
+        + "".join(f"  {part}\n" for part in rest)
+        + "</tr>\n\n"
     )
 
 

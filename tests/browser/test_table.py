@@ -92,7 +92,7 @@ def test_edit_an_input_inline_and_see_the_ranks_change_without_a_reload(page, pm
         reach.press("Enter")
 
     expect(sso.locator(".prio__rank")).to_have_text("#1")
-    expect(sso.locator(".prio__score")).to_have_text("2,000")
+    expect(sso.locator(".prio__score .prio__shares")).to_have_text("2,000")
     # The page told the server which rows it shows, so only their ranks come back.
     shown = parse_qs(sent.value.post_data)["shown"][0].split(",")
     assert sorted(map(int, shown)) == sorted(x.pk for x in backlog.values())

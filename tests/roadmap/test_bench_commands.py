@@ -58,6 +58,17 @@ def test_bench_pages_times_each_page_against_its_own_queries(db):
     assert output.count("ratio page / lower bound") == 3
 
 
+def test_bench_pages_times_the_table_with_custom_fields_and_deletes_them(db):
+    from roadmap.models import CustomField
+
+    output = _run("bench_pages", "--features", "30", "--repeat", "1", "--custom-fields")
+
+    assert output.count("ratio page / lower bound") == 5
+    line = next(x for x in output.splitlines() if "filtered by 2 custom fields" in x)
+    assert int(re.search(r"(\d+) queries", line).group(1)) > 0
+    assert not CustomField.objects.exists()
+
+
 def test_bench_portal_renders_the_feedback_page_in_the_same_queries_at_two_sizes(db):
     """The issue's size is 500 items and 50,000 votes; here 6 and 60, then 30 and 900."""
     small = _run("bench_portal", "--items", "6", "--votes", "60", "--repeat", "1")

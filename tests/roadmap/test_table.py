@@ -79,6 +79,13 @@ def _attrs(html: str, element_id: str) -> dict:
     return _elements(html)[element_id]["attrs"]
 
 
+def _score(html: str, pk: int) -> str:
+    """A row's score as shown, without the tooltip of its shares (the score's description)."""
+    found = _elements(html)
+    shares = " ".join(found.get(f"f{pk}-shares", {"text": ""})["text"].split())
+    return _text(html, f"f{pk}-score").removesuffix(shares)
+
+
 def _html(response, status: int = 200) -> str:
     """The page's HTML (a streamed "Show all" read to its end)."""
     body = (
@@ -175,7 +182,13 @@ def test_table_shows_each_feature_with_inputs_score_rank_movement_and_facts(view
     assert _attrs(html, f"f{pk}-t")["href"] == feature.get_absolute_url()
     assert _text(html, f"f{pk}-rank") == "#2"
     assert _text(html, f"f{pk}-move") == "▲3 up"  # #5 a week ago, #2 now
-    assert _text(html, f"f{pk}-score") == "320"  # 500 × 2 × 80% / 2.5
+    assert _score(html, pk) == "320"  # 500 × 2 × 80% / 2.5
+    # What each term contributes: the score's description, for the keyboard and screen readers.
+    assert _text(html, f"f{pk}-shares") == (
+        "reach ×500 (77%) · impact ×2 (9%) · confidence / 100 ×0.8 (3%) · effort ÷2.5 (11%)"
+    )
+    assert f'<span class="prio__shares" tabindex="0" aria-describedby="f{pk}-shares">320' in html
+    assert _attrs(html, f"f{pk}-shares")["role"] == "tooltip"
     assert _text(html, f"f{pk}-reach-cell") == "500"
     assert _text(html, f"f{pk}-impact-cell") == "2"
     assert _text(html, f"f{pk}-confidence-cell") == "80"
@@ -234,7 +247,7 @@ def test_weighted_scoring_has_a_column_per_driver_and_saves_through_it(editor_cl
     response = _cell_post(editor_client, product, feature, f"driver_{cost.pk}", "9")
 
     answer = _html(response)
-    assert _text(answer, f"f{feature.pk}-score") == "7"  # (2×6 + 1×9) / 3
+    assert _score(answer, feature.pk) == "7"  # (2×6 + 1×9) / 3
     assert FeatureDriverScore.objects.get(feature=feature, driver=cost).score == 9
     feature.refresh_from_db()
     assert feature.version == 2
@@ -484,7 +497,7 @@ def test_editing_an_input_saves_it_and_updates_score_and_ranks_in_place(
     # Out of band: the edited cell, its score and version, and every rank that moved.
     assert _attrs(html, f"f{low.pk}-reach")["value"] == "5000"
     assert "aria-invalid" not in _attrs(html, f"f{low.pk}-reach")
-    assert _text(html, f"f{low.pk}-score") == "2,000"
+    assert _score(html, low.pk) == "2,000"
     assert _attrs(html, f"f{low.pk}-version")["value"] == "2"
     assert _text(html, f"f{low.pk}-rank") == "#1"
     assert _text(html, f"f{high.pk}-rank") == "#2"
@@ -1096,7 +1109,8 @@ def test_the_page_runs_the_same_queries_for_3_or_1000_features(
     assert "Show all 1000</a>" in html
     assert _html(everything).count('class="table__title"') == 1000
     assert "Show all 1000" not in _html(everything)
-    assert small <= 15  # 14, plus one for the reader's column layout
+    # 14, plus one for the reader's column layout and one for the product's custom fields
+    assert small <= 16
 
 
 def test_show_all_streams_every_row_in_order_reading_them_a_chunk_at_a_time(

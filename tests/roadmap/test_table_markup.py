@@ -23,7 +23,9 @@ from roadmap.planning.presenters.table import (
     Conflict,
     TableRow,
     _cell,
+    field_column,
 )
+from roadmap.planning.selectors.priorities import FieldDefinition
 
 FROZEN = Path(__file__).with_name("table_rows.html")
 INPUTS = (INPUT_COLUMNS["reach"], INPUT_COLUMNS["impact"], INPUT_COLUMNS["confidence"])
@@ -32,6 +34,14 @@ COMPUTED = Column(
 )
 DRIVER = Column(
     key="driver_7", label="Fit <&>", title="Fit", name="driver_7", numeric=True, driver_id=7
+)
+# Custom fields' columns: a choice (a label with HTML in it), yes/no and a number.
+FIELDS = (
+    field_column(
+        FieldDefinition(4, "segment", "Segment <&>", "choice", ((8, "SMB"), (9, "Enterprise <&>")))
+    ),
+    field_column(FieldDefinition(5, "urgent", "Urgent", "yes_no")),
+    field_column(FieldDefinition(6, "deal_size", "Deal size", "number")),
 )
 
 
@@ -92,7 +102,15 @@ def _rows() -> list[TableRow]:
             selected=True,
             fresh=True,
         ),
-        _row(12, title="Dark mode", rank=2, score=Decimal("40"), week_ago=1, placement=undated),
+        _row(
+            12,
+            title="Dark mode",
+            rank=2,
+            score=Decimal("40"),
+            week_ago=1,
+            placement=undated,
+            shares="Reach 60% · Impact <40%>",
+        ),
         _row(13, title="Same place", rank=3, score=Decimal("0.25"), week_ago=3, placement=plain),
         refused,
         _row(
@@ -115,6 +133,26 @@ def _rows() -> list[TableRow]:
             week_ago=2,
             inputs=(COMPUTED, DRIVER),
             conflict=Conflict(column=DRIVER, theirs="4", yours="", by=""),
+        ),
+        _row(
+            17,
+            title="With custom fields",
+            rank=6,
+            score=Decimal("3"),
+            week_ago=None,
+            fields=[
+                _cell(FIELDS[0], "Enterprise <&>"),
+                _cell(FIELDS[1], "yes"),
+                _cell(FIELDS[2], Decimal("12500.50")),
+            ],
+        ),
+        _row(
+            18,
+            title="Custom fields not set",
+            rank=7,
+            score=Decimal("2"),
+            week_ago=None,
+            fields=[_cell(c, None) for c in FIELDS],
         ),
     ]
 

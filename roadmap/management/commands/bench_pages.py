@@ -6,6 +6,7 @@ the rest (Django, the selectors, the templates) costs on top.
 """
 
 import re
+from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import connection
@@ -14,11 +15,20 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from roadmap.management.commands.bench_api import _bench_product, _median
+from roadmap.models import CustomField, Feature, FeatureFieldValue, Product
+from roadmap.planning.services import fields as field_services
 
 PAGES = {
     "prioritization table (first 50 rows)": "/products/{slug}/",
     "prioritization table (every row)": "/products/{slug}/?all=1",
     "board (every feature in its picker)": "/products/{slug}/board/",
+}
+# With --custom-fields: the table with a column per field, and filtered by two of them.
+FIELD_PAGES = {
+    "prioritization table with 3 custom fields (first 50 rows)": "/products/{slug}/",
+    "prioritization table filtered by 2 custom fields": (
+        "/products/{slug}/?cf-segment=Enterprise&cf-segment=Mid-market&cf-deal_size-min=1000"
+    ),
 }
 # PostgreSQL runs a queryset's .iterator() through a server-side cursor; its SELECT is the work.
 _CURSOR = re.compile(r'^DECLARE "[^"]+" NO SCROLL CURSOR WITH(?:OUT)? HOLD FOR ', re.IGNORECASE)
@@ -39,13 +49,28 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--features", type=int, default=1000)
         parser.add_argument("--repeat", type=int, default=20)
+        parser.add_argument(
+            "--custom-fields",
+            action="store_true",
+            help="Also time the table with 3 custom fields set on every feature (a choice, yes/no "
+            "and a number), and filtered by two of them; the fields are deleted afterwards.",
+        )
 
-    def handle(self, *args, features, repeat, **options):
+    def handle(self, *args, features, repeat, custom_fields=False, **options):
         product, _ = _bench_product(features)
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(User.objects.get(email="bench-api@waymark.example"))
         self.stdout.write(f"Database: {connection.vendor}; {features} features")
-        for name, path in PAGES.items():
+        self._time(client, product, PAGES, repeat)
+        if custom_fields:
+            _with_fields(product)
+            try:
+                self._time(client, product, FIELD_PAGES, repeat)
+            finally:
+                CustomField.objects.filter(product=product).delete()
+
+    def _time(self, client: Client, product: Product, pages: dict[str, str], repeat: int) -> None:
+        for name, path in pages.items():
             url = path.format(slug=product.slug)
 
             def page(url=url) -> bytes:
@@ -77,3 +102,27 @@ class Command(BaseCommand):
                 f"{floor * 1000:.1f} ms; the page: {ours * 1000:.1f} ms (medians of {repeat})"
             )
             self.stdout.write(self.style.SUCCESS(f"  ratio page / lower bound: {ours / floor:.2f}"))
+
+
+def _with_fields(product: Product) -> None:
+    """Three custom fields (a choice, yes/no, a number), each set on every feature."""
+    CustomField.objects.filter(product=product).delete()
+    segment = field_services.custom_field_save(
+        product=product,
+        name="Segment",
+        kind="choice",
+        choices=[("SMB", "1"), ("Mid-market", "2"), ("Enterprise", "3")],
+    )
+    urgent = field_services.custom_field_save(product=product, name="Urgent", kind="yes_no")
+    deal = field_services.custom_field_save(product=product, name="Deal size", kind="number")
+    choices = list(segment.choices.order_by("position").values_list("pk", flat=True))
+    ids = Feature.objects.filter(product=product).order_by("pk").values_list("pk", flat=True)
+    FeatureFieldValue.objects.bulk_create(
+        value
+        for i, pk in enumerate(ids)
+        for value in (
+            FeatureFieldValue(feature_id=pk, field=segment, choice_id=choices[i % 3]),
+            FeatureFieldValue(feature_id=pk, field=urgent, value=Decimal(i % 2)),
+            FeatureFieldValue(feature_id=pk, field=deal, value=Decimal((i * 97) % 5000)),
+        )
+    )

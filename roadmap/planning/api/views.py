@@ -48,7 +48,16 @@ from roadmap.models import (
     Tag,
 )
 from roadmap.planning.api import serializers as s
-from roadmap.planning.selectors.priorities import MAX_PAGE_SIZE, PAGE_SIZE, priorities_page
+from roadmap.planning.selectors.priorities import (
+    FIELD_FILTER_TEXT_MAX,
+    FIELD_FILTER_VALUES_MAX,
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+    FieldCondition,
+    field_filters_clean,
+    priorities_page,
+    product_field_definitions,
+)
 from roadmap.planning.services import features as feature_services
 from roadmap.planning.services import products as product_services
 from roadmap.planning.services import roadmap as records
@@ -96,6 +105,27 @@ PRIORITY_PARAMETERS = [
         "default in lists). One feature (`GET /features/{id}/`) always has them.",
     ),
     OpenApiParameter(
+        "field",
+        str,
+        many=True,
+        description="A custom field's value, as `key:value`: a choice's label (e.g. "
+        "`segment:Enterprise`) or `yes`/`no` (e.g. `urgent:yes`). Repeat it for any of several "
+        "values of a field; filters on different fields all apply. A feature without a value in "
+        "the field does not pass. An unknown field or choice: 400.",
+    ),
+    OpenApiParameter(
+        "field_min",
+        str,
+        many=True,
+        description="A number custom field's minimum, as `key:number`, e.g. `deal_size:5000`.",
+    ),
+    OpenApiParameter(
+        "field_max",
+        str,
+        many=True,
+        description="A number custom field's maximum, as `key:number`, e.g. `deal_size:20000`.",
+    ),
+    OpenApiParameter(
         "limit",
         int,
         description=f"Features per answer: {PAGE_SIZE} by default, 1–{MAX_PAGE_SIZE}.",
@@ -133,6 +163,49 @@ def priority_query_form() -> type:
     """The form ``PriorityFilterForm`` validates with, built once: a FilterSet copies its filters
     and builds its form class anew on every request (1 ms of an answer of a few)."""
     return PriorityFilterForm(queryset=Feature.objects.none()).form.__class__
+
+
+# The custom-field filter parameters of the priorities, and what each checks in a field.
+FIELD_PARAMETERS = {"field": "value", "field_min": "min", "field_max": "max"}
+
+
+def priority_field_conditions(request, product: Product) -> list[FieldCondition]:
+    """The custom-field filters of the query string (``field``, ``field_min``, ``field_max``,
+    each ``key:value``), checked against the product's fields; a bad one: 400 naming the
+    parameter. Reads the fields only when such a filter is given."""
+    given = {p: request.query_params.getlist(p) for p in FIELD_PARAMETERS}
+    if not any(given.values()):
+        return []
+    errors: dict[str, list[str]] = {}
+    parsed: dict[str, dict[str, list[str]]] = {p: {} for p in FIELD_PARAMETERS}
+    for param, raws in given.items():
+        if len(raws) > FIELD_FILTER_VALUES_MAX:
+            errors[param] = [f"At most {FIELD_FILTER_VALUES_MAX} values."]
+            continue
+        for raw in raws:
+            key, colon, value = raw[: FIELD_FILTER_TEXT_MAX * 2].partition(":")
+            if not (colon and key and value):
+                errors.setdefault(param, []).append(
+                    "Give a field's key and a value as key:value, e.g. segment:Enterprise."
+                )
+            elif param != "field" and key in parsed[param]:
+                errors.setdefault(param, []).append(f"{key}: give one {param} per field.")
+            else:
+                parsed[param].setdefault(key, []).append(value)
+    if errors:
+        raise ValidationError(errors)
+    checked = field_filters_clean(
+        definitions=product_field_definitions(product=product),
+        values=parsed["field"],
+        minimum={k: v[0] for k, v in parsed["field_min"].items()},
+        maximum={k: v[0] for k, v in parsed["field_max"].items()},
+    )
+    param_of = {what: param for param, what in FIELD_PARAMETERS.items()}
+    for (key, what), messages in checked.errors.items():
+        errors.setdefault(param_of[what], []).extend(f"{key}: {m}" for m in messages)
+    if errors:
+        raise ValidationError(errors)
+    return checked.conditions
 
 
 def priorities_cursor(after: tuple[int | None, int]) -> str:
@@ -232,6 +305,7 @@ class ProductViewSet(ScopedViewSet):
         if limit is not None and (limit != int(limit) or not 1 <= limit <= MAX_PAGE_SIZE):
             raise ValidationError({"limit": [f"Between 1 and {MAX_PAGE_SIZE}."]})
         cursor = params.pop("cursor", None)
+        params["fields"] = priority_field_conditions(request, product)
         page = priorities_page(
             product=product,
             shares=bool(params.pop("shares", False)),

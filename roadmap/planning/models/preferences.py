@@ -14,7 +14,8 @@ class TableLayout(TimeStamped):
     product = models.ForeignKey(
         "roadmap.Product", on_delete=models.CASCADE, related_name="table_layouts"
     )
-    # Keys of roadmap.planning.selectors.table.HIDEABLE_COLUMNS; the service checks them.
+    # Keys of roadmap.planning.selectors.table.HIDEABLE_COLUMNS, and "field-<key>" for a custom
+    # field of the product (table_hideable_columns); the service checks them.
     hidden_columns = models.JSONField(default=list, blank=True)
 
     class Meta:

@@ -18,6 +18,7 @@ from django.utils.text import capfirst
 
 from roadmap.models import (
     IMPACT_CHOICES,
+    CustomFieldKind,
     Feature,
     FeatureStatus,
     Kano,
@@ -30,8 +31,8 @@ from roadmap.models import (
 )
 from roadmap.planning import scoring
 from roadmap.planning.selectors import table as selectors
+from roadmap.planning.selectors.priorities import FieldDefinition, product_field_definitions
 from roadmap.planning.selectors.table import (
-    HIDEABLE_COLUMNS,
     PAGE_ROWS,
     TableInput,
     TableOptions,
@@ -67,6 +68,11 @@ class Column:
     # Where a read-only input's value comes from, e.g. reach counted from linked insights.
     source: str = ""
     driver_id: int | None = None
+    # A custom field's column: the field's id, key and kind, and its choices (id, label).
+    field_id: int | None = None
+    field_key: str = ""
+    field_kind: str = ""
+    field_choices: tuple[tuple[int, str], ...] = ()
 
     @property
     def editable(self) -> bool:
@@ -75,7 +81,11 @@ class Column:
     @property
     def noun(self) -> str:
         """The column's name in a sentence ("Confidence", not the header's "Conf. %")."""
-        if self.driver_id is not None or self.key not in FEATURE_FIELDS:
+        if (
+            self.driver_id is not None
+            or self.field_id is not None
+            or self.key not in FEATURE_FIELDS
+        ):
             return self.label
         field = Feature._meta.get_field(self.key)
         assert isinstance(field, Field)  # a column of the feature, not a relation to it
@@ -174,6 +184,51 @@ FIXED_SORTS = {
 }
 assert tuple(FIXED_SORTS) == selectors.FIXED_SORT_KEYS
 
+# The form field a custom field's cell posts, e.g. "field_segment" (as the feature form names it).
+FIELD_INPUT_PREFIX = "field_"
+YES_NO_OPTIONS = (("", "—"), ("yes", "Yes"), ("no", "No"))
+FIELD_KIND_WORDS: dict[str, str] = {
+    CustomFieldKind.NUMBER: "a number",
+    CustomFieldKind.CHOICE: "a choice",
+    CustomFieldKind.YES_NO: "yes or no",
+}
+
+
+def field_column(definition: FieldDefinition) -> Column:
+    """A custom field's column: a number typed like the inputs, or a select of its choices (or
+    yes/no), after the feature's own choices."""
+    common: dict[str, Any] = {
+        "key": selectors.field_column_key(definition.key),
+        "label": definition.name,
+        "title": f"{definition.name}: custom field, {FIELD_KIND_WORDS[definition.kind]}",
+        "name": f"{FIELD_INPUT_PREFIX}{definition.key}",
+        "field_id": definition.id,
+        "field_key": definition.key,
+        "field_kind": definition.kind,
+    }
+    if definition.kind == CustomFieldKind.NUMBER:
+        return Column(**common, numeric=True, descending_first=True)
+    if definition.kind == CustomFieldKind.YES_NO:
+        return Column(**common, choices=YES_NO_OPTIONS)
+    return Column(
+        **common,
+        choices=(("", "—"), *((label, label) for _, label in definition.choices)),
+        field_choices=definition.choices,
+    )
+
+
+def _field_value(column: Column, stored: tuple[Decimal | None, int | None] | None) -> Any:
+    """A custom field's stored (number, choice id) as its cell holds it: a choice's label,
+    "yes" or "no", or the number."""
+    if stored is None:
+        return None
+    number, choice_id = stored
+    if column.field_kind == CustomFieldKind.CHOICE:
+        return next((label for pk, label in column.field_choices if pk == choice_id), None)
+    if column.field_kind == CustomFieldKind.YES_NO:
+        return "yes" if number else "no"
+    return number
+
 
 @dataclass(frozen=True)
 class TableColumns:
@@ -181,6 +236,8 @@ class TableColumns:
 
     inputs: tuple[Column, ...]
     choices: tuple[Column, ...] = CHOICE_COLUMNS
+    # A column per custom field of the product, after the choices.
+    fields: tuple[Column, ...] = ()
     # The product and the formula it scores with, for each score's shares (the score's tooltip).
     product: Product | None = field(default=None, compare=False)
     formula: Term | None = field(default=None, compare=False)
@@ -188,22 +245,34 @@ class TableColumns:
     @property
     def editable(self) -> dict[str, Column]:
         """Editable columns by the form field their cell posts."""
-        return {c.name: c for c in (*self.inputs, *self.choices) if c.editable}
+        return {c.name: c for c in (*self.inputs, *self.choices, *self.fields) if c.editable}
 
     @property
     def has_drivers(self) -> bool:
         return any(c.driver_id is not None for c in self.inputs)
 
+    @property
+    def has_fields(self) -> bool:
+        return bool(self.fields)
+
     def sort_keys(self) -> dict[str, bool]:
-        return {**FIXED_SORTS, **{c.key: c.descending_first for c in self.inputs}}
+        return {
+            **FIXED_SORTS,
+            **{c.key: c.descending_first for c in (*self.inputs, *self.fields)},
+        }
 
     def column(self, key: str) -> Column | None:
-        return next((c for c in (*self.inputs, *self.choices) if c.key == key), None)
+        return next((c for c in (*self.inputs, *self.choices, *self.fields) if c.key == key), None)
 
     def without(self, hidden: Iterable[str]) -> TableColumns:
-        """These columns less the hidden choice columns, for rendering a member's table."""
+        """These columns less the hidden choice and custom field columns, for rendering a
+        member's table."""
         hidden = set(hidden)
-        return replace(self, choices=tuple(c for c in self.choices if c.key not in hidden))
+        return replace(
+            self,
+            choices=tuple(c for c in self.choices if c.key not in hidden),
+            fields=tuple(c for c in self.fields if c.key not in hidden),
+        )
 
 
 def _column(given: TableInput) -> Column:
@@ -232,23 +301,35 @@ def _column(given: TableInput) -> Column:
     return INPUT_COLUMNS[given.key]
 
 
-def _columns(inputs: Iterable[TableInput], product: Product | None = None) -> TableColumns:
+def _columns(
+    inputs: Iterable[TableInput],
+    product: Product | None = None,
+    fields: Iterable[FieldDefinition] = (),
+) -> TableColumns:
     return TableColumns(
         inputs=tuple(_column(given) for given in inputs),
+        fields=tuple(field_column(f) for f in fields),
         product=product,
         formula=None if product is None else product_formula(product),
     )
 
 
 def table_columns(
-    *, product: Product, drivers: Iterable[ScoringDriver] | None = None
+    *,
+    product: Product,
+    drivers: Iterable[ScoringDriver] | None = None,
+    fields: Iterable[FieldDefinition] | None = None,
 ) -> TableColumns:
-    """The input columns of the product's scoring framework, in formula order.
+    """The input columns of the product's scoring framework, in formula order, and a column per
+    custom field.
 
-    Weighted scoring has a column per driver (0–10); pass the product's drivers to save the
-    query. Reach counted from evidence is shown, not edited.
+    Weighted scoring has a column per driver (0–10); pass the product's drivers (and its custom
+    fields, ``product_field_definitions``) to save the queries. Reach counted from evidence is
+    shown, not edited.
     """
-    return _columns(selectors.table_inputs(product=product, drivers=drivers), product)
+    if fields is None:
+        fields = product_field_definitions(product=product)
+    return _columns(selectors.table_inputs(product=product, drivers=drivers), product, fields)
 
 
 # --- Rows ----------------------------------------------------------------------------------------
@@ -285,6 +366,8 @@ class TableRow:
     choices: list[Cell]
     rank_week_ago: int | None
     placement: RoadmapItem | None
+    # The custom fields' cells, after the choices.
+    fields: list[Cell] = field(default_factory=list)
     tags: list[Tag] = field(default_factory=list)
     personas: list[Persona] = field(default_factory=list)
     evidence_count: int = 0
@@ -347,7 +430,9 @@ class TableRow:
 
     @property
     def cells(self) -> dict[str, Cell]:
-        return {c.column.name or c.column.key: c for c in (*self.inputs, *self.choices)}
+        return {
+            c.column.name or c.column.key: c for c in (*self.inputs, *self.choices, *self.fields)
+        }
 
     def show_input(self, values: Mapping[str, Any], errors: Mapping[str, list[str]]) -> None:
         """Show what the PM typed, with the reasons it was refused, instead of what is stored."""
@@ -368,6 +453,8 @@ def _cell(column: Column, value: Any) -> Cell:
 
 
 def _value(record: TableRecord, column: Column) -> Any:
+    if column.field_id is not None:
+        return _field_value(column, record.value(key=column.key, field_id=column.field_id))
     return record.value(key=column.key, driver_id=column.driver_id, computed=bool(column.source))
 
 
@@ -376,6 +463,7 @@ def _row(record: TableRecord, columns: TableColumns) -> TableRow:
         feature=record.feature,
         inputs=[_cell(c, _value(record, c)) for c in columns.inputs],
         choices=[_cell(c, _value(record, c)) for c in columns.choices],
+        fields=[_cell(c, _value(record, c)) for c in columns.fields],
         rank_week_ago=record.rank_week_ago,
         placement=record.placement,
         tags=record.tags,
@@ -455,6 +543,8 @@ class TableView:
     hidden: frozenset[str] = frozenset()  # the reader's hidden columns (HIDEABLE_COLUMNS)
     # A streamed "Show all": every row of the view, made as it is read (``rows`` is empty).
     stream: Iterator[TableRow] | None = None
+    # The product's custom fields (shown or hidden): the "Columns" menu and the filters.
+    fields: tuple[FieldDefinition, ...] = ()
 
     @property
     def truncated(self) -> bool:
@@ -498,6 +588,15 @@ class TableView:
         return [self._header(c.key, c.label, c.title, False) for c in self.columns.choices]
 
     @property
+    def field_headers(self) -> list[Header]:
+        return [self._header(c.key, c.label, c.title, c.numeric) for c in self.columns.fields]
+
+    @property
+    def field_filters(self) -> list[FieldFilter]:
+        """The custom fields' filters of the filter form, with what the query string gives."""
+        return [field_filter(f, self.params) for f in self.fields]
+
+    @property
     def selected_count(self) -> int:
         """Rows shown ticked for a bulk edit (kept after one)."""
         return sum(1 for row in self.rows if row.selected)
@@ -508,12 +607,14 @@ class TableView:
         evidence and roadmap unless hidden, and the selection box for editors."""
         shown_fixed = len({"personas", "evidence", "demand", "roadmap"} - self.hidden)
         count = 3 + len(self.columns.inputs) + 1 + len(self.columns.choices) + shown_fixed
+        count += len(self.columns.fields)
         return count + (1 if getattr(self.product, "can_edit", False) else 0)
 
     @property
     def column_choices(self) -> list[tuple[str, str, bool]]:
         """The "Columns" menu: each hideable column's key, name and whether it is shown."""
-        return [(k, name, k not in self.hidden) for k, name in HIDEABLE_COLUMNS.items()]
+        hideable = selectors.table_hideable_columns(fields=self.fields)
+        return [(k, name, k not in self.hidden) for k, name in hideable.items()]
 
     def row_for(self, pk: int) -> TableRow | None:
         return next((r for r in self.rows if r.feature.pk == pk), None)
@@ -531,7 +632,7 @@ def table_view(
     columns (``table_hidden_columns``); the queries are ``selectors.table_data``'s. With
     ``stream``, "Show all" gives its rows as an iterator (``TableView.stream``), not a list."""
     data = selectors.table_data(product=product, query=query, stream=stream)
-    columns = _columns(data.inputs, product).without(hidden)
+    columns = _columns(data.inputs, product, data.fields).without(hidden)
     if not isinstance(data.records, list):
         return TableView(
             product=product,
@@ -543,6 +644,7 @@ def table_view(
             matching=data.matching,
             hidden=hidden,
             stream=(_row(record, columns) for record in data.records),
+            fields=data.fields,
         )
     chosen = set(selected)
     rows = []
@@ -559,13 +661,16 @@ def table_view(
         total=data.total,
         matching=data.matching,
         hidden=hidden,
+        fields=data.fields,
     )
 
 
 def table_row(*, product: Product, pk: int, columns: TableColumns) -> TableRow | None:
     """One feature's row (for a reload, an edit's answer or a quick add), or None if the
     feature is not in this product."""
-    record = selectors.table_record(product=product, pk=pk, drivers=columns.has_drivers)
+    record = selectors.table_record(
+        product=product, pk=pk, drivers=columns.has_drivers, fields=columns.has_fields
+    )
     return _row(record, columns) if record is not None else None
 
 
@@ -573,11 +678,69 @@ def table_conflict(*, current: Feature, column: Column, yours: str) -> Conflict:
     """What to tell a PM whose edit lost to someone else's save: the value now stored and who
     saved last (one query for the stored driver score, one for the last history record)."""
     stored = selectors.table_stored_value(
-        feature=current, key=column.key, driver_id=column.driver_id, computed=bool(column.source)
+        feature=current,
+        key=column.key,
+        driver_id=column.driver_id,
+        computed=bool(column.source),
+        field_id=column.field_id,
     )
+    if column.field_id is not None:
+        stored = _field_value(column, stored)
     return Conflict(
         column=column,
         theirs=_cell(column, stored).display,
         yours=yours,
         by=selectors.table_last_editor(feature=current),
+    )
+
+
+# --- Filters on custom fields ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldFilter:
+    """A custom field's filter in the table's filter form: its parameters (``cf-<key>``, and
+    ``-min``/``-max`` for a number), the options with whether each is chosen, the bounds typed,
+    and the messages of a refused value."""
+
+    definition: FieldDefinition
+    param: str
+    options: tuple[tuple[str, str, bool], ...] = ()
+    minimum: str = ""
+    maximum: str = ""
+    errors: tuple[str, ...] = ()
+
+    @property
+    def number(self) -> bool:
+        return self.definition.kind == CustomFieldKind.NUMBER
+
+    @property
+    def chosen(self) -> bool:
+        """Whether the filter applies (a refused one does not)."""
+        if self.errors:
+            return False
+        return any(chosen for *_, chosen in self.options) or bool(self.minimum or self.maximum)
+
+    @property
+    def dom(self) -> str:
+        return f"filter-{self.param}"
+
+
+def field_filter(definition: FieldDefinition, params: TableParams) -> FieldFilter:
+    param = f"{selectors.FIELD_FILTER_PREFIX}{definition.key}"
+    chosen = set(params.field_values(param))
+    if definition.kind == CustomFieldKind.YES_NO:
+        offered: tuple[tuple[str, str], ...] = YES_NO_OPTIONS[1:]
+    else:
+        offered = tuple((label, label) for _, label in definition.choices)
+    params_of = {param, f"{param}-min", f"{param}-max"}
+    return FieldFilter(
+        definition=definition,
+        param=param,
+        options=()
+        if definition.kind == CustomFieldKind.NUMBER
+        else tuple((value, label, value in chosen) for value, label in offered),
+        minimum=params.field_value(f"{param}-min"),
+        maximum=params.field_value(f"{param}-max"),
+        errors=tuple(message for name, message in params.field_errors if name in params_of),
     )

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 
-from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from roadmap.models import Feature, FeatureRankSnapshot, FeatureStatus, Product
+from roadmap.models import (
+    VALUE_LIMIT,
+    CustomField,
+    CustomFieldKind,
+    Feature,
+    FeatureFieldValue,
+    FeatureRankSnapshot,
+    FeatureStatus,
+    Product,
+)
 from roadmap.planning import scoring
 from roadmap.planning.shares import product_formula, with_shares
 from roadmap.planning.terms import Term
@@ -32,6 +42,170 @@ def rank_week_ago_sql(*, today: date | None = None) -> Subquery:
 
 
 OPEN_STATUSES = [s for s in FeatureStatus.values if s not in scoring.CLOSED_STATUSES]
+
+
+# --- Custom fields: their definitions, and filters by their values -------------------------------
+
+# The most values one custom-field filter parameter takes (a choice field has 30 choices at most).
+FIELD_FILTER_VALUES_MAX = 100
+FIELD_FILTER_TEXT_MAX = 100
+YES_NO_VALUES = {"yes": Decimal(1), "no": Decimal(0)}
+
+
+@dataclass(frozen=True)
+class FieldDefinition:
+    """A product's custom field as the table and the filters read it: its choices as
+    (id, label) pairs in order."""
+
+    id: int
+    key: str
+    name: str
+    kind: str
+    choices: tuple[tuple[int, str], ...] = ()
+
+    def label_of(self, choice_id: int | None) -> str:
+        return next((label for pk, label in self.choices if pk == choice_id), "")
+
+
+def product_field_definitions(*, product: Product) -> tuple[FieldDefinition, ...]:
+    """The product's custom fields in order, with their choices: one query (the choices joined)."""
+    rows = (
+        CustomField.objects.filter(product=product)
+        .order_by("position", "id", "choices__position", "choices__id")
+        .values_list("id", "key", "name", "kind", "choices__id", "choices__label")
+    )
+    fields: dict[int, tuple[str, str, str]] = {}
+    choices: dict[int, list[tuple[int, str]]] = {}
+    for pk, key, name, kind, choice_id, label in rows:
+        fields.setdefault(pk, (key, name, kind))
+        if choice_id is not None:
+            choices.setdefault(pk, []).append((choice_id, label))
+    return tuple(
+        FieldDefinition(pk, key, name, kind, tuple(choices.get(pk, ())))
+        for pk, (key, name, kind) in fields.items()
+    )
+
+
+@dataclass(frozen=True)
+class FieldCondition:
+    """A filter on one custom field: its value is one of ``choice_ids`` (a choice field) or of
+    ``values`` (yes/no: 1, 0), and a number within ``minimum``..``maximum``. A feature without a
+    value in the field never passes."""
+
+    field_id: int
+    choice_ids: tuple[int, ...] = ()
+    values: tuple[Decimal, ...] = ()
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+
+    def q(self) -> Q:
+        rows = FeatureFieldValue.objects.filter(feature_id=OuterRef("pk"), field_id=self.field_id)
+        if self.choice_ids:
+            rows = rows.filter(choice_id__in=self.choice_ids)
+        if self.values:
+            rows = rows.filter(value__in=self.values)
+        if self.minimum is not None:
+            rows = rows.filter(value__gte=self.minimum)
+        if self.maximum is not None:
+            rows = rows.filter(value__lte=self.maximum)
+        return Q(Exists(rows))
+
+
+@dataclass
+class FieldFilters:
+    """Custom-field filters as asked for, checked: the conditions, and the errors by
+    (field key, what: "value", "min" or "max")."""
+
+    conditions: list[FieldCondition] = field(default_factory=list)
+    errors: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+
+def _filter_number(raw: str) -> Decimal | None:
+    try:
+        number = Decimal(raw.strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() and abs(number) <= VALUE_LIMIT else None
+
+
+def field_filters_clean(
+    *,
+    definitions: Iterable[FieldDefinition],
+    values: Mapping[str, Sequence[str]],
+    minimum: Mapping[str, str] | None = None,
+    maximum: Mapping[str, str] | None = None,
+) -> FieldFilters:
+    """Check filters on custom fields by field key: ``values``, the wanted choices' labels (a
+    choice field) or "yes"/"no" (a yes/no field), any of them; ``minimum`` and ``maximum``, the
+    bounds of a number field. An unknown field, choice or number is an error on its (key, what);
+    the filters that are valid still apply. Every condition must hold."""
+    by_key = {d.key: d for d in definitions}
+    result = FieldFilters()
+    bounds = {"min": minimum or {}, "max": maximum or {}}
+    for key in dict.fromkeys([*values, *bounds["min"], *bounds["max"]]):
+        definition = by_key.get(key)
+        wanted = [v for v in values.get(key, ()) if v != ""]
+        low, high = bounds["min"].get(key, ""), bounds["max"].get(key, "")
+        if definition is None:
+            what = "value" if key in values else "min" if key in bounds["min"] else "max"
+            result.errors[(key, what)] = [f"This product has no custom field “{key}”."]
+            continue
+        condition = FieldCondition(field_id=definition.id)
+        if len(wanted) > FIELD_FILTER_VALUES_MAX:
+            result.errors[(key, "value")] = [f"Choose at most {FIELD_FILTER_VALUES_MAX} values."]
+            continue
+        if definition.kind == CustomFieldKind.CHOICE and wanted:
+            ids = {label: pk for pk, label in definition.choices}
+            unknown = [v for v in wanted if v not in ids]
+            if unknown:
+                offered = ", ".join(ids) or "none yet"
+                result.errors[(key, "value")] = [
+                    f"“{unknown[0][:FIELD_FILTER_TEXT_MAX]}” is not a choice of "
+                    f"{definition.name}: {offered}."
+                ]
+                continue
+            condition = FieldCondition(definition.id, choice_ids=tuple(ids[v] for v in wanted))
+        elif definition.kind == CustomFieldKind.YES_NO and wanted:
+            if any(v not in YES_NO_VALUES for v in wanted):
+                result.errors[(key, "value")] = [f"{definition.name} is “yes” or “no”."]
+                continue
+            condition = FieldCondition(
+                definition.id, values=tuple(YES_NO_VALUES[v] for v in wanted)
+            )
+        elif wanted:
+            result.errors[(key, "value")] = [
+                f"{definition.name} is a number: filter it by a minimum and a maximum."
+            ]
+            continue
+        found: dict[str, Decimal] = {}
+        for what, raw in (("min", low), ("max", high)):
+            if raw == "":
+                continue
+            if definition.kind != CustomFieldKind.NUMBER:
+                result.errors[(key, what)] = [f"{definition.name} is not a number field."]
+            elif (number := _filter_number(raw[:FIELD_FILTER_TEXT_MAX])) is None:
+                result.errors[(key, what)] = [
+                    "Give a number between −1,000,000,000 and 1,000,000,000."
+                ]
+            else:
+                found[what] = number
+        if any((key, what) in result.errors for what in ("min", "max")):
+            continue
+        if "min" in found and "max" in found and found["min"] > found["max"]:
+            result.errors[(key, "max")] = [
+                f"The maximum of {definition.name} is below its minimum."
+            ]
+            continue
+        condition = FieldCondition(
+            definition.id,
+            choice_ids=condition.choice_ids,
+            values=condition.values,
+            minimum=found.get("min"),
+            maximum=found.get("max"),
+        )
+        if condition != FieldCondition(field_id=definition.id):
+            result.conditions.append(condition)
+    return result
 
 
 def feature_filter(queryset: QuerySet, filters: Mapping[str, object]) -> QuerySet:
@@ -57,6 +231,8 @@ def feature_filter(queryset: QuerySet, filters: Mapping[str, object]) -> QuerySe
         queryset = queryset.filter(personas__id=filters["persona"])
     if filters.get("tag"):
         queryset = queryset.filter(tags__name=filters["tag"])
+    for condition in filters.get("fields") or ():  # type: ignore[attr-defined]
+        queryset = queryset.filter(condition.q())
     return queryset
 
 

@@ -37,6 +37,7 @@ from roadmap.models import (
     DriverSource,
     Feature,
     FeatureDriverScore,
+    FeatureFieldValue,
     FeatureStatus,
     Horizon,
     Insight,
@@ -52,7 +53,14 @@ from roadmap.models import (
     Tag,
 )
 from roadmap.planning import scoring
-from roadmap.planning.selectors.priorities import feature_filter, rank_week_ago_sql
+from roadmap.planning.selectors.priorities import (
+    FieldCondition,
+    FieldDefinition,
+    feature_filter,
+    field_filters_clean,
+    product_field_definitions,
+    rank_week_ago_sql,
+)
 from roadmap.portal.selectors import requester_count_sql, vote_count_sql
 
 # The status filter: open features (the ranked ones) unless asked otherwise.
@@ -82,6 +90,26 @@ HIDEABLE_COLUMNS = {
     "demand": "Demand",
     "roadmap": "Roadmap",
 }
+
+# A custom field's column key (its sort key, the key a layout hides it by), e.g. "field-segment":
+# field keys are letters, digits and "_", so no other column's key starts so.
+FIELD_COLUMN_PREFIX = "field-"
+# The table's filters on custom fields: ``cf-<key>`` (a choice's label, or "yes"/"no"; repeated
+# for any of several), ``cf-<key>-min`` and ``cf-<key>-max`` (a number field's bounds).
+FIELD_FILTER_PREFIX = "cf-"
+# The most custom-field filter parameters a query string is read for (30 fields, 3 each).
+FIELD_FILTER_PARAMS_MAX = 100
+
+
+def field_column_key(key: str) -> str:
+    return f"{FIELD_COLUMN_PREFIX}{key}"
+
+
+def table_hideable_columns(*, fields: Iterable[FieldDefinition] = ()) -> dict[str, str]:
+    """The columns a member may hide, by key, with their names: the fixed ones, then a column per
+    custom field of the product (``product_field_definitions``)."""
+    return {**HIDEABLE_COLUMNS, **{field_column_key(f.key): f.name for f in fields}}
+
 
 # The feature's own choices the table shows after its inputs, in order.
 CHOICE_KEYS = ("status", "moscow", "kano")
@@ -120,13 +148,16 @@ class TableInput:
 
 def table_hidden_columns(*, user, product: Product) -> frozenset[str]:
     """The columns the user hides from this product's table (one query); unknown keys (of a
-    column since removed) are dropped."""
+    column since removed) are dropped, but for custom fields' (a field's column the table does
+    not have hides nothing)."""
     stored = (
         TableLayout.objects.filter(user=user, product=product)
         .values_list("hidden_columns", flat=True)
         .first()
     )
-    return frozenset(stored or ()) & HIDEABLE_COLUMNS.keys()
+    return frozenset(
+        k for k in stored or () if k in HIDEABLE_COLUMNS or k.startswith(FIELD_COLUMN_PREFIX)
+    )
 
 
 def table_inputs(
@@ -185,8 +216,8 @@ def _driver_input(driver: ScoringDriver) -> TableInput:
     )
 
 
-def _sort_keys(inputs: Iterable[TableInput]) -> set[str]:
-    return {*FIXED_SORT_KEYS, *(i.key for i in inputs)}
+def _sort_keys(inputs: Iterable[TableInput], fields: Iterable[FieldDefinition] = ()) -> set[str]:
+    return {*FIXED_SORT_KEYS, *(i.key for i in inputs), *(field_column_key(f.key) for f in fields)}
 
 
 # --- Filter options and the query string -----------------------------------------------------
@@ -240,11 +271,25 @@ class TableParams:
     descending: bool = False
     # How many of the view's rows the page renders, from the top; None for all of them.
     rows: int | None = PAGE_ROWS
+    # The custom-field filters as typed (``cf-…`` parameter, value), the valid ones' conditions,
+    # and the refused ones' messages by parameter.
+    field_query: tuple[tuple[str, str], ...] = ()
+    conditions: tuple[FieldCondition, ...] = ()
+    field_errors: tuple[tuple[str, str], ...] = ()
 
     @property
     def filtered(self) -> bool:
         """Whether anything but the default "open features" view is asked for."""
-        return any(getattr(self, n) != getattr(DEFAULTS, n) for n in FILTER_NAMES)
+        return bool(self.conditions) or any(
+            getattr(self, n) != getattr(DEFAULTS, n) for n in FILTER_NAMES
+        )
+
+    def field_values(self, param: str) -> list[str]:
+        """What the query string gives ``param`` (a ``cf-…`` filter), as typed."""
+        return [v for n, v in self.field_query if n == param]
+
+    def field_value(self, param: str) -> str:
+        return next(iter(self.field_values(param)), "")
 
     @property
     def sort_param(self) -> str:
@@ -264,11 +309,16 @@ class TableParams:
             "sort": DEFAULT_SORT,
             "rows": PAGE_ROWS,
         }
-        return [
+        pairs = [
             ("all", "1") if v is None else (n, str(v))
             for n, v in values.items()
             if v != defaults[n]
         ]
+        refused = {n for n, _ in self.field_errors}
+        fields = [(n, v) for n, v in self.field_query if n not in refused]
+        # The custom-field filters after the others, before the sort and the rows.
+        at = next((i for i, (n, _) in enumerate(pairs) if n in ("sort", "rows", "all")), len(pairs))
+        return [*pairs[:at], *fields, *pairs[at:]]
 
     def query_string(self, **changes: Any) -> str:
         """``?a=b`` for this view (with ``changes``), or "" for the default view."""
@@ -284,10 +334,54 @@ class TableParams:
 DEFAULTS = TableParams()
 
 
+def _field_filters(
+    query: Mapping[str, Any], fields: Iterable[FieldDefinition]
+) -> tuple[tuple[tuple[str, str], ...], tuple[FieldCondition, ...], tuple[tuple[str, str], ...]]:
+    """The ``cf-…`` parameters of the query string: as typed (non-empty values, bounded), the
+    conditions of the valid ones, and a message per refused parameter."""
+    getlist = getattr(query, "getlist", None)
+    typed: list[tuple[str, str]] = []
+    names = [n for n in query if str(n).startswith(FIELD_FILTER_PREFIX)]
+    for name in names[:FIELD_FILTER_PARAMS_MAX]:
+        given = getlist(name) if getlist is not None else query[name]
+        for value in [given] if isinstance(given, str) else list(given):
+            value = " ".join(str(value).split())
+            if value and len(typed) < FIELD_FILTER_PARAMS_MAX:
+                typed.append((str(name), value))
+    values: dict[str, list[str]] = {}
+    bounds: dict[str, dict[str, str]] = {"min": {}, "max": {}}
+    param_of: dict[tuple[str, str], str] = {}
+    for name, value in typed:
+        rest = name.removeprefix(FIELD_FILTER_PREFIX)
+        key, _, what = rest.partition("-")
+        if what in bounds:
+            bounds[what][key] = value
+        else:
+            # "cf-segment", or a name that is not one of the three forms: an unknown field.
+            key, what = (key, "value") if not what else (rest, "value")
+            values.setdefault(key, []).append(value)
+        param_of[(key, what)] = name
+    checked = field_filters_clean(
+        definitions=fields, values=values, minimum=bounds["min"], maximum=bounds["max"]
+    )
+    errors = tuple(
+        (param_of[where], message)
+        for where, messages in checked.errors.items()
+        for message in messages
+    )
+    return tuple(typed), tuple(checked.conditions), errors
+
+
 def table_params(
-    *, query: Mapping[str, Any], options: TableOptions, inputs: Iterable[TableInput]
+    *,
+    query: Mapping[str, Any],
+    options: TableOptions,
+    inputs: Iterable[TableInput],
+    fields: Iterable[FieldDefinition] = (),
 ) -> TableParams:
-    """Read the query string; an unknown value falls back to that parameter's default."""
+    """Read the query string; an unknown value falls back to that parameter's default, but for
+    a custom-field filter's, which is refused with a message (``field_errors``)."""
+    fields = tuple(fields)
 
     def pick(name: str, allowed: Iterable[str]) -> str:
         value = str(query.get(name) or "")
@@ -299,8 +393,9 @@ def table_params(
     sort = str(query.get("sort") or DEFAULT_SORT)
     descending = sort.startswith("-")
     sort = sort.removeprefix("-")
-    if sort not in _sort_keys(inputs):
+    if sort not in _sort_keys(inputs, fields):
         sort, descending = DEFAULT_SORT, False
+    field_query, conditions, field_errors = _field_filters(query, fields)
     return TableParams(
         q=" ".join(str(query.get("q") or "").split())[:SEARCH_MAX_LENGTH],
         status=status,
@@ -314,6 +409,9 @@ def table_params(
         sort=sort,
         descending=descending,
         rows=_rows(query),
+        field_query=field_query,
+        conditions=conditions,
+        field_errors=field_errors,
     )
 
 
@@ -345,6 +443,7 @@ def _filtered(product: Product, params: TableParams) -> QuerySet[Feature]:
         "market_position": (
             [params.market_position] if params.market_position not in ("", NOT_SET) else []
         ),
+        "fields": params.conditions,
     }
     features = feature_filter(Feature.objects.filter(product=product), chosen)
     if params.release == NOT_SET:
@@ -398,14 +497,29 @@ def _driver_score(driver_id: int) -> Subquery:
     )
 
 
+def _field_number(field_id: int) -> Subquery:
+    """A feature's number in a custom field: its value, or its choice's value."""
+    return Subquery(
+        FeatureFieldValue.objects.filter(feature_id=OuterRef("pk"), field_id=field_id)
+        .annotate(n=Coalesce("value", "choice__value"))
+        .values("n")[:1]
+    )
+
+
 def _sorted(
-    features: QuerySet[Feature], params: TableParams, inputs: Iterable[TableInput]
+    features: QuerySet[Feature],
+    params: TableParams,
+    inputs: Iterable[TableInput],
+    fields: Iterable[FieldDefinition] = (),
 ) -> QuerySet:
     """Order by the chosen column, empty values last either way, then by rank and id (stable)."""
     key = params.sort
     column = next((i for i in inputs if i.key == key), None)
+    custom = next((f for f in fields if field_column_key(f.key) == key), None)
     keys: list[Any]
-    if key == "rank":
+    if custom is not None:
+        keys = [_field_number(custom.id)]
+    elif key == "rank":
         keys = [F("rank")]
     elif key == "movement":
         keys = [F("movement")]
@@ -461,16 +575,28 @@ class TableRecord:
     driver_scores: dict[int, int | None] = field(default_factory=dict)
     tags: list[Tag] = field(default_factory=list)
     personas: list[Persona] = field(default_factory=list)
+    # Its values in the product's custom fields by field id: (number, choice id).
+    field_values: dict[int, tuple[Decimal | None, int | None]] = field(default_factory=dict)
 
-    def value(self, *, key: str, driver_id: int | None = None, computed: bool = False) -> Any:
+    def value(
+        self,
+        *,
+        key: str,
+        driver_id: int | None = None,
+        computed: bool = False,
+        field_id: int | None = None,
+    ) -> Any:
         """The stored value of an input or a choice: a driver's score, reach counted from
-        evidence (``computed``, from the score breakdown), else the feature's field."""
+        evidence (``computed``, from the score breakdown), a custom field's (number, choice id),
+        else the feature's field."""
         return table_stored_value(
             feature=self.feature,
             key=key,
             driver_id=driver_id,
             computed=computed,
             driver_scores=self.driver_scores,
+            field_id=field_id,
+            field_values=self.field_values,
         )
 
 
@@ -481,9 +607,20 @@ def table_stored_value(
     driver_id: int | None = None,
     computed: bool = False,
     driver_scores: Mapping[int, int | None] | None = None,
+    field_id: int | None = None,
+    field_values: Mapping[int, tuple[Decimal | None, int | None]] | None = None,
 ) -> Any:
     """A feature's stored value for an input or a choice. A driver's score comes from
-    ``driver_scores`` when given, else from the database (one query)."""
+    ``driver_scores`` when given, else from the database (one query); a custom field's value,
+    (number, choice id) or None, from ``field_values`` alike."""
+    if field_id is not None:
+        if field_values is not None:
+            return field_values.get(field_id)
+        return (
+            FeatureFieldValue.objects.filter(feature=feature, field_id=field_id)
+            .values_list("value", "choice_id")
+            .first()
+        )
     if driver_id is not None:
         if driver_scores is not None:
             return driver_scores.get(driver_id)
@@ -514,6 +651,9 @@ def _record(feature: Any) -> TableRecord:
         driver_scores={s.driver_id: s.score for s in getattr(feature, "table_driver_scores", ())},
         tags=feature.table_tags,
         personas=feature.table_personas,
+        field_values={
+            v.field_id: (v.value, v.choice_id) for v in getattr(feature, "table_field_values", ())
+        },
     )
 
 
@@ -529,11 +669,13 @@ def _evidence_count() -> Coalesce:
     return Coalesce(Subquery(rows[:1], output_field=IntegerField()), Value(0))
 
 
-def _with_row_data(features: QuerySet[Feature], *, drivers: bool) -> QuerySet[Feature]:
+def _with_row_data(
+    features: QuerySet[Feature], *, drivers: bool, fields: bool = False
+) -> QuerySet[Feature]:
     """Everything a row shows: placement joined, evidence, demand (votes, requesters) and last
     week's rank as subqueries,
-    personas and tags (and, with ``drivers``, driver scores) prefetched. Long texts are never
-    read here."""
+    personas and tags (and, with ``drivers``, driver scores; with ``fields``, custom field
+    values) prefetched. Long texts are never read here."""
     features = (
         features.select_related("roadmap_item__release")
         .defer("requirements", "business_case_notes", "internal_notes", "description")
@@ -563,6 +705,16 @@ def _with_row_data(features: QuerySet[Feature], *, drivers: bool) -> QuerySet[Fe
                 to_attr="table_driver_scores",
             )
         )
+    if fields:
+        features = features.prefetch_related(
+            Prefetch(
+                "field_values",
+                queryset=FeatureFieldValue.objects.only(
+                    "id", "feature_id", "field_id", "value", "choice_id"
+                ),
+                to_attr="table_field_values",
+            )
+        )
     return features
 
 
@@ -582,13 +734,16 @@ class TableData:
     records: list[TableRecord] | Iterator[TableRecord]
     total: int
     matching: int = 0  # rows of this view, shown or not
+    # The product's custom fields (a column and a filter each).
+    fields: tuple[FieldDefinition, ...] = ()
 
 
 def _query_view(
     product: Product, query: Mapping[str, Any]
-) -> tuple[tuple[TableInput, ...], TableOptions, TableParams]:
-    """The inputs, filter options and checked parameters of the view a query string asks for
-    (the drivers, with weighted scoring, and the options: 1 to 4 queries)."""
+) -> tuple[tuple[TableInput, ...], TableOptions, TableParams, tuple[FieldDefinition, ...]]:
+    """The inputs, filter options, checked parameters and custom fields of the view a query
+    string asks for (the drivers, with weighted scoring, the options and the custom fields: 4 to
+    6 queries)."""
     drivers = (
         list(ScoringDriver.objects.filter(product=product))
         if scoring.uses_drivers(product.scoring_framework, product.scoring_formula)
@@ -596,7 +751,9 @@ def _query_view(
     )
     inputs = table_inputs(product=product, drivers=drivers)
     options = table_options(product=product)
-    return inputs, options, table_params(query=query, options=options, inputs=inputs)
+    fields = product_field_definitions(product=product)
+    params = table_params(query=query, options=options, inputs=inputs, fields=fields)
+    return inputs, options, params, fields
 
 
 def table_data(*, product: Product, query: Mapping[str, Any], stream: bool = False) -> TableData:
@@ -609,9 +766,14 @@ def table_data(*, product: Product, query: Mapping[str, Any], stream: bool = Fal
     chunk) as the response is written, so memory stays flat in the product's size; the view's
     rows are then counted (capped) beforehand.
     """
-    inputs, options, params = _query_view(product, query)
+    inputs, options, params, fields = _query_view(product, query)
     features = _sorted(
-        _with_row_data(_filtered(product, params), drivers=_has_drivers(inputs)), params, inputs
+        _with_row_data(
+            _filtered(product, params), drivers=_has_drivers(inputs), fields=bool(fields)
+        ),
+        params,
+        inputs,
+        fields,
     )
     total = capped_count(Feature.objects.filter(product=product))
     if stream and params.rows is None:
@@ -622,6 +784,7 @@ def table_data(*, product: Product, query: Mapping[str, Any], stream: bool = Fal
             records=(_record(f) for f in features.iterator(chunk_size=STREAM_CHUNK)),
             total=total,
             matching=capped_count(_filtered(product, params)),
+            fields=fields,
         )
     if params.rows is not None:
         # ORDER BY … LIMIT only: a window count would read the whole view before the limit.
@@ -640,14 +803,18 @@ def table_data(*, product: Product, query: Mapping[str, Any], stream: bool = Fal
         records=records,
         total=total,
         matching=matching,
+        fields=fields,
     )
 
 
-def table_record(*, product: Product, pk: int, drivers: bool) -> TableRecord | None:
+def table_record(
+    *, product: Product, pk: int, drivers: bool, fields: bool = False
+) -> TableRecord | None:
     """One feature's row data (for a reload, an edit's answer or a quick add), with its driver
-    scores if ``drivers``, or None if the feature is not in this product."""
+    scores if ``drivers`` and custom field values if ``fields``, or None if the feature is not in
+    this product."""
     feature = _with_row_data(
-        Feature.objects.filter(product=product, pk=pk), drivers=drivers
+        Feature.objects.filter(product=product, pk=pk), drivers=drivers, fields=fields
     ).first()
     return _record(feature) if feature is not None else None
 
@@ -694,7 +861,7 @@ def table_rank_updates(
     if shown is not None:
         candidates = Q(pk__in=set(shown))
     else:
-        _inputs, _options, params = _query_view(product, query)
+        _inputs, _options, params, _fields = _query_view(product, query)
         candidates = Q(pk__in=_filtered(product, params).values("pk"))
     rows = (
         Feature.objects.filter(product=product)
@@ -719,11 +886,12 @@ class TableCounts:
 
 def table_counts(*, product: Product, query: Mapping[str, Any]) -> TableCounts:
     """How many features the table shows for ``query``, and how many the product has (two
-    counts, plus the options the query string is checked with)."""
+    counts, plus the options and custom fields the query string is checked with)."""
     params = table_params(
         query=query,
         options=table_options(product=product),
         inputs=table_inputs(product=product, drivers=[]),
+        fields=product_field_definitions(product=product),
     )
     return TableCounts(
         shown=_filtered(product, params).count(),

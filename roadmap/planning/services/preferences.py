@@ -8,15 +8,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from roadmap.models import Product, TableLayout
-from roadmap.planning.selectors.table import HIDEABLE_COLUMNS
+from roadmap.planning.selectors.priorities import product_field_definitions
+from roadmap.planning.selectors.table import table_hideable_columns
 
 
 @transaction.atomic
 def table_layout_save(*, user, product: Product, hidden: Iterable[str]) -> TableLayout:
     """Set the columns ``user`` hides from ``product``'s prioritization table. Precondition: the
-    user may read the product. A key that is not a hideable column is refused."""
+    user may read the product. A key that is not a hideable column (a fixed one, or a custom
+    field's of the product) is refused."""
     hidden = set(hidden)
-    unknown = hidden - HIDEABLE_COLUMNS.keys()
+    hideable = table_hideable_columns(fields=product_field_definitions(product=product))
+    unknown = hidden - hideable.keys()
     if unknown:
         raise ValidationError(
             {"columns": f"These columns cannot be hidden: {', '.join(sorted(unknown))}."}
@@ -24,7 +27,7 @@ def table_layout_save(*, user, product: Product, hidden: Iterable[str]) -> Table
     layout, _ = TableLayout.objects.update_or_create(
         user=user,
         product=product,
-        defaults={"hidden_columns": [k for k in HIDEABLE_COLUMNS if k in hidden]},
+        defaults={"hidden_columns": [k for k in hideable if k in hidden]},
     )
     return layout
 

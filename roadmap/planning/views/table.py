@@ -41,7 +41,15 @@ from django_htmx.http import push_url, reswap, retarget
 
 from roadmap.access import product_for
 from roadmap.forms import service_error_targets, submit
-from roadmap.models import Feature, FeatureStatus, Horizon, Kano, MarketPosition, Product
+from roadmap.models import (
+    CustomFieldKind,
+    Feature,
+    FeatureStatus,
+    Horizon,
+    Kano,
+    MarketPosition,
+    Product,
+)
 from roadmap.planning.presenters import table as presenters
 from roadmap.planning.selectors import table as selectors
 from roadmap.planning.services import features as feature_services
@@ -201,9 +209,11 @@ def product(request: HttpRequest, slug: str) -> HttpResponseBase:
 
 
 class ColumnsForm(forms.Form):
-    shown = forms.MultipleChoiceField(
-        choices=list(selectors.HIDEABLE_COLUMNS.items()), required=False
-    )
+    shown = forms.MultipleChoiceField(required=False)
+
+    def __init__(self, *args, hideable: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["shown"].choices = list(hideable.items())
 
 
 @login_required
@@ -212,12 +222,15 @@ def table_columns(request: HttpRequest, slug: str) -> HttpResponse:
     """Save which columns the reader shows (any member: it is their own view, not the data).
     htmx gets the table again; a plain form goes back to the table it came from."""
     product = product_for(request, slug)
-    form = ColumnsForm(request.POST)
+    hideable = selectors.table_hideable_columns(
+        fields=selectors.product_field_definitions(product=product)
+    )
+    form = ColumnsForm(request.POST, hideable=hideable)
     if not form.is_valid():
         return HttpResponseBadRequest("Choose columns from the menu: reload the table.")
     shown = set(form.cleaned_data["shown"])
     preference_services.table_layout_save(
-        user=request.user, product=product, hidden=selectors.HIDEABLE_COLUMNS.keys() - shown
+        user=request.user, product=product, hidden=hideable.keys() - shown
     )
     if request.htmx:
         view = _view(request, product)
@@ -236,26 +249,36 @@ def _page_again(
 # --- Editing cells ------------------------------------------------------------------------------
 
 
+# The longest text a custom field's cell posts (a choice's label is 60 at most, a number ~16).
+FIELD_TEXT_MAX = 100
+
+
 def _row_form(columns: presenters.TableColumns, names: list[str], data) -> forms.Form:
-    """Parses the posted cells: the model's own form fields, and a whole number per driver
-    (their 0–10 range is the service's rule)."""
+    """Parses the posted cells: the model's own form fields, a whole number per driver (their
+    0–10 range is the service's rule) and a text per custom field (its value is checked by the
+    service)."""
     editable = columns.editable
-    plain = [n for n in names if editable[n].driver_id is None]
+    plain = [n for n in names if editable[n].driver_id is None and editable[n].field_id is None]
     fields: dict[str, forms.Field] = dict(fields_for_model(Feature, fields=plain))
     for name in names:
         if editable[name].driver_id is not None:
             fields[name] = forms.IntegerField(required=False)
+        elif editable[name].field_id is not None:
+            fields[name] = forms.CharField(required=False, max_length=FIELD_TEXT_MAX)
     fields["version"] = forms.IntegerField(min_value=1)
     return type("RowForm", (forms.Form,), fields)(data)
 
 
 def _errors_by_cell(
-    error: ValidationError, names: list[str], edited: str | None
+    error: ValidationError,
+    names: list[str],
+    edited: str | None,
+    field_of: dict[str, str] | None = None,
 ) -> dict[str, list[str]]:
-    """A refused edit's messages by the cell that shows them: a field's own cell, else the
-    edited cell (htmx), else the row."""
+    """A refused edit's messages by the cell that shows them: a field's own cell (``field_of``:
+    a custom field's key to its cell's name), else the edited cell (htmx), else the row."""
     result: dict[str, list[str]] = {}
-    for target, item in service_error_targets(error, names):
+    for target, item in service_error_targets(error, names, field_of=field_of):
         result.setdefault(target or edited or NON_FIELD_ERRORS, []).extend(item.messages)
     return result
 
@@ -351,20 +374,40 @@ def _watched(edited: str | None, shown: list[int] | None, pk: int) -> list[int] 
     return None if shown is None else [*shown, pk]
 
 
+def _custom_value(column: presenters.Column, text: str) -> Any:
+    """A custom field's cell as the service takes it: None for none, true or false for yes/no,
+    else the text (a choice's label, a number)."""
+    if text == "":
+        return None
+    if column.field_kind == CustomFieldKind.YES_NO:
+        return {"yes": True, "no": False}.get(text, text)
+    return text
+
+
 def _save_edit(edit: _CellEdit, actor) -> None:
     """Validate the cells and save them through the service, or record what refused them."""
     form, editable = edit.form, edit.columns.editable
+    # The custom fields' cells by the field's key (the service's name for them).
+    custom = {editable[n].field_key: n for n in edit.names if editable[n].field_id is not None}
     if not form.is_valid():
         edit.errors = {name: list(found) for name, found in form.errors.items()}
     else:
         try:
             feature_services.feature_update_inputs(
                 feature=edit.feature,
-                data={n: form.cleaned_data[n] for n in edit.names if editable[n].driver_id is None},
+                data={
+                    n: form.cleaned_data[n]
+                    for n in edit.names
+                    if editable[n].driver_id is None and editable[n].field_id is None
+                },
                 driver_scores={
                     editable[n].driver_id: form.cleaned_data[n]
                     for n in edit.names
                     if editable[n].driver_id is not None
+                },
+                custom_fields={
+                    key: _custom_value(editable[name], form.cleaned_data[name])
+                    for key, name in custom.items()
                 },
                 expected_version=form.cleaned_data["version"],
                 actor=actor,
@@ -372,7 +415,7 @@ def _save_edit(edit: _CellEdit, actor) -> None:
         except ConflictError as error:
             edit.conflict = error.current
         except ValidationError as error:
-            edit.errors = _errors_by_cell(error, edit.names, edit.edited)
+            edit.errors = _errors_by_cell(error, edit.names, edit.edited, field_of=custom)
 
 
 @login_required

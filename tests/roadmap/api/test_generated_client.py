@@ -357,3 +357,38 @@ def test_the_generated_client_runs_a_rating_round(
     assert isinstance(accepted, models.RatingAccepted), accepted
     assert accepted.accepted == 1
     assert [(c.feature, c.fields) for c in accepted.changed] == [(feature.pk, ["reach"])]
+
+
+def test_the_generated_client_filters_priorities_by_custom_fields(waymark_client, client, product):
+    from roadmap.planning.services import fields as field_services
+    from roadmap.planning.services.features import feature_update
+
+    # given: a choice field and a number field, set on two of three features
+    field_services.custom_field_save(
+        product=product, name="Segment", kind="choice", choices=[("SMB", "1"), ("Enterprise", "3")]
+    )
+    field_services.custom_field_save(product=product, name="Deal size", kind="number")
+    big = f.FeatureFactory(product=product, title="Big", reach=1000)
+    small = f.FeatureFactory(product=product, title="Small", reach=10)
+    f.FeatureFactory(product=product, title="Unset", reach=100)
+    feature_update(feature=big, data={}, custom_fields={"segment": "Enterprise", "deal_size": 900})
+    feature_update(feature=small, data={}, custom_fields={"segment": "SMB", "deal_size": 50})
+    product_recompute_scores(product_id=product.pk)
+    priorities_retrieve = _api(waymark_client, "v1_products_priorities_retrieve")
+
+    # when: filtered through the generated parameters (lists of key:value)
+    either = priorities_retrieve.sync(
+        slug=product.slug, client=client, field=["segment:SMB", "segment:Enterprise"]
+    )
+    bounded = priorities_retrieve.sync(
+        slug=product.slug, client=client, field_min=["deal_size:100"], field_max=["deal_size:1000"]
+    )
+    refused = priorities_retrieve.sync_detailed(
+        slug=product.slug, client=client, field=["segment:Galactic"]
+    )
+
+    # then
+    assert [p.title for p in either.results] == ["Big", "Small"]
+    assert [p.title for p in bounded.results] == ["Big"]
+    assert refused.status_code == 400
+    assert "Galactic" in json.loads(refused.content)["field"][0]

@@ -1,0 +1,150 @@
+"""Filters of the priorities by custom fields (issue 19): ``field`` (a choice's label or
+yes/no), ``field_min`` and ``field_max`` (a number's bounds), each ``key:value``; a bad one is a
+400 naming the parameter; documented in the OpenAPI schema."""
+
+import pytest
+
+from roadmap.planning.services import fields as field_services
+from roadmap.planning.services.features import feature_update
+from roadmap.planning.services.scoring import product_recompute_scores
+from tests import factories as f
+
+
+@pytest.fixture
+def valued(product):
+    """High: Enterprise, urgent, 12,500.5; Middle: SMB, not urgent, 800; Low: no values."""
+    field_services.custom_field_save(
+        product=product, name="Segment", kind="choice", choices=[("SMB", "1"), ("Enterprise", "3")]
+    )
+    field_services.custom_field_save(product=product, name="Urgent", kind="yes_no")
+    field_services.custom_field_save(product=product, name="Deal size", kind="number")
+    low = f.FeatureFactory(product=product, title="Low", reach=10)
+    middle = f.FeatureFactory(product=product, title="Middle", reach=100)
+    high = f.FeatureFactory(product=product, title="High", reach=1000)
+    feature_update(
+        feature=high,
+        data={},
+        custom_fields={"segment": "Enterprise", "urgent": True, "deal_size": "12500.5"},
+    )
+    feature_update(
+        feature=middle, data={}, custom_fields={"segment": "SMB", "urgent": False, "deal_size": 800}
+    )
+    product_recompute_scores(product_id=product.pk)
+    return high, middle, low
+
+
+def _url(product, query: str) -> str:
+    return f"/api/v1/products/{product.slug}/priorities/?{query}"
+
+
+@pytest.mark.parametrize(
+    "query, titles",
+    [
+        ("field=segment:Enterprise", ["High"]),
+        ("field=segment:SMB&field=segment:Enterprise", ["High", "Middle"]),
+        ("field=urgent:no", ["Middle"]),
+        ("field=segment:Enterprise&field=urgent:no", []),
+        ("field_min=deal_size:1000", ["High"]),
+        ("field_max=deal_size:800", ["Middle"]),
+        ("field_min=deal_size:800&field_max=deal_size:12500.50", ["High", "Middle"]),
+        ("field=segment:SMB&moscow=must", []),
+        ("field=segment:Enterprise&limit=1", ["High"]),
+    ],
+)
+def test_priorities_filter_by_custom_fields(read_api, product, valued, query, titles):
+    response = read_api.get(_url(product, query))
+
+    assert response.status_code == 200, response.content
+    assert [r["title"] for r in response.json()["results"]] == titles
+
+
+def test_the_next_link_keeps_the_field_filters(read_api, product, valued):
+    body = read_api.get(_url(product, "field=urgent:yes&field=urgent:no&limit=1")).json()
+
+    assert [r["title"] for r in body["results"]] == ["High"]
+    assert "field=urgent%3Ayes" in body["next"] and "field=urgent%3Ano" in body["next"]
+    following = read_api.get(body["next"]).json()
+    assert [r["title"] for r in following["results"]] == ["Middle"]
+    assert following["next"] is None
+
+
+@pytest.mark.parametrize(
+    "query, param, message",
+    [
+        ("field=tier:Gold", "field", "tier: This product has no custom field “tier”."),
+        (
+            "field=segment:Galactic",
+            "field",
+            "segment: “Galactic” is not a choice of Segment: SMB, Enterprise.",
+        ),
+        ("field=urgent:maybe", "field", "urgent: Urgent is “yes” or “no”."),
+        ("field=deal_size:3", "field", "deal_size: Deal size is a number"),
+        ("field=segment", "field", "Give a field's key and a value as key:value"),
+        ("field=:SMB", "field", "Give a field's key and a value as key:value"),
+        ("field_min=deal_size:lots", "field_min", "deal_size: Give a number"),
+        ("field_max=deal_size:NaN", "field_max", "deal_size: Give a number"),
+        ("field_min=segment:1", "field_min", "segment: Segment is not a number field."),
+        (
+            "field_min=deal_size:10&field_max=deal_size:5",
+            "field_max",
+            "deal_size: The maximum of Deal size is below its minimum.",
+        ),
+        (
+            "field_min=deal_size:1&field_min=deal_size:2",
+            "field_min",
+            "deal_size: give one field_min per field.",
+        ),
+        ("field_max=ghost:1", "field_max", "ghost: This product has no custom field “ghost”."),
+    ],
+)
+def test_a_bad_field_filter_is_a_400_naming_the_parameter(
+    read_api, product, valued, query, param, message
+):
+    response = read_api.get(_url(product, query))
+
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert list(body) == [param]
+    assert any(m.startswith(message) for m in body[param]), body
+
+
+def test_too_many_values_are_refused(read_api, product, valued):
+    query = "&".join(["field=segment:SMB"] * 101)
+
+    response = read_api.get(_url(product, query))
+
+    assert response.status_code == 400
+    assert "At most 100 values." in str(response.json())
+
+
+def test_field_filters_cost_one_query_more_and_not_per_row(
+    read_api, product, valued, django_assert_max_num_queries
+):
+    url = _url(product, "limit=1000")
+    with django_assert_max_num_queries(10) as plain:
+        read_api.get(url)
+    filtered = _url(product, "limit=1000&field=segment:SMB&field_min=deal_size:1")
+    with django_assert_max_num_queries(len(plain.captured_queries) + 1) as few:
+        read_api.get(filtered)
+    f.FeatureFactory.create_batch(50, product=product)
+    product_recompute_scores(product_id=product.pk)
+
+    # The product's fields once, to check the filters; the filter is part of the rows' query.
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = read_api.get(filtered)
+    assert [r["title"] for r in response.json()["results"]] == ["Middle"]
+
+
+def test_the_schema_documents_the_field_filters(read_api):
+    response = read_api.get("/api/v1/schema/?format=json")
+
+    assert response.status_code == 200
+    schema = response.json()
+    operation = next(
+        methods["get"] for path, methods in schema["paths"].items() if path.endswith("/priorities/")
+    )
+    parameters = {p["name"]: p for p in operation["parameters"]}
+    for name in ("field", "field_min", "field_max"):
+        assert parameters[name]["in"] == "query"
+        assert parameters[name]["schema"]["type"] == "array"
+        assert "key:" in parameters[name]["description"]
