@@ -529,11 +529,13 @@ def _evidence_count() -> Coalesce:
     return Coalesce(Subquery(rows[:1], output_field=IntegerField()), Value(0))
 
 
-def _with_row_data(features: QuerySet[Feature], *, drivers: bool) -> QuerySet[Feature]:
+def _with_row_data(
+    features: QuerySet[Feature], *, drivers: bool, links: bool = True
+) -> QuerySet[Feature]:
     """Everything a row shows: placement joined, evidence, demand (votes, requesters) and last
     week's rank as subqueries,
-    personas and tags (and, with ``drivers``, driver scores) prefetched. Long texts are never
-    read here."""
+    personas and tags (with ``links``; and, with ``drivers``, driver scores) prefetched. Long
+    texts are never read here."""
     features = (
         features.select_related("roadmap_item__release")
         .defer("requirements", "business_case_notes", "internal_notes", "description")
@@ -544,7 +546,9 @@ def _with_row_data(features: QuerySet[Feature], *, drivers: bool) -> QuerySet[Fe
             rank_week_ago=rank_week_ago_sql(),
         )
         .annotate(movement=F("rank_week_ago") - F("rank"))
-        .prefetch_related(
+    )
+    if links:
+        features = features.prefetch_related(
             # Into lists (to_attr): a related manager per row and relation costs more than the
             # rest of the row.
             Prefetch(
@@ -554,7 +558,6 @@ def _with_row_data(features: QuerySet[Feature], *, drivers: bool) -> QuerySet[Fe
             ),
             Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="table_tags"),
         )
-    )
     if drivers:
         features = features.prefetch_related(
             Prefetch(
@@ -643,12 +646,17 @@ def table_data(*, product: Product, query: Mapping[str, Any], stream: bool = Fal
     )
 
 
-def table_record(*, product: Product, pk: int, drivers: bool) -> TableRecord | None:
+def table_record(
+    *, product: Product, pk: int, drivers: bool, links: bool = True
+) -> TableRecord | None:
     """One feature's row data (for a reload, an edit's answer or a quick add), with its driver
-    scores if ``drivers``, or None if the feature is not in this product."""
+    scores if ``drivers``, or None if the feature is not in this product. Without ``links``, its
+    tags and personas are not read (two queries) and the record has none."""
     feature = _with_row_data(
-        Feature.objects.filter(product=product, pk=pk), drivers=drivers
+        Feature.objects.filter(product=product, pk=pk), drivers=drivers, links=links
     ).first()
+    if feature is not None and not links:
+        feature.table_tags = feature.table_personas = []  # type: ignore[attr-defined]
     return _record(feature) if feature is not None else None
 
 
