@@ -148,6 +148,7 @@ def priority_changed_emit(
     workspace_id: int,
     changes: Iterable[Mapping[str, int | None]],
     count: int,
+    endpoints: Iterable[WebhookEndpoint] | None = None,
 ) -> int:
     """One ``priority.changed`` webhook for a re-rank: ``changes``, the largest moves (the
     caller picks them, a bounded number), listed in their new rank order (leaving the ranking
@@ -163,17 +164,36 @@ def priority_changed_emit(
         payload["priorities_url"] = settings.SITE_URL + reverse(
             "api:product-priorities", kwargs={"slug": product_slug}
         )
-    return webhooks_emit(workspace_id=workspace_id, event="priority.changed", payload=payload)
+    return webhooks_emit(
+        workspace_id=workspace_id, event="priority.changed", payload=payload, endpoints=endpoints
+    )
 
 
-def webhooks_emit(*, workspace_id: int, event: str, payload: Mapping[str, Any]) -> int:
+def webhook_endpoints_active(*, workspace_id: int) -> list[WebhookEndpoint]:
+    """The workspace's active webhook endpoints, read once (one query) by a write that may emit
+    several events and passes them to each ``webhooks_emit*`` as ``endpoints``."""
+    return list(WebhookEndpoint.objects.filter(workspace_id=workspace_id, is_active=True))
+
+
+def _wanting(
+    workspace_id: int, event: str, endpoints: Iterable[WebhookEndpoint] | None
+) -> list[WebhookEndpoint]:
+    if endpoints is None:
+        endpoints = webhook_endpoints_active(workspace_id=workspace_id)
+    return [e for e in endpoints if event in e.events]
+
+
+def webhooks_emit(
+    *,
+    workspace_id: int,
+    event: str,
+    payload: Mapping[str, Any],
+    endpoints: Iterable[WebhookEndpoint] | None = None,
+) -> int:
     """Create a delivery for each active endpoint of the workspace that wants this event, and
-    send them after commit. Returns how many deliveries were created."""
-    endpoints = [
-        e
-        for e in WebhookEndpoint.objects.filter(workspace_id=workspace_id, is_active=True)
-        if event in e.events
-    ]
+    send them after commit (``endpoints``: the workspace's active ones, when the caller has read
+    them). Returns how many deliveries were created."""
+    endpoints = _wanting(workspace_id, event, endpoints)
     if not endpoints:
         return 0
     body = {"event": event, "occurred_at": timezone.now().isoformat(), "data": dict(payload)}
@@ -213,16 +233,17 @@ def items_record_changes(
 
 
 def webhooks_emit_many(
-    *, workspace_id: int, event: str, payloads: Iterable[Mapping[str, Any]]
+    *,
+    workspace_id: int,
+    event: str,
+    payloads: Iterable[Mapping[str, Any]],
+    endpoints: Iterable[WebhookEndpoint] | None = None,
 ) -> int:
     """``webhooks_emit`` of one event for many payloads (bulk edits): one query for the
-    endpoints and one INSERT for all deliveries, sent after commit. Returns how many were made."""
+    endpoints (none when given) and one INSERT for all deliveries, sent after commit. Returns
+    how many were made."""
     payloads = list(payloads)
-    endpoints = [
-        e
-        for e in WebhookEndpoint.objects.filter(workspace_id=workspace_id, is_active=True)
-        if event in e.events
-    ]
+    endpoints = _wanting(workspace_id, event, endpoints)
     if not endpoints or not payloads:
         return 0
     occurred_at = timezone.now().isoformat()

@@ -24,6 +24,7 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from roadmap.planning.formula import Extreme, If, Neg, Round, SafeDiv, Sub
@@ -245,9 +246,16 @@ def product_shares(
     ):
         return []
     formula = product_formula(product) if formula is None else formula
-    if not set(formula.variables()) <= set(breakdown.get("inputs") or {}):
+    if not _names(formula) <= set(breakdown.get("inputs") or {}):
         return []
     return breakdown_shares(formula, breakdown, without)
+
+
+@lru_cache(maxsize=64)
+def _names(formula: Term) -> frozenset[str]:
+    """The names a formula reads, found once per formula (a tree walk): "Show all" asks for
+    each of thousands of rows, of one formula."""
+    return frozenset(formula.variables())
 
 
 def with_shares(

@@ -45,9 +45,10 @@ def _options(column: Column, chosen: str) -> str:
     )
 
 
-def cell_html(*, cell: Cell, pk: int, can_edit: bool, edit_url: str, oob: bool = False) -> str:
+def cell_html(*, cell: Cell, pk: int, can_edit: bool, oob: bool = False) -> str:
     """One cell of a feature's row: its control for an editor (with its error after a refused
-    edit), its value for a viewer."""
+    edit), its value for a viewer. A control posts through its row's form (``form=``): without
+    JavaScript the whole row, with it the cell alone, by table.js's one listener on the table."""
     column = cell.column
     key = escape(column.key)
     classes = "prio__cell num" if column.numeric else "prio__cell"
@@ -66,8 +67,7 @@ def cell_html(*, cell: Cell, pk: int, can_edit: bool, edit_url: str, oob: bool =
         return f"{opening}{inner}</td>"
     common = (
         f'id="f{pk}-{key}" name="{escape(column.name)}" form="f{pk}-form" '
-        f'aria-labelledby="col-{key} f{pk}-t" data-saved="{escape(str(cell.saved))}" '
-        f'data-hx-post="{escape(edit_url)}"'
+        f'aria-labelledby="col-{key} f{pk}-t" data-saved="{escape(str(cell.saved))}"'
     )
     error = ""
     if cell.errors:
@@ -100,7 +100,6 @@ def table_cell(context, cell: Cell, oob: bool = False) -> SafeString:
             cell=cell,
             pk=row.pk,
             can_edit=getattr(context["product"], "can_edit", False),
-            edit_url=row.edit_url,
             oob=oob,
         )
     )
@@ -238,15 +237,14 @@ def _roadmap(row: TableRow) -> str:
 def row_html(row: TableRow, shared: RowsContext) -> str:
     """One feature's row: the select box and the row's form for an editor, the rank, title and
     tags, the cells, the score, and the columns the reader shows. Each editable cell posts itself
-    (htmx, on change) with the row's version, through the row's form (a plain POST of the whole
-    row without JavaScript)."""
+    on change with the row's version (table.js: one listener for the whole table, so a row adds
+    no script work), through the row's form (a plain POST of the whole row without
+    JavaScript)."""
     pk, d, can_edit, hidden = row.pk_text, row.dom, shared.can_edit, shared.hidden
     feature = row.feature
 
     def cells(given: Iterable[Cell]) -> str:
-        return "".join(
-            cell_html(cell=c, pk=row.pk, can_edit=can_edit, edit_url=row.edit_url) for c in given
-        )
+        return "".join(cell_html(cell=c, pk=row.pk, can_edit=can_edit) for c in given)
 
     select = (
         f'<td class="prio__select"><input type="checkbox" id="{d}-select" name="features" '

@@ -124,6 +124,10 @@ def _cell_post(client, product, feature, field, value, *, version=None, current=
     return client.post(_edit(product, feature), data, headers=headers)
 
 
+def _ids(features) -> str:
+    return ",".join(str(feature.pk) for feature in features)
+
+
 def _snapshot(feature) -> dict:
     """Everything stored about a feature that an edit could change."""
     feature = Feature.objects.get(pk=feature.pk)
@@ -1224,6 +1228,44 @@ def test_an_htmx_edit_runs_the_same_queries_for_3_or_1000_features(
 
     assert Feature.objects.get(pk=last.pk).rank == 1
     assert f'id="f{first.pk}-rank"' in _html(response)  # every row below moved down one
+
+
+# An edit of one input from the table (htmx, the page's rows posted as ``shown``), in a test's
+# transaction: the session and user (2), the product with the member's role (1), the feature
+# (1), the ranks of the rows shown before (1); in features_write, a savepoint here (2: an atomic
+# block in the test's transaction), the product's lock, which reads its tie-break (1), the
+# feature locked (1), one UPDATE of the input and version (1), the webhook endpoints (1), the
+# history row (1), the score (1), the new rank found (1), whether any feature is on the roadmap
+# (1) and, as some are, the ranks of theirs that may move (1: their change events), the ranks
+# shifted (1), the scores and ranks read back (1); then the row (1) and the ranks shown after (1).
+EDIT_ONE_INPUT_QUERIES = 20
+
+
+@pytest.mark.parametrize("size", [200, 2000])
+def test_an_htmx_edit_of_one_input_runs_a_fixed_number_of_queries(
+    editor_client, product, size, django_assert_max_num_queries
+):
+    """Issue 20: a small move costs the same few queries whatever the product's size."""
+    features = _many(product, size)
+    page = list(Feature.objects.filter(product=product).order_by("rank")[:50])
+    edited = page[10]  # moves a few ranks up
+    edited.refresh_from_db()
+    before = edited.rank
+
+    data = {"reach": str(edited.reach + 25), "version": "1", "shown": _ids(page)}
+    headers = {**HTMX, "HX-Trigger-Name": "reach", "HX-Current-URL": _table(product)}
+    with django_assert_max_num_queries(EDIT_ONE_INPUT_QUERIES):
+        response = editor_client.post(_edit(product, edited), data, headers=headers)
+
+    assert response.status_code == 200
+    edited.refresh_from_db()
+    assert edited.rank < before
+    assert edited.version == 2
+    assert len(features) == size
+    # The score as the one formula computes it from the stored inputs.
+    assert edited.score == Decimal(edited.reach) * edited.impact * edited.confidence / 100 / (
+        edited.effort
+    )
 
 
 def test_an_htmx_edit_on_a_page_of_50_rows_answers_their_ranks_only(editor_client, product):

@@ -665,11 +665,18 @@ def table_view(
     )
 
 
-def table_row(*, product: Product, pk: int, columns: TableColumns) -> TableRow | None:
+def table_row(
+    *, product: Product, pk: int, columns: TableColumns, cells_only: bool = False
+) -> TableRow | None:
     """One feature's row (for a reload, an edit's answer or a quick add), or None if the
-    feature is not in this product."""
+    feature is not in this product; ``cells_only``: without its tags and personas (an edit's
+    answer, which swaps cells only)."""
     record = selectors.table_record(
-        product=product, pk=pk, drivers=columns.has_drivers, fields=columns.has_fields
+        product=product,
+        pk=pk,
+        drivers=columns.has_drivers,
+        fields=columns.has_fields,
+        links=not cells_only,
     )
     return _row(record, columns) if record is not None else None
 

@@ -670,12 +670,12 @@ def _evidence_count() -> Coalesce:
 
 
 def _with_row_data(
-    features: QuerySet[Feature], *, drivers: bool, fields: bool = False
+    features: QuerySet[Feature], *, drivers: bool, fields: bool = False, links: bool = True
 ) -> QuerySet[Feature]:
     """Everything a row shows: placement joined, evidence, demand (votes, requesters) and last
     week's rank as subqueries,
-    personas and tags (and, with ``drivers``, driver scores; with ``fields``, custom field
-    values) prefetched. Long texts are never read here."""
+    personas and tags (with ``links``; and, with ``drivers``, driver scores; with ``fields``,
+    custom field values) prefetched. Long texts are never read here."""
     features = (
         features.select_related("roadmap_item__release")
         .defer("requirements", "business_case_notes", "internal_notes", "description")
@@ -686,7 +686,9 @@ def _with_row_data(
             rank_week_ago=rank_week_ago_sql(),
         )
         .annotate(movement=F("rank_week_ago") - F("rank"))
-        .prefetch_related(
+    )
+    if links:
+        features = features.prefetch_related(
             # Into lists (to_attr): a related manager per row and relation costs more than the
             # rest of the row.
             Prefetch(
@@ -696,7 +698,6 @@ def _with_row_data(
             ),
             Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="table_tags"),
         )
-    )
     if drivers:
         features = features.prefetch_related(
             Prefetch(
@@ -808,14 +809,20 @@ def table_data(*, product: Product, query: Mapping[str, Any], stream: bool = Fal
 
 
 def table_record(
-    *, product: Product, pk: int, drivers: bool, fields: bool = False
+    *, product: Product, pk: int, drivers: bool, fields: bool = False, links: bool = True
 ) -> TableRecord | None:
     """One feature's row data (for a reload, an edit's answer or a quick add), with its driver
     scores if ``drivers`` and custom field values if ``fields``, or None if the feature is not in
-    this product."""
+    this product. Without ``links``, its tags and personas are not read (two queries) and the
+    record has none."""
     feature = _with_row_data(
-        Feature.objects.filter(product=product, pk=pk), drivers=drivers, fields=fields
+        Feature.objects.filter(product=product, pk=pk),
+        drivers=drivers,
+        fields=fields,
+        links=links,
     ).first()
+    if feature is not None and not links:
+        feature.table_tags = feature.table_personas = []  # type: ignore[attr-defined]
     return _record(feature) if feature is not None else None
 
 

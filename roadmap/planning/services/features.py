@@ -174,7 +174,7 @@ def features_write(
     unknown = {name for w in writes for name in w.fields} - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
-    product_lock(product_id=product.pk)
+    locked = product_lock(product_id=product.pk)
     now = timezone.now()
 
     # Updates: the stored features, locked, at the versions expected.
@@ -255,8 +255,11 @@ def features_write(
             stored[pk].updated_at = now
             values = tuple(sorted((name, getattr(stored[pk], name)) for name in names))
             same_values.setdefault(values, []).append(pk)
+    # The version goes up in the same UPDATE (an edit of fields alone writes the feature once).
     for values, pks in same_values.items():
-        Feature.objects.filter(pk__in=pks).update(**dict(values), updated_at=now)
+        Feature.objects.filter(pk__in=pks).update(
+            **dict(values), updated_at=now, version=F("version") + 1
+        )
 
     # Tags, personas and driver scores: a few statements for all features at once.
     retagged = _tags_write(product=product, tag_sets=tag_sets) & set(stored) if tag_sets else set()
@@ -313,6 +316,8 @@ def features_write(
         actor=actor,
         now=now,
         reason=reason,
+        locked=locked,
+        versioned={pk for pks in same_values.values() for pk in pks},
     )
     return FeaturesWritten(
         features=features, changes=changes, retagged=retagged, ranks_before=ranks_before
@@ -369,6 +374,8 @@ def _features_after_write(
     actor,
     now: datetime,
     reason: str = "",
+    locked: Mapping[str, Any] | None = None,
+    versioned: set[int] | frozenset[int] = frozenset(),
 ) -> None:
     """What follows a write of features, for all of them at once: versions, history rows, scores
     and ranks, roadmap change events, webhooks (sent after commit). The only code that does these
@@ -376,7 +383,9 @@ def _features_after_write(
 
     One feature to rescore is scored in Python (its explanation exact, as the editor shows it) and
     moved to its new rank (only the ranks between its old and new place shift); several are
-    recomputed with the product in one UPDATE.
+    recomputed with the product in one UPDATE. ``locked``: what ``product_lock`` read of the
+    product; ``versioned``: the features whose version the UPDATE of their fields already raised.
+    The workspace's webhook endpoints are read once for every event the write emits.
     """
     from roadmap.planning.services.scoring import (
         feature_rerank,
@@ -389,12 +398,14 @@ def _features_after_write(
     if not created and not edited:
         return
     user = actor if getattr(actor, "is_authenticated", False) else None
+    endpoints = events.webhook_endpoints_active(workspace_id=product.workspace_id)
 
     # A change of personas or driver scores is an edit too: it bumps the version. History rows
     # keep fields only, so only a change of fields writes one; or, with a reason to keep, a
     # change of driver scores (the history tells where the scores came from).
-    if edited:
-        Feature.objects.filter(pk__in=edited).update(version=F("version") + 1)
+    unversioned = [pk for pk in edited if pk not in versioned]
+    if unversioned:
+        Feature.objects.filter(pk__in=unversioned).update(version=F("version") + 1)
     kept = set(EDITABLE_FIELDS) | ({"driver_scores"} if reason else set())
     Feature.history.bulk_history_create(
         created, default_user=user, default_date=now, default_change_reason=reason
@@ -417,7 +428,12 @@ def _features_after_write(
         if rescore:
             feature_score(feature=rescore[0], rerank=False)
         if len(reordered) == 1:
-            feature_rerank(product_id=product.pk, feature_id=reordered.pop())
+            feature_rerank(
+                product_id=product.pk,
+                feature_id=reordered.pop(),
+                locked=locked,
+                endpoints=endpoints,
+            )
         elif reordered:
             product_rerank(product_id=product.pk)
     fresh = Feature.objects.filter(pk__in=by_id).values_list(
@@ -434,12 +450,14 @@ def _features_after_write(
             workspace_id=product.workspace_id,
             event="feature.created",
             payloads=[_feature_payload(f) for f in created],
+            endpoints=endpoints,
         )
     if edited:
         events.webhooks_emit_many(
             workspace_id=product.workspace_id,
             event="feature.updated",
             payloads=[_feature_payload(by_id[pk], changes[pk]) for pk in edited],
+            endpoints=endpoints,
         )
     # Whoever asked for a feature that just shipped hears it (roadmap/portal: once per person).
     for pk in edited:

@@ -6,7 +6,9 @@ of a title or an input is never overwritten by a recompute.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import (
@@ -46,11 +48,17 @@ from roadmap.models import (
 from roadmap.planning import scoring
 
 
-def product_lock(*, product_id: int) -> None:
+def product_lock(*, product_id: int) -> Mapping[str, Any] | None:
     """Take the product's row lock. Every write that re-ranks a product takes it first, so
     concurrent edits of two features queue up instead of deadlocking on each other's rows.
-    Caller must be inside a transaction."""
-    list(Product.objects.select_for_update().filter(pk=product_id).values_list("pk"))
+    Caller must be inside a transaction. Returns what ``feature_rerank`` reads of the product
+    (its tie-break, workspace and slug), as stored under the lock (None if it is gone)."""
+    return (
+        Product.objects.select_for_update()
+        .filter(pk=product_id)
+        .values("tie_break", "workspace_id", "slug")
+        .first()
+    )
 
 
 def scoring_driver(driver: ScoringDriver) -> scoring.Driver:
@@ -373,7 +381,13 @@ def product_rerank(*, product_id: int) -> None:
         )
 
 
-def feature_rerank(*, product_id: int, feature_id: int) -> int | None:
+def feature_rerank(
+    *,
+    product_id: int,
+    feature_id: int,
+    locked: Mapping[str, Any] | None = None,
+    endpoints: Iterable[Any] | None = None,
+) -> int | None:
     """Move one feature to its place in its product's ranking, when only its own place may have
     changed (its score, status or tie-break field): O(ranks that moved), not O(features).
 
@@ -383,9 +397,11 @@ def feature_rerank(*, product_id: int, feature_id: int) -> int | None:
     side of it; the ranks in between shift by one in one UPDATE. The ranks are those
     ``product_rerank`` would give (a test replays random edits against it); roadmap change
     events and ``priority.changed`` likewise. A fixed number of queries. Returns the feature's
-    new rank (None when it is closed). Caller holds the product's lock.
+    new rank (None when it is closed). Caller holds the product's lock; ``locked``, what
+    ``product_lock`` returned, and ``endpoints``, the workspace's active webhook endpoints
+    (``events.webhook_endpoints_active``), spare a query each when the caller has them.
     """
-    product = (
+    product = locked or (
         Product.objects.filter(pk=product_id).values("tie_break", "workspace_id", "slug").first()
     )
     if product is None:
@@ -458,7 +474,7 @@ def feature_rerank(*, product_id: int, feature_id: int) -> int | None:
         low, high, shift = old + 1, new, -1
 
     hooked, on_roadmap = _rank_listeners(
-        product_id=product_id, workspace_id=product["workspace_id"]
+        product_id=product_id, workspace_id=product["workspace_id"], endpoints=endpoints
     )
     before: dict[int, int | None] = {}
     if on_roadmap is not None:
@@ -509,6 +525,7 @@ def feature_rerank(*, product_id: int, feature_id: int) -> int | None:
             workspace_id=product["workspace_id"],
             changes=moves[:PRIORITY_CHANGED_LISTED],
             count=moved,
+            endpoints=endpoints,
         )
     return new
 
@@ -530,18 +547,18 @@ def _compiled(expression) -> tuple[str, list]:
     return sql, list(params)
 
 
-def _rank_listeners(*, product_id: int, workspace_id: int):
-    """Who listens to the product's rank changes: whether a webhook wants ``priority.changed``,
-    and the features on the roadmap (their items' change events feed digests and feeds), or
-    None when the roadmap holds none."""
+def _rank_listeners(*, product_id: int, workspace_id: int, endpoints=None):
+    """Who listens to the product's rank changes: whether a webhook wants ``priority.changed``
+    (of ``endpoints``, the workspace's active ones, when the caller has read them), and the
+    features on the roadmap (their items' change events feed digests and feeds), or None when
+    the roadmap holds none."""
     from roadmap.models import RoadmapItem, WebhookEndpoint
 
-    hooked = any(
-        "priority.changed" in events
-        for events in WebhookEndpoint.objects.filter(
-            workspace_id=workspace_id, is_active=True
-        ).values_list("events", flat=True)
-    )
+    if endpoints is None:
+        endpoints = WebhookEndpoint.objects.filter(workspace_id=workspace_id, is_active=True).only(
+            "events"
+        )
+    hooked = any("priority.changed" in e.events for e in endpoints)
     on_roadmap = None
     if RoadmapItem.objects.filter(product_id=product_id, feature__isnull=False).exists():
         on_roadmap = Feature.objects.filter(

@@ -154,8 +154,10 @@ def _shown_columns(
     return presenters.table_columns(product=product).without(hidden), hidden
 
 
-def _row(product: Product, pk: int, columns: presenters.TableColumns) -> presenters.TableRow:
-    row = presenters.table_row(product=product, pk=pk, columns=columns)
+def _row(
+    product: Product, pk: int, columns: presenters.TableColumns, *, cells_only: bool = False
+) -> presenters.TableRow:
+    row = presenters.table_row(product=product, pk=pk, columns=columns, cells_only=cells_only)
     if row is None:
         raise Http404
     return _linked(product, [row])[0]
@@ -331,6 +333,7 @@ def _parse_edit(request: HttpRequest, product: Product, pk: int) -> _CellEdit:
     columns = presenters.table_columns(product=product)
     editable = columns.editable
     feature = get_object_or_404(Feature.objects.filter(product=product), pk=pk)
+    feature.product = product  # read with the member's role: the service needs no second read
     edited = request.htmx.trigger_name if request.htmx else None
     if edited is not None and edited not in editable:
         raise _BadEdit("This cell cannot be edited.")
@@ -442,7 +445,8 @@ def _edited_cell(request: HttpRequest, edit: _CellEdit) -> HttpResponse:
     """htmx: the edited cell again (saved, refused, or in conflict) and the message to read out;
     once saved, the ranks it moved."""
     product, pk, column, typed = edit.product, edit.feature.pk, edit.column, edit.typed
-    row = _row(product, pk, edit.columns)
+    # The answer swaps the row's cell, alert, score and version, never its tags or personas.
+    row = _row(product, pk, edit.columns, cells_only=True)
     cell = row.cells[edit.edited]
     context: dict[str, Any] = {"product": product, "row": row, "cell": cell}
     if edit.conflict is not None:
