@@ -1231,13 +1231,14 @@ def test_an_htmx_edit_runs_the_same_queries_for_3_or_1000_features(
 
 
 # An edit of one input from the table (htmx, the page's rows posted as ``shown``), in a test's
-# transaction: the session and user (2), the product with the member's role (1), its custom
-# fields (1: the table's columns), the feature (1), the ranks of the rows shown before (1); in features_write, a savepoint here (2: an atomic
-# block in the test's transaction), the product's lock, which reads its tie-break (1), the
-# feature locked (1), one UPDATE of the input and version (1), the webhook endpoints (1), the
-# history row (1), the score (1), the new rank found (1), whether any feature is on the roadmap
-# (1) and, as some are, the ranks of theirs that may move (1: their change events), the ranks
-# shifted (1), the scores and ranks read back (1); then the row (1) and the ranks shown after (1).
+# transaction: the session and user (2), the product with the member's role (1), its custom fields
+# (1: the table's columns), the feature (1), the ranks of the rows shown before (1); in
+# features_write, a savepoint here (2: an atomic block in the test's transaction), the product's
+# lock, which reads its tie-break (1), the feature locked (1), one UPDATE of the input and version
+# (1), the webhook endpoints (1), the history row (1), the score (1), the new rank found (1),
+# whether any feature is on the roadmap (1) and, as some are, the ranks of theirs that may move (1:
+# their change events), the ranks shifted (1), the scores and ranks read back (1); then the row (1)
+# and the ranks shown after (1).
 EDIT_ONE_INPUT_QUERIES = 21
 
 
