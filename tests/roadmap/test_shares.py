@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from roadmap.models import Feature
 from roadmap.planning import scoring as s
 from roadmap.planning.formula import parse
 from roadmap.planning.services import formula as formula_services
@@ -161,7 +162,7 @@ def test_the_matrix_says_what_makes_each_points_score(viewer_client, product):
     assert f'<td class="small">{line}</td>' in page
 
 
-def test_the_tables_score_says_what_makes_it_on_hover(viewer_client, product):
+def test_the_tables_score_says_what_makes_it_on_hover_and_focus(viewer_client, product):
     f.FeatureFactory(product=product, title="Big", reach=1000, impact=Decimal("2"))
     f.FeatureFactory(product=product, title="Unscored", reach=None)
     product_recompute_scores(product_id=product.pk)
@@ -169,5 +170,10 @@ def test_the_tables_score_says_what_makes_it_on_hover(viewer_client, product):
     page = viewer_client.get(product.get_absolute_url()).content.decode()
 
     line = "reach ×1,000 (81%) · impact ×2 (8%) · confidence / 100 ×0.8 (3%) · effort ÷2 (8%)"
-    assert f'<span title="{line}">800</span>' in page
+    big = Feature.objects.get(title="Big").pk
+    # The score is focusable and described by its shares (a tooltip on hover and focus).
+    assert (
+        f'<span class="prio__shares" tabindex="0" aria-describedby="f{big}-shares">800</span>'
+        f'<span class="prio__tip" role="tooltip" id="f{big}-shares">{line}</span>'
+    ) in page
     assert 'title="No score: missing reach"' in page
