@@ -294,3 +294,40 @@ class LaunchTaskFactory(factory.django.DjangoModelFactory):
     release = factory.SubFactory(ReleaseFactory)
     team = "engineering"
     title = factory.Sequence(lambda n: f"Task {n}")
+
+
+def custom_fields(product):
+    """Three custom fields of a product: Segment (choice: SMB 1, Enterprise 3), Urgent (yes/no),
+    Deal size (number)."""
+    from roadmap.planning.services import fields as field_services
+
+    segment = field_services.custom_field_save(
+        product=product, name="Segment", kind="choice", choices=[("SMB", "1"), ("Enterprise", "3")]
+    )
+    urgent = field_services.custom_field_save(product=product, name="Urgent", kind="yes_no")
+    deal = field_services.custom_field_save(product=product, name="Deal size", kind="number")
+    return segment, urgent, deal
+
+
+def features_with_field_values(product):
+    """Three ranked features in the fields of ``custom_fields`` (made before): high is
+    Enterprise, urgent, 12,500.5; middle SMB, not urgent, 800; low has no value in any field.
+    Returns (high, middle, low)."""
+    from roadmap.planning.services.features import feature_update
+    from roadmap.planning.services.scoring import product_recompute_scores
+
+    low = FeatureFactory(product=product, title="Low", reach=10)
+    middle = FeatureFactory(product=product, title="Middle", reach=100)
+    high = FeatureFactory(product=product, title="High", reach=1000)
+    feature_update(
+        feature=high,
+        data={},
+        custom_fields={"segment": "Enterprise", "urgent": True, "deal_size": "12500.5"},
+    )
+    feature_update(
+        feature=middle,
+        data={},
+        custom_fields={"segment": "SMB", "urgent": False, "deal_size": "800"},
+    )
+    product_recompute_scores(product_id=product.pk)
+    return high, middle, low

@@ -292,6 +292,20 @@ def _queries(name: str, product: Product, clients: dict) -> list[dict]:
     return captured.captured_queries
 
 
+def _board_queries(crowded) -> list[dict]:
+    """The board's queries, in a product of 300 features with 30 on the board (analyzed)."""
+    from roadmap.management.commands.bench_scale import _board_items_load
+
+    product, pm = crowded
+    scale_features_load(workspace=product.workspace, count=300)
+    _board_items_load(product, 30)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE roadmap_roadmapitem")
+    client = Client()
+    client.force_login(pm)
+    return _queries("board", product, {"page": client})
+
+
 @postgres_only
 @pytest.mark.parametrize(
     "name",
@@ -337,17 +351,8 @@ def test_each_bounded_page_reads_through_product_indexes_in_the_same_queries_at_
 def test_the_boards_cards_are_read_cell_by_cell_through_the_cell_index(crowded):
     """The board reads each cell's first cards through ``item_cell_order`` (a Limit per cell),
     not every item of the product through a window function."""
-    from roadmap.management.commands.bench_scale import _board_items_load
-
-    product, pm = crowded
-    scale_features_load(workspace=product.workspace, count=300)
-    _board_items_load(product, 30)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE roadmap_roadmapitem")
-    client = Client()
-    client.force_login(pm)
-
-    queries = _queries("board", product, {"page": client})
+    product, _ = crowded
+    queries = _board_queries(crowded)
 
     items = [q["sql"] for q in queries if 'FROM "roadmap_roadmapitem"' in q["sql"]]
     cards = [sql for sql in items if "UNION ALL" in sql and "count(*)" not in sql]
@@ -403,18 +408,10 @@ def test_the_boards_cell_counts_are_capped_reads_of_the_cell_index(crowded):
     """The board counts each cell (every lane and "No lane" by horizon) with a read that stops
     past ``CELL_COUNT_CAP`` more than the cell shows, through ``item_cell_order``: not a GROUP BY
     of every item of the product (41 ms at 1M features), whatever the product holds."""
-    from roadmap.management.commands.bench_scale import _board_items_load
     from roadmap.planning.selectors import planning
 
-    product, pm = crowded
-    scale_features_load(workspace=product.workspace, count=300)
-    _board_items_load(product, 30)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE roadmap_roadmapitem")
-    client = Client()
-    client.force_login(pm)
-
-    queries = _queries("board", product, {"page": client})
+    product, _ = crowded
+    queries = _board_queries(crowded)
 
     items = [q["sql"] for q in queries if 'FROM "roadmap_roadmapitem"' in q["sql"]]
     counts = [sql for sql in items if "count(*)" in sql]

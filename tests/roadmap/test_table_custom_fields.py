@@ -24,33 +24,14 @@ from tests.roadmap.test_table import HTMX, _attrs, _cell_post, _edit, _html, _ta
 
 @pytest.fixture
 def fields(product):
-    segment = field_services.custom_field_save(
-        product=product, name="Segment", kind="choice", choices=[("SMB", "1"), ("Enterprise", "3")]
-    )
-    urgent = field_services.custom_field_save(product=product, name="Urgent", kind="yes_no")
-    deal = field_services.custom_field_save(product=product, name="Deal size", kind="number")
-    return segment, urgent, deal
+    return f.custom_fields(product)
 
 
 @pytest.fixture
 def valued(product, fields):
     """Three ranked features: high is Enterprise, urgent, 12,500.5; middle SMB, not urgent, 800;
     low has no value in any field."""
-    low = f.FeatureFactory(product=product, title="Low", reach=10)
-    middle = f.FeatureFactory(product=product, title="Middle", reach=100)
-    high = f.FeatureFactory(product=product, title="High", reach=1000)
-    feature_update(
-        feature=high,
-        data={},
-        custom_fields={"segment": "Enterprise", "urgent": True, "deal_size": "12500.5"},
-    )
-    feature_update(
-        feature=middle,
-        data={},
-        custom_fields={"segment": "SMB", "urgent": False, "deal_size": "800"},
-    )
-    product_recompute_scores(product_id=product.pk)
-    return high, middle, low
+    return f.features_with_field_values(product)
 
 
 def _titles(html: str) -> list[str]:
