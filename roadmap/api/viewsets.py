@@ -13,7 +13,12 @@ from django.http import Http404
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from django_filters.widgets import BooleanWidget
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, viewsets
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
@@ -104,6 +109,31 @@ class BooleanFilter(filters.BooleanFilter):
         super().__init__(*args, **kwargs)
 
 
+class AnyTextsField(forms.MultipleChoiceField):
+    """The texts of a repeated query parameter, as given (whoever reads them checks them)."""
+
+    def valid_value(self, value):
+        return True
+
+
+class RepeatedTextFilter(filters.MultipleChoiceFilter):
+    """A query parameter given once or repeated, each a free text: a list of strings in the
+    schema (``description`` as its help). It filters nothing by itself: its FilterSet reads it
+    with the parameters it goes with (``FeatureFilter.filter_queryset``)."""
+
+    field_class = AnyTextsField
+
+    def __init__(self, *, description: str, **kwargs):
+        kwargs.setdefault("distinct", False)
+        super().__init__(**kwargs)
+        # For drf-spectacular's django-filter extension: a string (an array of them, this being
+        # a MultipleChoiceFilter) with this description; the model has no field to read it from.
+        extend_schema_field({"type": "string", "description": description})(self)
+
+    def filter(self, qs, value):
+        return qs
+
+
 class UpdatedSinceFilter(filters.IsoDateTimeFilter):
     field_class = UTCDateTimeField
 
@@ -122,17 +152,25 @@ class ProductSlugFilter(filters.CharFilter):
     def __init__(self, field_name="product", **kwargs):
         kwargs.setdefault("help_text", "Product slug.")
         super().__init__(field_name=field_name, **kwargs)
+        self._ids: dict[str, int | None] = {}
 
     def filter(self, qs, value):
         if not value:
             return qs
-        request = self.parent.request
-        named = product_by_slug(scoped(Product.objects.all(), request), request, value)
         # The id first (one indexed query), then the rows by that id: a subquery would leave the
         # planner to guess the product's size, and it guesses "average" — a sequential scan of
         # every workspace's rows when one product holds a million (issue 20).
-        pk = named.values_list("pk", flat=True).first()
+        pk = self.product_id(value)
         return qs.filter(**{self.field_name: pk}) if pk is not None else qs.none()
+
+    def product_id(self, value: str) -> int | None:
+        """The id of the product the slug names for the requester, None for none: one query,
+        asked once per request (each FilterSet works on its own copies of its filters)."""
+        if value not in self._ids:
+            request = self.parent.request
+            named = product_by_slug(scoped(Product.objects.all(), request), request, value)
+            self._ids[value] = named.values_list("pk", flat=True).first()
+        return self._ids[value]
 
 
 class ProductChildFilter(filters.FilterSet):

@@ -8,7 +8,7 @@ import json
 
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.decorators import action
@@ -24,6 +24,7 @@ from roadmap.api.viewsets import (
     ERRORS,
     BooleanFilter,
     ProductChildFilter,
+    RepeatedTextFilter,
     ScopedViewSet,
     UpdatedSinceFilter,
     data_without,
@@ -54,6 +55,7 @@ from roadmap.planning.selectors.priorities import (
     MAX_PAGE_SIZE,
     PAGE_SIZE,
     FieldCondition,
+    features_meeting,
     field_filters_clean,
     priorities_page,
     product_field_definitions,
@@ -75,6 +77,19 @@ class ProductFilter(filters.FilterSet):
         model = Product
         fields = ["product_line", "scoring_framework"]
 
+
+# The custom-field filter parameters (of the priorities and of the features list), what each
+# checks in a field, and what the schema says of each.
+FIELD_PARAMETERS = {"field": "value", "field_min": "min", "field_max": "max"}
+FIELD_PARAMETER_HELP = {
+    "field": "A custom field's value, as `key:value`: a choice's label (e.g. "
+    "`segment:Enterprise`) or `yes`/`no` (e.g. `urgent:yes`). Repeat it for any of several "
+    "values of a field; filters on different fields all apply. A feature without a value in "
+    "the field does not pass. An unknown field or choice: 400.",
+    "field_min": "A number custom field's minimum, as `key:number`, e.g. `deal_size:5000`.",
+    "field_max": "A number custom field's maximum, as `key:number`, e.g. `deal_size:20000`.",
+}
+FIELD_FILTERS_NEED_PRODUCT = "Give `product` too: custom fields are a product's own."
 
 PRIORITY_PARAMETERS = [
     OpenApiParameter(
@@ -104,26 +119,9 @@ PRIORITY_PARAMETERS = [
         "(what each part of the formula contributes; about 65 µs and 1 KB a row, so off by "
         "default in lists). One feature (`GET /features/{id}/`) always has them.",
     ),
-    OpenApiParameter(
-        "field",
-        str,
-        many=True,
-        description="A custom field's value, as `key:value`: a choice's label (e.g. "
-        "`segment:Enterprise`) or `yes`/`no` (e.g. `urgent:yes`). Repeat it for any of several "
-        "values of a field; filters on different fields all apply. A feature without a value in "
-        "the field does not pass. An unknown field or choice: 400.",
-    ),
-    OpenApiParameter(
-        "field_min",
-        str,
-        many=True,
-        description="A number custom field's minimum, as `key:number`, e.g. `deal_size:5000`.",
-    ),
-    OpenApiParameter(
-        "field_max",
-        str,
-        many=True,
-        description="A number custom field's maximum, as `key:number`, e.g. `deal_size:20000`.",
+    *(
+        OpenApiParameter(name, str, many=True, description=text)
+        for name, text in FIELD_PARAMETER_HELP.items()
     ),
     OpenApiParameter(
         "limit",
@@ -165,17 +163,19 @@ def priority_query_form() -> type:
     return PriorityFilterForm(queryset=Feature.objects.none()).form.__class__
 
 
-# The custom-field filter parameters of the priorities, and what each checks in a field.
-FIELD_PARAMETERS = {"field": "value", "field_min": "min", "field_max": "max"}
+def field_parameters_given(query: QueryDict) -> list[str]:
+    """The custom-field filter parameters the query string gives (empty ones too)."""
+    return [p for p in FIELD_PARAMETERS if query.getlist(p)]
 
 
-def priority_field_conditions(request, product: Product) -> list[FieldCondition]:
+def custom_field_conditions(query: QueryDict, product: Product | int) -> list[FieldCondition]:
     """The custom-field filters of the query string (``field``, ``field_min``, ``field_max``,
-    each ``key:value``), checked against the product's fields; a bad one: 400 naming the
-    parameter. Reads the fields only when such a filter is given."""
-    given = {p: request.query_params.getlist(p) for p in FIELD_PARAMETERS}
-    if not any(given.values()):
+    each ``key:value``), checked against the fields of the product (or of the product of that
+    id); a bad one: 400 naming the parameter. Reads the fields only when such a filter is
+    given. The priorities and the features list both filter with it."""
+    if not field_parameters_given(query):
         return []
+    given = {p: query.getlist(p) for p in FIELD_PARAMETERS}
     errors: dict[str, list[str]] = {}
     parsed: dict[str, dict[str, list[str]]] = {p: {} for p in FIELD_PARAMETERS}
     for param, raws in given.items():
@@ -305,7 +305,7 @@ class ProductViewSet(ScopedViewSet):
         if limit is not None and (limit != int(limit) or not 1 <= limit <= MAX_PAGE_SIZE):
             raise ValidationError({"limit": [f"Between 1 and {MAX_PAGE_SIZE}."]})
         cursor = params.pop("cursor", None)
-        params["fields"] = priority_field_conditions(request, product)
+        params["fields"] = custom_field_conditions(request.query_params, product)
         page = priorities_page(
             product=product,
             shares=bool(params.pop("shares", False)),
@@ -399,8 +399,36 @@ class FeatureFilter(ProductChildFilter):
         "65 µs and 1 KB a feature, so off by default in the list; one feature always has them).",
     )
 
+    field = RepeatedTextFilter(
+        description=f"{FIELD_PARAMETER_HELP['field']} Needs `product` (400 without)."
+    )
+    field_min = RepeatedTextFilter(
+        description=f"{FIELD_PARAMETER_HELP['field_min']} Needs `product` (400 without)."
+    )
+    field_max = RepeatedTextFilter(
+        description=f"{FIELD_PARAMETER_HELP['field_max']} Needs `product` (400 without)."
+    )
+
     def with_shares(self, queryset, name, value):
         return queryset  # read by the serializer (FeatureViewSet.get_serializer_context)
+
+    def filter_queryset(self, queryset):
+        """The filters, then the custom-field ones (as the priorities read and check them):
+        those need the product, whose fields they name; a slug naming none of the requester's
+        products has already emptied the list."""
+        queryset = super().filter_queryset(queryset)
+        # The request's, not ``self.data``: a FilterSet takes an empty QueryDict for a plain {}.
+        query = self.request.query_params
+        given = field_parameters_given(query)
+        if not given:
+            return queryset
+        slug = self.form.cleaned_data.get("product")
+        if not slug:
+            raise ValidationError({p: [FIELD_FILTERS_NEED_PRODUCT] for p in given})
+        product_id = self.filters["product"].product_id(slug)
+        if product_id is None:
+            return queryset
+        return features_meeting(queryset, custom_field_conditions(query, product_id))
 
     class Meta:
         model = Feature

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -67,8 +68,9 @@ class FieldDefinition:
         return next((label for pk, label in self.choices if pk == choice_id), "")
 
 
-def product_field_definitions(*, product: Product) -> tuple[FieldDefinition, ...]:
-    """The product's custom fields in order, with their choices: one query (the choices joined)."""
+def product_field_definitions(*, product: Product | int) -> tuple[FieldDefinition, ...]:
+    """The custom fields of the product (or the product of that id) in order, with their
+    choices: one query (the choices joined)."""
     rows = (
         CustomField.objects.filter(product=product)
         .order_by("position", "id", "choices__position", "choices__id")
@@ -208,6 +210,14 @@ def field_filters_clean(
     return result
 
 
+def features_meeting(queryset: QuerySet, conditions: Iterable[FieldCondition]) -> QuerySet:
+    """The features of ``queryset`` that meet every custom-field condition: an EXISTS each, in
+    the rows' own query (no query more, none per row)."""
+    for condition in conditions:
+        queryset = queryset.filter(condition.q())
+    return queryset
+
+
 def feature_filter(queryset: QuerySet, filters: Mapping[str, object]) -> QuerySet:
     """Apply the priorities/table filters. Values are already validated (see the API filters)."""
     if filters.get("status"):
@@ -231,9 +241,9 @@ def feature_filter(queryset: QuerySet, filters: Mapping[str, object]) -> QuerySe
         queryset = queryset.filter(personas__id=filters["persona"])
     if filters.get("tag"):
         queryset = queryset.filter(tags__name=filters["tag"])
-    for condition in filters.get("fields") or ():  # type: ignore[attr-defined]
-        queryset = queryset.filter(condition.q())
-    return queryset
+    # "fields": the custom-field conditions (``field_filters_clean``), if any.
+    conditions = cast(Iterable[FieldCondition], filters.get("fields") or ())
+    return features_meeting(queryset, conditions)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.tokens import api_token_issue
+from tests import factories as f
 
 
 @pytest.fixture
@@ -35,3 +36,12 @@ def viewer_write_api(viewer, workspace):
 @pytest.fixture
 def outsider_api(outsider, other_workspace):
     return _client_with(outsider, other_workspace, "write")
+
+
+@pytest.fixture
+def valued(product):
+    """The product's custom fields Segment (SMB, Enterprise), Urgent (yes/no) and Deal size (a
+    number), on three scored features. High: Enterprise, urgent, 12,500.5; Middle: SMB, not
+    urgent, 800; Low: no values."""
+    f.custom_fields(product)
+    return f.features_with_field_values(product)

@@ -392,3 +392,53 @@ def test_the_generated_client_filters_priorities_by_custom_fields(waymark_client
     assert [p.title for p in bounded.results] == ["Big"]
     assert refused.status_code == 400
     assert "Galactic" in json.loads(refused.content)["field"][0]
+
+
+def test_the_generated_client_filters_the_features_list_by_custom_fields(
+    waymark_client, client, product
+):
+    from roadmap.planning.services import fields as field_services
+    from roadmap.planning.services.features import feature_update
+
+    # given: a choice field and a number field, set on two of three features
+    field_services.custom_field_save(
+        product=product, name="Segment", kind="choice", choices=[("SMB", "1"), ("Enterprise", "3")]
+    )
+    field_services.custom_field_save(product=product, name="Deal size", kind="number")
+    big = f.FeatureFactory(product=product, title="Big", reach=1000)
+    small = f.FeatureFactory(product=product, title="Small", reach=10)
+    f.FeatureFactory(product=product, title="Unset", reach=100)
+    feature_update(feature=big, data={}, custom_fields={"segment": "Enterprise", "deal_size": 900})
+    feature_update(feature=small, data={}, custom_fields={"segment": "SMB", "deal_size": 50})
+    product_recompute_scores(product_id=product.pk)
+    features_list = _api(waymark_client, "v1_features_list")
+
+    # when: filtered through the generated parameters (lists of key:value, with the product)
+    either = features_list.sync(
+        client=client, product=product.slug, field=["segment:SMB", "segment:Enterprise"]
+    )
+    bounded = features_list.sync(
+        client=client,
+        product=product.slug,
+        field_min=["deal_size:100"],
+        field_max=["deal_size:1000"],
+    )
+    unknown = features_list.sync_detailed(
+        client=client, product=product.slug, field=["segment:Galactic"]
+    )
+    productless = features_list.sync_detailed(client=client, field_min=["deal_size:100"])
+
+    # then
+    assert [(p.title, p.custom_fields["segment"]) for p in either.results] == [
+        ("Big", "Enterprise"),
+        ("Small", "SMB"),
+    ]
+    assert (either.count, [p.title for p in bounded.results]) == (2, ["Big"])
+    assert unknown.status_code == 400
+    assert json.loads(unknown.content) == {
+        "field": ["segment: “Galactic” is not a choice of Segment: SMB, Enterprise."]
+    }
+    assert productless.status_code == 400
+    assert json.loads(productless.content) == {
+        "field_min": ["Give `product` too: custom fields are a product's own."]
+    }

@@ -8,13 +8,6 @@ from roadmap.planning.services.scoring import product_recompute_scores
 from tests import factories as f
 
 
-@pytest.fixture
-def valued(product):
-    """High: Enterprise, urgent, 12,500.5; Middle: SMB, not urgent, 800; Low: no values."""
-    f.custom_fields(product)
-    return f.features_with_field_values(product)
-
-
 def _url(product, query: str) -> str:
     return f"/api/v1/products/{product.slug}/priorities/?{query}"
 
