@@ -6,6 +6,7 @@ import pytest
 
 from roadmap.planning.services.scoring import product_recompute_scores
 from tests import factories as f
+from tests.roadmap.api.test_features_fields import BAD_QUERIES
 
 
 def _url(product, query: str) -> str:
@@ -43,35 +44,7 @@ def test_the_next_link_keeps_the_field_filters(read_api, product, valued):
     assert following["next"] is None
 
 
-@pytest.mark.parametrize(
-    "query, param, message",
-    [
-        ("field=tier:Gold", "field", "tier: This product has no custom field “tier”."),
-        (
-            "field=segment:Galactic",
-            "field",
-            "segment: “Galactic” is not a choice of Segment: SMB, Enterprise.",
-        ),
-        ("field=urgent:maybe", "field", "urgent: Urgent is “yes” or “no”."),
-        ("field=deal_size:3", "field", "deal_size: Deal size is a number"),
-        ("field=segment", "field", "Give a field's key and a value as key:value"),
-        ("field=:SMB", "field", "Give a field's key and a value as key:value"),
-        ("field_min=deal_size:lots", "field_min", "deal_size: Give a number"),
-        ("field_max=deal_size:NaN", "field_max", "deal_size: Give a number"),
-        ("field_min=segment:1", "field_min", "segment: Segment is not a number field."),
-        (
-            "field_min=deal_size:10&field_max=deal_size:5",
-            "field_max",
-            "deal_size: The maximum of Deal size is below its minimum.",
-        ),
-        (
-            "field_min=deal_size:1&field_min=deal_size:2",
-            "field_min",
-            "deal_size: give one field_min per field.",
-        ),
-        ("field_max=ghost:1", "field_max", "ghost: This product has no custom field “ghost”."),
-    ],
-)
+@pytest.mark.parametrize("query, param, message", BAD_QUERIES)
 def test_a_bad_field_filter_is_a_400_naming_the_parameter(
     read_api, product, valued, query, param, message
 ):
