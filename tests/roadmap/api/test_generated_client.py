@@ -359,11 +359,12 @@ def test_the_generated_client_runs_a_rating_round(
     assert [(c.feature, c.fields) for c in accepted.changed] == [(feature.pk, ["reach"])]
 
 
-def test_the_generated_client_filters_priorities_by_custom_fields(waymark_client, client, product):
+def _fields_on_big_and_small(product) -> None:
+    """Segment (choice) and Deal size (number): Big is Enterprise, 900; Small SMB, 50; Unset has
+    neither."""
     from roadmap.planning.services import fields as field_services
     from roadmap.planning.services.features import feature_update
 
-    # given: a choice field and a number field, set on two of three features
     field_services.custom_field_save(
         product=product, name="Segment", kind="choice", choices=[("SMB", "1"), ("Enterprise", "3")]
     )
@@ -374,6 +375,11 @@ def test_the_generated_client_filters_priorities_by_custom_fields(waymark_client
     feature_update(feature=big, data={}, custom_fields={"segment": "Enterprise", "deal_size": 900})
     feature_update(feature=small, data={}, custom_fields={"segment": "SMB", "deal_size": 50})
     product_recompute_scores(product_id=product.pk)
+
+
+def test_the_generated_client_filters_priorities_by_custom_fields(waymark_client, client, product):
+    # given: a choice field and a number field, set on two of three features
+    _fields_on_big_and_small(product)
     priorities_retrieve = _api(waymark_client, "v1_products_priorities_retrieve")
 
     # when: filtered through the generated parameters (lists of key:value)
@@ -397,20 +403,8 @@ def test_the_generated_client_filters_priorities_by_custom_fields(waymark_client
 def test_the_generated_client_filters_the_features_list_by_custom_fields(
     waymark_client, client, product
 ):
-    from roadmap.planning.services import fields as field_services
-    from roadmap.planning.services.features import feature_update
-
     # given: a choice field and a number field, set on two of three features
-    field_services.custom_field_save(
-        product=product, name="Segment", kind="choice", choices=[("SMB", "1"), ("Enterprise", "3")]
-    )
-    field_services.custom_field_save(product=product, name="Deal size", kind="number")
-    big = f.FeatureFactory(product=product, title="Big", reach=1000)
-    small = f.FeatureFactory(product=product, title="Small", reach=10)
-    f.FeatureFactory(product=product, title="Unset", reach=100)
-    feature_update(feature=big, data={}, custom_fields={"segment": "Enterprise", "deal_size": 900})
-    feature_update(feature=small, data={}, custom_fields={"segment": "SMB", "deal_size": 50})
-    product_recompute_scores(product_id=product.pk)
+    _fields_on_big_and_small(product)
     features_list = _api(waymark_client, "v1_features_list")
 
     # when: filtered through the generated parameters (lists of key:value, with the product)
