@@ -465,6 +465,24 @@ def test_every_cell_of_many_lanes_is_counted(editor_client, product, monkeypatch
     assert [column.count for column in board.columns] == [0, 28, 0]
 
 
+def test_a_board_of_more_filled_cells_than_sqlite_unites_at_once(product):
+    # Given 167 lanes with an item in each horizon: 501 filled cells (SQLite takes at most 500
+    # SELECTs in one compound statement; the cards and the counts are read in runs there)
+    lanes = Lane.objects.bulk_create(
+        Lane(product=product, name=f"Lane {i}", position=i) for i in range(167)
+    )
+    RoadmapItem.objects.bulk_create(
+        RoadmapItem(product=product, title=f"{lane.name} {h}", horizon=h, lane=lane, position=0)
+        for lane in lanes
+        for h in ("now", "next", "later")
+    )
+
+    board = selectors.product_board(product=product)
+
+    assert [column.count for column in board.columns] == [167, 167, 167]
+    assert sum(len(cell.items) for lane in board.swimlanes for cell in lane.cells) == 501
+
+
 def test_a_page_of_a_cell_beyond_the_cap_says_of_how_many_at_least(
     editor_client, product, monkeypatch
 ):

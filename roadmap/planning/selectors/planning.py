@@ -182,7 +182,7 @@ def product_board(*, product: Product, per_cell: int = CELL_CARDS) -> Board:
     # No item counted, none to read: an empty board is spared its costliest query.
     if filled:
         firsts = _cell_firsts(product, filled, per_cell)
-        for item in product_items(product=product).filter(pk__in=firsts):
+        for item in product_items(product=product).filter(firsts):
             rows[item.lane_id].cells[index[item.horizon]].items.append(item)
     swimlanes = list(rows.values())
     columns = [
@@ -215,37 +215,50 @@ def _cell_counts(product: Product, cells: list[tuple[int | None, str]], cap: int
             f"ORDER BY position, id LIMIT %s) AS cell_{n}) AS n"
         )
         parts.append((sql, [*params, cap + 1]))
-    # SQLite takes at most 500 SELECTs in a compound one: a product of many lanes, in runs.
-    run = len(parts) if connection.vendor == "postgresql" else SQLITE_UNION
     counts: dict[int, int] = {}
     with connection.cursor() as cursor:
-        for first in range(0, len(parts), run):
-            chosen = parts[first : first + run]
-            cursor.execute(
-                " UNION ALL ".join(sql for sql, _ in chosen),
-                [param for _, params in chosen for param in params],
-            )
+        for sql, params in _unions(parts):
+            cursor.execute(sql, params)
             counts.update(cursor.fetchall())
     return [counts[n] for n in range(len(cells))]
 
 
-def _cell_firsts(product: Product, cells: list[tuple[int | None, str]], per_cell: int) -> RawSQL:
-    """The ids of the first ``per_cell`` items of each cell (lane id or None, horizon), as a
-    subquery: one bounded read per cell through the ``item_cell_order`` index, whatever the
-    number of items (the board of 100,000 items at 1M features read them all through a window
-    function, with each card's demand counted before the first twenty were kept: 2.5 s)."""
+def _unions(parts: list[tuple[str, list]]) -> list[tuple[str, list]]:
+    """SELECTs joined by UNION ALL, with their parameters: one statement, or on SQLite, which
+    takes at most 500 SELECTs in a compound one, one per ``SQLITE_UNION`` (a product of many
+    lanes)."""
+    run = max(len(parts), 1) if connection.vendor == "postgresql" else SQLITE_UNION
+    return [
+        (
+            " UNION ALL ".join(sql for sql, _ in parts[first : first + run]),
+            [param for _, params in parts[first : first + run] for param in params],
+        )
+        for first in range(0, len(parts), run)
+    ]
+
+
+def _cell_firsts(product: Product, cells: list[tuple[int | None, str]], per_cell: int) -> Q:
+    """The first ``per_cell`` items of each cell (lane id or None, horizon), as a condition on
+    their ids (a subquery; on SQLite, one per run of cells, ``_unions``): one bounded read per
+    cell through the ``item_cell_order`` index, whatever the number of items (the board of
+    100,000 items at 1M features read them all through a window function, with each card's
+    demand counted before the first twenty were kept: 2.5 s)."""
     table = connection.ops.quote_name(RoadmapItem._meta.db_table)
-    parts: list[str] = []
-    params: list[object] = []
+    parts: list[tuple[str, list]] = []
     for lane_id, horizon in cells:
         where, where_params = _cell_where(product, lane_id, horizon)
         # A derived table per cell: SQLite takes no LIMIT on a member of a UNION otherwise.
         parts.append(
-            f"SELECT id FROM (SELECT id FROM {table} WHERE {where} "
-            f"ORDER BY position, id LIMIT %s) AS cell_{len(parts)}"
+            (
+                f"SELECT id FROM (SELECT id FROM {table} WHERE {where} "
+                f"ORDER BY position, id LIMIT %s) AS cell_{len(parts)}",
+                [*where_params, per_cell],
+            )
         )
-        params += [*where_params, per_cell]
-    return RawSQL(" UNION ALL ".join(parts), params)
+    found = Q()
+    for sql, params in _unions(parts):
+        found |= Q(pk__in=RawSQL(sql, params))
+    return found
 
 
 def board_cell(
