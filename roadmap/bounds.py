@@ -79,3 +79,15 @@ def drawn_window(today: datetime.date) -> tuple[datetime.date, datetime.date]:
     end_month = after.month + 3
     following = datetime.date(after.year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1)
     return first, following - datetime.timedelta(days=1)
+
+
+def whole_number(raw: object, *, low: int = 0, high: int = 2**63 - 1) -> int | None:
+    """A query-string value as a whole number from ``low`` to ``high``, else None. ASCII digits
+    only: ``str.isdigit`` also takes "²" and "١", which ``int`` refuses (a 500 where a bad value
+    should be ignored or refused); and no longer than ``high`` is written, so ``int`` is never
+    handed thousands of digits."""
+    text = raw if isinstance(raw, str) else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None

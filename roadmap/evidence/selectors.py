@@ -15,6 +15,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Lower
 
+from roadmap.bounds import whole_number
 from roadmap.models import (
     Contact,
     Customer,
@@ -109,11 +110,11 @@ class InsightFilters:
 def insight_filters(params: Mapping[str, str], *, personas: list[Persona]) -> InsightFilters:
     """The inbox filters from a query string; unknown sources or personas are ignored."""
     source = params.get("source", "")
-    persona = params.get("persona", "")
+    persona = whole_number(params.get("persona"))
     persona_ids = {p.pk for p in personas}
     return InsightFilters(
         source=source if source in InsightSource.values else "",
-        persona_id=int(persona) if persona.isdigit() and int(persona) in persona_ids else None,
+        persona_id=persona if persona in persona_ids else None,
         customer=" ".join(params.get("customer", "").split()),
         q=params.get("q", "").strip(),
     )

@@ -334,3 +334,33 @@ def test_the_business_case_sums_features_beyond_five_years_before_and_after(
     html = page.content.decode()
     assert f"Before {quarter_label(first)}" in html and f"After {quarter_label(last)}" in html
     assert Feature.objects.filter(product=product).count() == 4
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("7", 7), ("0", 0), ("", None), ("²", None), ("١٢", None), ("-1", None), ("9" * 5000, None)],
+)
+def test_a_query_strings_whole_number_is_ascii_digits_within_bounds(raw, expected):
+    assert bounds.whole_number(raw) == expected
+    assert bounds.whole_number("12", low=1, high=10) is None
+
+
+@pytest.mark.parametrize("odd", ["²", "9" * 5000])
+def test_pages_given_odd_numbers_in_their_query_string_answer_as_without_them(
+    editor_client, product, odd
+):
+    """A superscript digit is a digit to ``str.isdigit`` and not to ``int``; 5,000 digits are
+    more than ``int`` reads: both were 500s. Now ignored (pages) or refused (the API)."""
+    link = f.ShareLinkFactory(product=product, audience="customers")
+    pages = [
+        (reverse("roadmap:product_formula", args=[product.slug]), {"version": odd}),
+        (reverse("roadmap:matrix", args=[product.slug]), {"persona": odd}),
+        (product.get_absolute_url(), {"rows": odd}),
+        (reverse("roadmap:insights", args=[product.slug]), {"persona": odd}),
+        (reverse("external:releases", kwargs={"token": link.token}), {"page": odd}),
+    ]
+    for url, query in pages:
+        assert editor_client.get(url, query).status_code == 200, url
+    api = f"/api/v1/products/{product.slug}/formula-versions/"
+    refused = editor_client.get(api, {"before": odd})
+    assert refused.status_code == 400 and set(refused.json()) == {"before"}

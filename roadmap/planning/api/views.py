@@ -30,6 +30,7 @@ from roadmap.api.viewsets import (
     data_without,
     product_record_viewset,
 )
+from roadmap.bounds import whole_number
 from roadmap.models import (
     Feature,
     FeatureFieldValue,
@@ -356,12 +357,13 @@ class ProductViewSet(ScopedViewSet):
     )
     def formula_versions(self, request, slug=None):
         product = self.get_object()
-        before = request.query_params.get("before", "")
-        if before and not (before.isdigit() and 0 < int(before) < 2**31):
+        raw = request.query_params.get("before", "")
+        before = whole_number(raw, low=1, high=2**31 - 1)
+        if raw and before is None:
             raise ValidationError({"before": ["A version number."]})
         versions = ScoringFormulaVersion.objects.filter(product=product).select_related("author")
         if before:
-            versions = versions.filter(number__lt=int(before))
+            versions = versions.filter(number__lt=before)
         page = list(versions.order_by("-number")[: FORMULA_VERSIONS_PAGE + 1])
         following = None
         if len(page) > FORMULA_VERSIONS_PAGE:

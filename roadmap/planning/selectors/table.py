@@ -32,6 +32,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Lower
 
+from roadmap.bounds import whole_number
 from roadmap.counts import capped_count
 from roadmap.models import (
     DriverSource,
@@ -420,8 +421,7 @@ def _rows(query: Mapping[str, Any]) -> int | None:
     whole number from 1 to ROWS_MAX, else the first page."""
     if str(query.get("all") or "") == "1":
         return None
-    rows = str(query.get("rows") or "")
-    return int(rows) if rows.isdigit() and 1 <= int(rows) <= ROWS_MAX else PAGE_ROWS
+    return whole_number(str(query.get("rows") or ""), low=1, high=ROWS_MAX) or PAGE_ROWS
 
 
 def _filtered(product: Product, params: TableParams) -> QuerySet[Feature]:

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from roadmap.access import product_for
+from roadmap.bounds import whole_number
 from roadmap.models import ScoringFormulaVersion, ScoringFramework
 from roadmap.planning import formula as language
 from roadmap.planning import scoring
@@ -134,9 +135,9 @@ def product_formula(request, slug: str):
     product = product_for(request, slug, edit=request.method == "POST")
     if request.method == "GET":
         source = product.scoring_formula or _starter(product)
-        wanted = request.GET.get("version", "")
-        if wanted.isdigit():
-            old = ScoringFormulaVersion.objects.filter(product=product, number=int(wanted)).first()
+        wanted = whole_number(request.GET.get("version"), high=2**31 - 1)
+        if wanted is not None:
+            old = ScoringFormulaVersion.objects.filter(product=product, number=wanted).first()
             if old is not None:
                 source = old.source
         return _page(request, product, form=FormulaForm(initial={"formula": source}))

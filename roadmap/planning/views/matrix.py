@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.vary import vary_on_headers
 
 from roadmap.access import product_for
+from roadmap.bounds import whole_number
 from roadmap.evidence.selectors import persona_choices
 from roadmap.planning.selectors import matrix as selectors
 from roadmap.planning.selectors import pages
@@ -18,8 +19,7 @@ def matrix(request, slug: str):
     product = product_for(request, slug)
     personas = list(persona_choices(product=product))
     status = pages.normalise_status_filter(request.GET.get("status"))
-    persona = request.GET.get("persona", "")
-    persona_id = int(persona) if persona.isdigit() else None
+    persona_id = whole_number(request.GET.get("persona"))
     if persona_id not in {p.pk for p in personas}:
         persona_id = None
     context = {

@@ -33,6 +33,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.throttle import client_address
+from roadmap.bounds import whole_number
 from roadmap.forms import ServiceErrors, submit
 from roadmap.models import Frequency, ShareLink
 from roadmap.sharing import external
@@ -301,8 +302,7 @@ def release_notes(request: HttpRequest, token: str) -> HttpResponse:
         return not_found(request)
     if not _is_unlocked(request, link):
         return redirect(_urls(token)["page"])
-    raw = request.GET.get("page", "1")
-    page = int(raw) if raw.isdigit() and 0 < len(raw) <= 6 else 1
+    page = whole_number(request.GET.get("page"), low=1, high=999_999) or 1
     notes = external.external_release_notes(product=link.product, page=page)
     context = {
         "product": {"name": link.product.name},
