@@ -67,6 +67,23 @@ def test_a_choice_line_without_a_value_is_refused_and_the_form_comes_back_filled
     assert not CustomField.objects.exists()
 
 
+@pytest.mark.parametrize("value", ["5000000000", "1e20", "0.001"])
+def test_a_choice_whose_number_no_field_can_hold_is_refused(editor_client, product, value):
+    # The database refuses these (a 500 before): the form says so instead.
+    response = editor_client.post(
+        row_url(product, "fields", "add"),
+        {
+            "new-custom-field-name": "Tier",
+            "new-custom-field-kind": "choice",
+            "new-custom-field-choices": f"Gold = {value}\r\n",
+        },
+    )
+
+    html = _html(response, 400)
+    assert "keep its number between −1,000,000,000 and 1,000,000,000" in html
+    assert not CustomField.objects.exists()
+
+
 def test_a_field_named_like_an_input_is_refused(editor_client, product):
     response = editor_client.post(
         row_url(product, "fields", "add"),

@@ -430,7 +430,7 @@ class RatingRoundViewSet(
         """The round (of the product) with its counts and the requester's part; 404 if none."""
         pk = int(self.kwargs["pk"]) if pk is None else pk
         found = None
-        if pk < 2**31:
+        if pk < 2**63:  # a big integer key
             found = selectors.rating_round_for(
                 product=self.product(), pk=pk, user=self.request.user
             )

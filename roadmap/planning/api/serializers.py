@@ -35,6 +35,7 @@ from roadmap.models import (
 )
 from roadmap.planning import formula as formula_language
 from roadmap.planning import scoring
+from roadmap.planning.models.custom_fields import FIELDS_PER_PRODUCT, KEY_MAX_LENGTH
 from roadmap.planning.services.features import feature_version_check
 from roadmap.planning.services.fields import field_values_clean
 from roadmap.planning.services.scoring import SCORING_INPUT_FIELDS
@@ -276,6 +277,12 @@ class FeatureCustomFieldsField(serializers.Field):
     def to_internal_value(self, data):
         if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
             raise serializers.ValidationError("Give an object of values by field key.")
+        # Each key is looked up: no more than a product can have (nor longer than a key is).
+        if len(data) > FIELDS_PER_PRODUCT or any(len(key) > KEY_MAX_LENGTH for key in data):
+            raise serializers.ValidationError(
+                f"A product has {FIELDS_PER_PRODUCT} custom fields at most, each key "
+                f"{KEY_MAX_LENGTH} characters at most."
+            )
         if any(isinstance(v, dict | list) for v in data.values()):
             raise serializers.ValidationError(
                 "Each value is a number, a text, true, false or null."

@@ -14,6 +14,7 @@ from roadmap.planning.models.product import Product
 
 # How many fields a product has, and choices a field has, at most.
 FIELDS_PER_PRODUCT = 30
+KEY_MAX_LENGTH = 80
 CHOICES_PER_FIELD = 30
 # The largest magnitude of a number (or a choice's value), and its precision: 2 decimals.
 VALUE_LIMIT = Decimal("1000000000")
@@ -40,7 +41,7 @@ class CustomField(TimeStamped):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="custom_fields")
     name = models.CharField(max_length=60, validators=[bounds.single_line])
     # The name a formula reads it by (``scoring.driver_key`` of the name), unique in the product.
-    key = models.CharField(max_length=80, editable=False)
+    key = models.CharField(max_length=KEY_MAX_LENGTH, editable=False)
     kind = models.CharField(
         max_length=10, choices=CustomFieldKind.choices, default=CustomFieldKind.NUMBER
     )

@@ -78,6 +78,13 @@ def _choices_clean(choices: Iterable[tuple[str, Any]]) -> list[tuple[str, Decima
         value = _number(raw)
         if value is None:
             raise ValidationError({"choices": f"“{label}” needs a number, e.g. “{label} = 3”."})
+        if not field_number_fits(value):  # the database would refuse it (a 500, not an error)
+            raise ValidationError(
+                {
+                    "choices": f"“{label}”: keep its number between −1,000,000,000 and "
+                    "1,000,000,000, with at most 2 decimals."
+                }
+            )
         if any(label == seen for seen, _ in cleaned):
             raise ValidationError({"choices": f"“{label}” is there twice."})
         cleaned.append((label, value))

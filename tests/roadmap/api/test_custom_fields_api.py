@@ -120,6 +120,22 @@ def test_not_an_object_is_a_400(write_api, product, fields):
     assert response.json() == {"custom_fields": ["Give an object of values by field key."]}
 
 
+@pytest.mark.parametrize(
+    "values", [{f"k{i}": 1 for i in range(31)}, {"k" * 81: 1}], ids=["31 keys", "a long key"]
+)
+def test_more_keys_than_a_product_can_have_is_a_400(write_api, product, fields, values):
+    feature = f.FeatureFactory(product=product)
+
+    response = write_api.patch(
+        f"/api/v1/features/{feature.pk}/", {"custom_fields": values}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "custom_fields": ["A product has 30 custom fields at most, each key 80 characters at most."]
+    }
+
+
 def test_the_features_list_reads_values_without_a_query_per_feature(
     read_api, product, fields, django_assert_max_num_queries
 ):

@@ -352,6 +352,7 @@ def test_a_round_of_another_product_or_workspace_is_not_found(
 
     assert write_api.get(_url(other, rating_round.pk)).status_code == 404
     assert write_api.get(_url(product, 2**40)).status_code == 404
+    assert write_api.get(_url(product, 2**70)).status_code == 404
     assert outsider_api.get(_url(product, rating_round.pk)).status_code == 404
     assert outsider_api.post(_url(product, rating_round.pk, "close")).status_code == 404
     assert RatingRound.objects.get().is_open
