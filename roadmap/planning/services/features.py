@@ -33,7 +33,7 @@ from roadmap.models import (
     RoadmapItem,
     Tag,
 )
-from roadmap.planning.services.fields import field_values_clean, field_values_write
+from roadmap.planning.services.fields import field_lookup, field_values_clean, field_values_write
 from roadmap.planning.services.scoring import (
     SCORING_INPUT_FIELDS,
     feature_score,
@@ -240,8 +240,11 @@ def features_write(
                     errors[f"driver_{driver_id}"] = "A driver score must be between 0 and 10."
         if errors:
             raise ValidationError(errors)
+    # The fields the writes name, read once for all of them (a CSV import of many rows).
+    keys = {key for w in writes for key in (w.custom_fields or {})}
+    known = field_lookup(product=product, keys=keys) if keys else None
     field_values = [
-        (f, field_values_clean(product=product, values=w.custom_fields))
+        (f, field_values_clean(product=product, values=w.custom_fields, known=known))
         for w, f in pairs
         if w.custom_fields
     ]

@@ -230,15 +230,29 @@ def field_number_fits(number: Decimal) -> bool:
     return abs(number) <= VALUE_LIMIT and number == number.quantize(Decimal("0.01"))
 
 
-def field_values_clean(*, product: Product, values: Mapping[str, Any]) -> dict[int, Stored | None]:
-    """A feature's values by field key, checked: a number for a number field (its text too),
-    a choice's label for a choice field, true or false for a yes/no field; None clears a value.
-    Returns each field's stored form (None: cleared) by field id; ValidationError by key."""
-    fields = {f.key: f for f in CustomField.objects.filter(product=product, key__in=list(values))}
+# A product's fields by key, and its choices' ids by (field id, label): what checking values reads.
+FieldLookup = tuple[dict[str, CustomField], dict[tuple[int, str], int]]
+
+
+def field_lookup(*, product: Product, keys: Iterable[str]) -> FieldLookup:
+    """The product's fields of these keys and their choices (two queries), for
+    ``field_values_clean``: read once for many features' values."""
+    fields = {f.key: f for f in CustomField.objects.filter(product=product, key__in=list(keys))}
     choices = {
         (c.field_id, c.label): c.pk
         for c in CustomFieldChoice.objects.filter(field__in=fields.values())
     }
+    return fields, choices
+
+
+def field_values_clean(
+    *, product: Product, values: Mapping[str, Any], known: FieldLookup | None = None
+) -> dict[int, Stored | None]:
+    """A feature's values by field key, checked: a number for a number field (its text too),
+    a choice's label for a choice field, true or false for a yes/no field; None clears a value.
+    Returns each field's stored form (None: cleared) by field id; ValidationError by key.
+    ``known``: the fields ``field_lookup`` read for these keys (and maybe more), else read here."""
+    fields, choices = known if known is not None else field_lookup(product=product, keys=values)
     cleaned: dict[int, Stored | None] = {}
     errors: dict[str, str] = {}
     for key, raw in values.items():
@@ -287,6 +301,8 @@ def field_values_write(wanted: Mapping[int, Mapping[int, Stored | None]]) -> set
     changed: set[int] = set()
     cleared: list[int] = []
     new: list[FeatureFieldValue] = []
+    # Changed rows by their new (value, choice): one UPDATE for each.
+    updated: dict[Stored, list[int]] = {}
     for feature_id, values in wanted.items():
         for field_id, value in values.items():
             row = stored.get((feature_id, field_id))
@@ -302,11 +318,12 @@ def field_values_write(wanted: Mapping[int, Mapping[int, Stored | None]]) -> set
                 )
                 changed.add(feature_id)
             elif (row.value, row.choice_id) != value:
-                row.value, row.choice_id = value
-                row.save(update_fields=["value", "choice"])
+                updated.setdefault(value, []).append(row.pk)
                 changed.add(feature_id)
     if cleared:
         FeatureFieldValue.objects.filter(pk__in=cleared).delete()
+    for (number, choice_id), pks in updated.items():
+        FeatureFieldValue.objects.filter(pk__in=pks).update(value=number, choice_id=choice_id)
     FeatureFieldValue.objects.bulk_create(new)
     return changed
 

@@ -219,3 +219,29 @@ def test_the_preview_reads_fields_while_a_built_in_framework_is_in_use(product):
 
     assert [row.id for row in preview.top] == [high.pk, low.pk]
     assert preview.unscored == 0
+
+
+def test_values_of_many_features_cost_the_same_statements_as_of_few(product):
+    """A CSV import or bulk edit setting custom fields reads the fields once and updates the
+    changed values by what they become, not feature by feature."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    f.custom_fields(product)
+    counts = []
+    for size in (2, 20):
+        features = [f.FeatureFactory(product=product) for _ in range(size)]
+        for value in ("SMB", "Enterprise"):  # first new values, then changed ones
+            writes = [
+                feature_services.FeatureWrite(
+                    fields={}, feature=feature, custom_fields={"segment": value, "deal_size": 5}
+                )
+                for feature in features
+            ]
+            for feature in features:
+                feature.refresh_from_db()
+            with CaptureQueriesContext(connection) as captured:
+                feature_services.features_write(product=product, writes=writes)
+            counts.append(len(captured))
+    assert counts[0:2] == counts[2:4], counts
+    assert FeatureFieldValue.objects.filter(choice__label="Enterprise").count() == 22
