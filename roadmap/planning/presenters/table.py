@@ -68,11 +68,12 @@ class Column:
     # Where a read-only input's value comes from, e.g. reach counted from linked insights.
     source: str = ""
     driver_id: int | None = None
-    # A custom field's column: the field's id, key and kind, and its choices (id, label).
-    field_id: int | None = None
-    field_key: str = ""
-    field_kind: str = ""
-    field_choices: tuple[tuple[int, str], ...] = ()
+    # A custom field's column: the field (its id, key, kind and choices).
+    field: FieldDefinition | None = None
+
+    @property
+    def field_id(self) -> int | None:
+        return self.field.id if self.field is not None else None
 
     @property
     def editable(self) -> bool:
@@ -202,9 +203,7 @@ def field_column(definition: FieldDefinition) -> Column:
         "label": definition.name,
         "title": f"{definition.name}: custom field, {FIELD_KIND_WORDS[definition.kind]}",
         "name": f"{FIELD_INPUT_PREFIX}{definition.key}",
-        "field_id": definition.id,
-        "field_key": definition.key,
-        "field_kind": definition.kind,
+        "field": definition,
     }
     if definition.kind == CustomFieldKind.NUMBER:
         return Column(**common, numeric=True, descending_first=True)
@@ -213,7 +212,6 @@ def field_column(definition: FieldDefinition) -> Column:
     return Column(
         **common,
         choices=(("", "—"), *((label, label) for _, label in definition.choices)),
-        field_choices=definition.choices,
     )
 
 
@@ -223,9 +221,10 @@ def _field_value(column: Column, stored: tuple[Decimal | None, int | None] | Non
     if stored is None:
         return None
     number, choice_id = stored
-    if column.field_kind == CustomFieldKind.CHOICE:
-        return next((label for pk, label in column.field_choices if pk == choice_id), None)
-    if column.field_kind == CustomFieldKind.YES_NO:
+    assert column.field is not None
+    if column.field.kind == CustomFieldKind.CHOICE:
+        return column.field.label_of(choice_id) or None
+    if column.field.kind == CustomFieldKind.YES_NO:
         return "yes" if number else "no"
     return number
 

@@ -382,7 +382,7 @@ def _custom_value(column: presenters.Column, text: str) -> Any:
     else the text (a choice's label, a number)."""
     if text == "":
         return None
-    if column.field_kind == CustomFieldKind.YES_NO:
+    if column.field is not None and column.field.kind == CustomFieldKind.YES_NO:
         return {"yes": True, "no": False}.get(text, text)
     return text
 
@@ -391,7 +391,7 @@ def _save_edit(edit: _CellEdit, actor) -> None:
     """Validate the cells and save them through the service, or record what refused them."""
     form, editable = edit.form, edit.columns.editable
     # The custom fields' cells by the field's key (the service's name for them).
-    custom = {editable[n].field_key: n for n in edit.names if editable[n].field_id is not None}
+    custom = {field.key: n for n in edit.names if (field := editable[n].field) is not None}
     if not form.is_valid():
         edit.errors = {name: list(found) for name, found in form.errors.items()}
     else:
