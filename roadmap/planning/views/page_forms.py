@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils.text import slugify
 
-from roadmap.forms import TextAreaField
+from roadmap.forms import ServiceErrors, TextAreaField
 from roadmap.models import (
     CustomField,
     CustomFieldKind,
@@ -319,7 +319,7 @@ def custom_initial(custom: CustomField, value) -> Any:
     return value.value
 
 
-class FeatureForm(forms.Form):
+class FeatureForm(ServiceErrors, forms.Form):
     """A feature's fields, its personas and tags, its framework's inputs and (for weighted
     scoring) its driver scores.
 
@@ -350,6 +350,8 @@ class FeatureForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.product = product
         self.custom_fields = list(custom_fields)
+        # The services name a custom field's errors by its key; the form's input is field_<key>.
+        self.service_field_names = {c.key: custom_field_name(c.key) for c in self.custom_fields}
         self.input_names = scoring_input_names(product)
         # The drivers scored by hand: one fed by the evidence has no score to type.
         self.drivers = [

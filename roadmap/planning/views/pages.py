@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
@@ -22,7 +19,7 @@ from roadmap.planning.services.features import (
     feature_update_inputs,
 )
 from roadmap.planning.services.roadmap import feature_delete
-from roadmap.planning.views.page_forms import FeatureForm, custom_field_name
+from roadmap.planning.views.page_forms import FeatureForm
 from roadmap.planning.views.planning import ItemTextForm
 
 
@@ -139,46 +136,30 @@ def feature_edit(request, pk: int):
 def _create(product: Product, form: FeatureForm) -> Feature:
     """The new feature of a valid form, with its driver scores: all of it or nothing."""
     data = form.feature_data()
-    with _custom_field_errors(form):
-        return feature_create(
-            product=product,
-            title=data.pop("title"),
-            personas=form.cleaned_data["personas"],
-            tags=form.tag_names(),
-            driver_scores={k: v for k, v in form.driver_scores().items() if v is not None},
-            custom_fields={k: v for k, v in form.custom_field_values().items() if v is not None},
-            **data,
-        )
+    return feature_create(
+        product=product,
+        title=data.pop("title"),
+        personas=form.cleaned_data["personas"],
+        tags=form.tag_names(),
+        driver_scores={k: v for k, v in form.driver_scores().items() if v is not None},
+        custom_fields={k: v for k, v in form.custom_field_values().items() if v is not None},
+        **data,
+    )
 
 
 @transaction.atomic
 def _update(feature: Feature, form: FeatureForm, *, actor) -> Feature:
     """A valid form's changes to ``feature``, its driver scores included: all or nothing."""
-    with _custom_field_errors(form):
-        return feature_update_inputs(
-            feature=feature,
-            data=form.feature_data(),
-            driver_scores=form.driver_scores() if form.drivers else None,
-            expected_version=form.cleaned_data["version"],
-            personas=form.cleaned_data["personas"],
-            tags=form.tag_names(),
-            custom_fields=form.custom_field_values(),
-            actor=actor,
-        )
-
-
-@contextmanager
-def _custom_field_errors(form: FeatureForm):
-    """The services' errors on custom fields (by key) put on their inputs."""
-    try:
-        yield
-    except ValidationError as error:
-        if not hasattr(error, "error_dict"):
-            raise
-        keys = {c.key for c in form.custom_fields}
-        raise ValidationError(
-            {(custom_field_name(k) if k in keys else k): v for k, v in error.error_dict.items()}
-        ) from None
+    return feature_update_inputs(
+        feature=feature,
+        data=form.feature_data(),
+        driver_scores=form.driver_scores() if form.drivers else None,
+        expected_version=form.cleaned_data["version"],
+        personas=form.cleaned_data["personas"],
+        tags=form.tag_names(),
+        custom_fields=form.custom_field_values(),
+        actor=actor,
+    )
 
 
 def _conflict(request, form: FeatureForm, *, pk: int, kwargs: dict, drivers):
