@@ -552,12 +552,11 @@ def _rank_listeners(*, product_id: int, workspace_id: int, endpoints=None):
     (of ``endpoints``, the workspace's active ones, when the caller has read them), and the
     features on the roadmap (their items' change events feed digests and feeds), or None when
     the roadmap holds none."""
-    from roadmap.models import RoadmapItem, WebhookEndpoint
+    from roadmap.events import webhook_endpoints_active
+    from roadmap.models import RoadmapItem
 
     if endpoints is None:
-        endpoints = WebhookEndpoint.objects.filter(workspace_id=workspace_id, is_active=True).only(
-            "events"
-        )
+        endpoints = webhook_endpoints_active(workspace_id=workspace_id)
     hooked = any("priority.changed" in e.events for e in endpoints)
     on_roadmap = None
     if RoadmapItem.objects.filter(product_id=product_id, feature__isnull=False).exists():
