@@ -26,6 +26,7 @@ from roadmap.api.viewsets import (
     ProductChildFilter,
     RepeatedTextFilter,
     ScopedViewSet,
+    StrictBooleanWidget,
     UpdatedSinceFilter,
     data_without,
     product_record_viewset,
@@ -493,9 +494,10 @@ class FeatureViewSet(ScopedViewSet):
         return bool({"tag", "persona"} & set(self.request.query_params))
 
     def get_serializer_context(self):
-        # The list's breakdowns carry their shares when asked (the filter validated the value);
-        # one feature's always do.
-        asked = self.request.query_params.get("shares", "").lower() in {"true", "1"}
+        # The list's breakdowns carry their shares when asked (the filter validated the value:
+        # read as it reads it); one feature's always do.
+        params = self.request.query_params
+        asked = StrictBooleanWidget().value_from_datadict(params, {}, "shares") is True
         return {**super().get_serializer_context(), "shares": self.action != "list" or asked}
 
     def perform_create(self, serializer):
