@@ -454,7 +454,9 @@ class RatingRoundViewSet(
         sheet = results = None
         features: list[Feature] | None = None
         if rating_round.is_rater:
-            mine = selectors.rating_sheet(rating_round=rating_round, user=self.request.user)
+            mine = selectors.rating_sheet(
+                rating_round=rating_round, user=self.request.user, inputs=inputs
+            )
             features = mine.features
             values = [
                 {"feature": feature.pk, "input": item.key, "value": given}
@@ -465,7 +467,7 @@ class RatingRoundViewSet(
             editable = rating_round.is_open and not rating_round.my_submitted_at
             sheet = {"values": values, "editable": editable}
         if selectors.sees_results(rating_round=rating_round, can_edit=self._can_edit()):
-            found = selectors.round_results(rating_round=rating_round)
+            found = selectors.round_results(rating_round=rating_round, inputs=inputs)
             features = [row.feature for row in found.rows]
             results = _results(found)
         if features is None:

@@ -129,14 +129,17 @@ class RatingSheet:
     values: dict[str, str]
 
 
-def rating_sheet(*, rating_round: RatingRound, user) -> RatingSheet:
-    """The user's sheet of the round: three queries (features, drivers, their own ratings)."""
+def rating_sheet(
+    *, rating_round: RatingRound, user, inputs: tuple[RoundInput, ...] | None = None
+) -> RatingSheet:
+    """The user's sheet of the round: three queries (features, drivers, their own ratings);
+    two with ``inputs`` (``round_inputs``, read by the caller)."""
     mine = Rating.objects.filter(round=rating_round, rater_id=user.pk).values_list(
         "feature_id", "input_key", "value"
     )
     return RatingSheet(
         features=_round_features(rating_round),
-        inputs=round_inputs(product=rating_round.product),
+        inputs=round_inputs(product=rating_round.product) if inputs is None else inputs,
         values={scales.field_name(f, k): scales.text(v) for f, k, v in mine},
     )
 
@@ -186,11 +189,15 @@ class RoundResults:
         return sum(row.disagreements for row in self.rows)
 
 
-def round_results(*, rating_round: RatingRound) -> RoundResults:
+def round_results(
+    *, rating_round: RatingRound, inputs: tuple[RoundInput, ...] | None = None
+) -> RoundResults:
     """Every submitted value of the round with its median, spread and disagreement, beside the
-    features' current values: five queries (features, drivers, driver scores, seats, ratings)."""
+    features' current values: five queries (features, drivers, driver scores, seats, ratings);
+    four with ``inputs`` (``round_inputs``, read by the caller)."""
     features = _round_features(rating_round)
-    inputs = round_inputs(product=rating_round.product)
+    if inputs is None:
+        inputs = round_inputs(product=rating_round.product)
     drivers = [i.driver_id for i in inputs if i.driver_id is not None]
     current_scores: dict[tuple[int, int], int] = {}
     if drivers:

@@ -10,6 +10,7 @@ import pytest
 from accounts.models import Role
 from roadmap.models import Feature, RatingRound, RatingRoundRater
 from roadmap.planning import rating as scales
+from roadmap.planning.selectors import rating as selectors
 from roadmap.planning.services import rating as services
 from tests import factories as f
 
@@ -486,3 +487,34 @@ def test_viewers_raters_and_read_tokens_cannot_accept_close_or_reopen(
             == 403
         )
     assert RatingRound.objects.get().is_open
+
+
+def test_a_round_of_a_weighted_product_reads_its_drivers_once(
+    product, feature, raters, editor, ada_api
+):
+    """The sheet and the results both need the round's inputs (the drivers, under weighted
+    scoring): read once for the answer."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from roadmap.planning.services import products as product_services
+
+    product_services.driver_save(product=product, name="Revenue", weight=Decimal("2"))
+    product.scoring_framework = "weighted"
+    product.save(update_fields=["scoring_framework"])
+    rating_round = services.round_create(
+        product=product, name="Drivers", features=[feature], raters=raters, created_by=editor
+    )
+    key = next(i.key for i in selectors.round_inputs(product=product))
+    ada_api.post(
+        _url(product, rating_round.pk, "ratings"),
+        {"values": _values(feature, **{key: "7"}), "submit": True},
+        format="json",
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        answer = ada_api.get(_url(product, rating_round.pk))
+
+    assert answer.status_code == 200 and answer.json()["results"] is not None
+    drivers = [q for q in captured.captured_queries if "scoringdriver" in q["sql"].lower()]
+    assert len(drivers) == 1, [q["sql"] for q in drivers]
