@@ -9,13 +9,16 @@ for forms and for the table's cells alike).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+
+if TYPE_CHECKING:
+    from roadmap.models import Feature
 
 UNIQUE_CODES = ("unique", "unique_together")
 # ``unique_field`` for a clash named only by the fields it checks (a name within a product): it
@@ -125,3 +128,34 @@ class TextAreaField(forms.CharField):
 
     def to_python(self, value):
         return super().to_python(value).replace("\r\n", "\n")
+
+
+# --- A product's features to tick ---------------------------------------------------------
+
+
+class FeatureChecklist(forms.ModelMultipleChoiceField):
+    """The product's features to link, rendered as a filterable checklist
+    (``roadmap/records/_feature_checklist.html``)."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        from roadmap.models import Feature
+
+        super().__init__(queryset=Feature.objects.none(), required=False, **kwargs)
+
+
+class LinksFeatures:
+    """For forms with a ``features`` checklist: its options and the ones ticked."""
+
+    def feature_options(self) -> list[Feature]:
+        """The product's features, the ticked ones first (a long list hides them otherwise)."""
+        if not hasattr(self, "_feature_options"):
+            checked = self.checked_features()
+            self._feature_options = sorted(
+                self.fields["features"].queryset, key=lambda f: str(f.pk) not in checked
+            )
+        return self._feature_options
+
+    def checked_features(self) -> set[str]:
+        return {str(getattr(v, "pk", v)) for v in self["features"].value() or ()}

@@ -23,11 +23,10 @@ from django.views.decorators.vary import vary_on_headers
 from roadmap.access import product_for
 from roadmap.crud import ProductRecords, named, record_delete, record_edit, record_list
 from roadmap.evidence import selectors, services
-from roadmap.forms import UNIQUE_CHECK, ServiceErrors, submit
+from roadmap.forms import UNIQUE_CHECK, FeatureChecklist, LinksFeatures, ServiceErrors, submit
 from roadmap.models import (
     Customer,
     Experiment,
-    Feature,
     Insight,
     InsightSource,
     Objective,
@@ -75,32 +74,6 @@ class RecordForm(ServiceErrors, forms.ModelForm):
         return f"There is already a {noun} with the {label} “{value}” in {self.product.name}."
 
 
-class FeatureChecklist(forms.ModelMultipleChoiceField):
-    """The product's features to link, rendered as a filterable checklist
-    (``roadmap/records/_feature_checklist.html``)."""
-
-    widget = forms.CheckboxSelectMultiple
-
-    def __init__(self, **kwargs):
-        super().__init__(queryset=Feature.objects.none(), required=False, **kwargs)
-
-
-class _LinksFeatures:
-    """For forms with a ``features`` checklist: its options and the ones ticked."""
-
-    def feature_options(self) -> list[Feature]:
-        """The product's features, the ticked ones first (a long list hides them otherwise)."""
-        if not hasattr(self, "_feature_options"):
-            checked = self.checked_features()
-            self._feature_options = sorted(
-                self.fields["features"].queryset, key=lambda f: str(f.pk) not in checked
-            )
-        return self._feature_options
-
-    def checked_features(self) -> set[str]:
-        return {str(getattr(v, "pk", v)) for v in self["features"].value() or ()}
-
-
 class PersonaForm(RecordForm):
     class Meta:
         model = Persona
@@ -112,7 +85,7 @@ class PersonaForm(RecordForm):
         }
 
 
-class InsightForm(_LinksFeatures, RecordForm):
+class InsightForm(LinksFeatures, RecordForm):
     features = FeatureChecklist(label="Evidence for", help_text="The features this supports.")
     relations = ("features",)
 
@@ -133,7 +106,7 @@ class InsightForm(_LinksFeatures, RecordForm):
         self.fields["features"].queryset = selectors.feature_options(product=product)
 
 
-class ObjectiveForm(_LinksFeatures, RecordForm):
+class ObjectiveForm(LinksFeatures, RecordForm):
     features = FeatureChecklist(
         label="Served by", help_text="The features that should move this metric."
     )
@@ -224,7 +197,7 @@ class CustomerMergeForm(forms.Form):
         )
 
 
-class ExperimentForm(_LinksFeatures, RecordForm):
+class ExperimentForm(LinksFeatures, RecordForm):
     features = FeatureChecklist(label="Tests", help_text="The features this experiment is about.")
     relations = ("features",)
 

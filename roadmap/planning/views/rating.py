@@ -23,9 +23,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from roadmap.access import product_for
-from roadmap.forms import submit
+from roadmap.forms import FeatureChecklist, LinksFeatures, submit
 from roadmap.models import Feature, Product, RatingRound
 from roadmap.planning import rating as scales
+from roadmap.planning.models.rating import ROUND_NAME_MAX_LENGTH
 from roadmap.planning.selectors import rating as selectors
 from roadmap.planning.selectors.pages import workspace_members
 from roadmap.planning.services import rating as services
@@ -33,19 +34,15 @@ from roadmap.planning.services import rating as services
 # --- Forms ------------------------------------------------------------------------------------
 
 
-class RoundForm(forms.Form):
+class RoundForm(LinksFeatures, forms.Form):
     """A new round: its name, the features to rate and who rates them."""
 
     name = forms.CharField(
-        max_length=80,
+        max_length=ROUND_NAME_MAX_LENGTH,
         help_text="Shown to the raters, and in the history of the features it changes.",
     )
-    features = forms.ModelMultipleChoiceField(
-        queryset=Feature.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        label="Features to rate",
-        help_text=f"At most {scales.MAX_FEATURES}.",
+    features = FeatureChecklist(
+        label="Features to rate", help_text=f"At most {scales.MAX_FEATURES}."
     )
     raters = forms.ModelMultipleChoiceField(
         queryset=get_user_model().objects.none(),
@@ -56,22 +53,14 @@ class RoundForm(forms.Form):
 
     def __init__(self, *args, product: Product, **kwargs):
         super().__init__(*args, **kwargs)
-        features = Feature.objects.filter(product=product).order_by(
-            F("rank").asc(nulls_last=True), "title", "id"
+        # What the checklist shows of a feature (roadmap/records/_feature_checklist.html).
+        features = (
+            Feature.objects.filter(product=product)
+            .only("id", "title", "status", "rank", "product_id")
+            .order_by(F("rank").asc(nulls_last=True), "title", "id")
         )
         self.fields["features"].queryset = features
         self.fields["raters"].queryset = workspace_members(workspace=product.workspace)
-
-    # For roadmap/records/_feature_checklist.html.
-    def feature_options(self) -> list[Feature]:
-        if not hasattr(self, "_feature_options"):
-            checked = self.checked_features()
-            options = self.fields["features"].queryset
-            self._feature_options = sorted(options, key=lambda f: str(f.pk) not in checked)
-        return self._feature_options
-
-    def checked_features(self) -> set[str]:
-        return {str(getattr(v, "pk", v)) for v in self["features"].value() or ()}
 
     def checked_raters(self) -> set[str]:
         return {str(getattr(v, "pk", v)) for v in self["raters"].value() or ()}
