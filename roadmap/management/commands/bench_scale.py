@@ -57,7 +57,7 @@ from roadmap.sharing.services.digests import digests_enqueue_due, subscription_p
 SIZES = (10_000, 100_000)
 BIG = 1_000_000
 SMALL = 100  # features of the small product read through the API
-PAGE_ROWS = 50  # rows of the table's first page and of an API page
+PAGE_ROWS = 50  # rows of the table's first page (an edit is made on one of them)
 EDIT_STEP = 10  # confidence points an edit adds or takes back: a move of a few ranks
 # One feature in ITEMS_EVERY is on the board (10k cards at 100k features), spread over the lanes
 # (and no lane) and the three horizons: the board shows the top of each cell, "more" for the rest.
@@ -324,7 +324,7 @@ class Command(BaseCommand):
         )
         self._edit(pages, product, size)
 
-        # The endpoint answers a page at a time (PRIORITIES_PAGE by default, then a cursor).
+        # The endpoint answers a page at a time (its default size, then a cursor).
         priorities = self._get(api, f"/api/v1/products/{product.slug}/priorities/")
         self._request(
             "GET priorities, first page",

@@ -130,10 +130,12 @@ class Command(BaseCommand):
         try:
             for _ in range(200):
                 try:
-                    urllib.request.urlopen(base + "/healthz")
+                    urllib.request.urlopen(base + "/healthz", timeout=1)
                     break
                 except OSError:
                     time.sleep(0.1)
+            else:
+                raise CommandError(f"runserver did not answer {base}/healthz in 20 s")
             runs = self._runs(sync_playwright, base, loaded.product, open_count, repeat)
         finally:
             server.terminate()
