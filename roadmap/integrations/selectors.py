@@ -131,7 +131,9 @@ _PLACEMENT = {
 def features_csv(*, product: Product, status: str | None = None, q: str = "") -> FeaturesCsv:
     """A product's features as CSV cells, in rank order, with tags, personas, driver scores and
     roadmap placement. ``status`` and ``q`` narrow it like the table's filters (no ``status``:
-    every feature). Four queries (five for weighted scoring), whatever the number of features.
+    every feature). Five queries (rows, tags, personas, the custom fields; one more for the
+    drivers a formula reads, one more for the fields' values when there are fields), whatever
+    the number of features.
     """
     features: QuerySet[Feature] = Feature.objects.filter(product=product)
     if status is not None:

@@ -644,7 +644,8 @@ def product_drivers(*, product: Product) -> list[ScoringDriver]:
 
 
 def feature_for_edit(*, user, pk: int) -> Feature:
-    """A feature the user may open, with what its edit form shows (three queries); 404 if not."""
+    """A feature the user may open, with what its edit form shows (five queries: the feature,
+    its personas, tags, driver scores and custom-field values); 404 if not."""
     return get_object_or_404(
         Feature.objects.for_user(user)
         .select_related("product__workspace", "owner")

@@ -55,6 +55,7 @@ from roadmap.models import (
 )
 from roadmap.planning import scoring
 from roadmap.planning.selectors.priorities import (
+    FIELD_FILTER_TEXT_MAX,
     FieldCondition,
     FieldDefinition,
     feature_filter,
@@ -346,7 +347,8 @@ def _field_filters(
     for name in names[:FIELD_FILTER_PARAMS_MAX]:
         given = getlist(name) if getlist is not None else query[name]
         for value in [given] if isinstance(given, str) else list(given):
-            value = " ".join(str(value).split())
+            # As long as the filters read (a longer value would be written back into every link).
+            value = " ".join(str(value).split())[:FIELD_FILTER_TEXT_MAX]
             if value and len(typed) < FIELD_FILTER_PARAMS_MAX:
                 typed.append((str(name), value))
     values: dict[str, list[str]] = {}
