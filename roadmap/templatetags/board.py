@@ -17,15 +17,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import template
-from django.template import loader
 from django.template.context import Context
-from django.urls import reverse
 from django.utils import formats
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 
 from roadmap.models import Product, RoadmapItem
-from roadmap.templatetags.waymark import number, product_record_url
+from roadmap.templatetags.waymark import (
+    csrf_input,
+    number,
+    product_record_url,
+    record_url,
+    render_in_place,
+)
 
 register = template.Library()
 
@@ -54,12 +58,8 @@ def cards_context(context: Context | dict[str, Any], lanes: Any = None) -> Cards
     ``lanes`` unless given, ``csrf_token``, ``text_open``, ``failed_item_id``)."""
     product = context["product"]
     can_edit = bool(getattr(product, "can_edit", False))
-    csrf_field = ""
-    if can_edit:
-        # Read only for an editor's cards, as {% csrf_token %} was: reading it sets the cookie.
-        token = str(context.get("csrf_token") or "")
-        if token and token != "NOTPROVIDED":
-            csrf_field = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(token)}">'
+    # Read only for an editor's cards, as {% csrf_token %} was: reading it sets the cookie.
+    csrf_field = csrf_input(context) if can_edit else ""
     failed = context.get("failed_item_id")
     return CardsContext(
         product=product,
@@ -73,27 +73,9 @@ def cards_context(context: Context | dict[str, Any], lanes: Any = None) -> Cards
     )
 
 
-_feature_url_pattern: dict[str, str] = {}
-
-
-def _feature_url(pk: int) -> str:
-    """A feature's page, as ``Feature.get_absolute_url``, reversed once."""
-    pattern = _feature_url_pattern.get("pattern")
-    if pattern is None:
-        pattern = _feature_url_pattern["pattern"] = reverse("roadmap:feature", args=[987654321])
-    return pattern.replace("987654321", str(int(pk)), 1)
-
-
 def _plural(n: Any) -> str:
     """As the ``pluralize`` filter on a number."""
     return "" if n == 1 else "s"
-
-
-def _included(name: str, shared: CardsContext, values: dict[str, Any]) -> str:
-    """A card's part that is open in place (rare), through its template."""
-    context = shared.context
-    flat = context.flatten() if isinstance(context, Context) else dict(context)
-    return loader.get_template(name).render({**flat, **values})
 
 
 def card_html(item: RoadmapItem, index: int, shared: CardsContext) -> str:
@@ -130,9 +112,10 @@ def card_html(item: RoadmapItem, index: int, shared: CardsContext) -> str:
     )
     if feature is not None:
         drag = ' draggable="false"' if can_edit else ""
+        feature_url = record_url("roadmap:feature", feature.pk)
         heading = (
             "    \n"
-            f'      <a class="plan-card__title" href="{escape(_feature_url(feature.pk))}"{drag}>'
+            f'      <a class="plan-card__title" href="{escape(feature_url)}"{drag}>'
             f"{title}</a>\n"
             "    \n"
         )
@@ -238,7 +221,8 @@ def card_html(item: RoadmapItem, index: int, shared: CardsContext) -> str:
     summary += f'<span class="visually-hidden"> of “{title}”</span>'
     if shared.text_open == item.pk:
         values = {"item": item, "title": raw_title, "index": index, "text_url": raw_text_url}
-        text = f" open><summary>{summary}</summary>{_included(TEXT_FORM, shared, values)}"
+        form = render_in_place(TEXT_FORM, shared.context, **values)
+        text = f" open><summary>{summary}</summary>{form}"
     else:
         verb = "Edit" if can_edit else "Read"
         text = f' data-load><summary>{summary}</summary><a href="{text_url}">{verb} it</a>'
@@ -256,7 +240,7 @@ def card_html(item: RoadmapItem, index: int, shared: CardsContext) -> str:
                 "text_url": raw_text_url,
             }
             menu = " open"
-            slot = _included(MOVE_FORM, shared, values)
+            slot = render_in_place(MOVE_FORM, shared.context, **values)
         else:
             menu = (
                 f' data-hx-get="{move_url}" data-hx-trigger="toggle once" '

@@ -23,7 +23,6 @@ from html import escape
 from typing import Any
 
 from django import template
-from django.template import loader
 from django.template.context import Context
 from django.utils import formats
 from django.utils.html import conditional_escape, format_html
@@ -31,7 +30,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from roadmap.planning.presenters.table import Cell, Column, TableRow
 from roadmap.planning.selectors.table import RankUpdate
-from roadmap.templatetags.waymark import number
+from roadmap.templatetags.waymark import csrf_input, number, render_in_place
 
 register = template.Library()
 
@@ -193,12 +192,7 @@ def rows_context(context: Context | dict[str, Any]) -> RowsContext:
     form_fields = ""
     if can_edit:
         # Read only for an editor's rows, as {% csrf_token %} was: reading it sets the cookie.
-        token = str(context.get("csrf_token") or "")
-        if token and token != "NOTPROVIDED":
-            form_fields = format_html(
-                '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token
-            )
-        form_fields += format_html(
+        form_fields = csrf_input(context) + format_html(
             '<input type="hidden" name="next" value="{}">', context.get("next_url", "")
         )
     return RowsContext(
@@ -212,9 +206,7 @@ def rows_context(context: Context | dict[str, Any]) -> RowsContext:
 def _alert(row: TableRow, shared: RowsContext) -> str:
     """A conflict's or a refused edit's alert: rare, so through its template (also swapped out of
     band by ``table/_edit.html``)."""
-    context = shared.context
-    values = context.flatten() if isinstance(context, Context) else dict(context)
-    return loader.get_template("roadmap/table/_alert.html").render({**values, "row": row})
+    return render_in_place("roadmap/table/_alert.html", shared.context, row=row)
 
 
 def _roadmap(row: TableRow) -> str:
