@@ -156,8 +156,9 @@ def address_refusal(ip: IPAddress) -> str | None:
             why = address_refusal(ipv4)
             if why:
                 return f"{why}, {form}"
-            if form != "6to4":  # the packets go to the IPv4 address, which is fine
-                return None
+            # The packets go to the IPv4 address, which is fine (6to4 included: Python before
+            # 3.11.4 counts all of 2002::/16 as private, whatever address it carries).
+            return None
     if any(ip in network for network in _allowed_networks()):
         return None
     if isinstance(ip, ipaddress.IPv4Address):
