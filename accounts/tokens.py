@@ -52,17 +52,16 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     longer a member of its workspace (in the same query). Marks it used (coarsely)."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    token = (
-        ApiToken.objects.active()
-        .select_related("user", "workspace")
-        .filter(
-            token_hash=hash_token(raw),
-            user__is_active=True,
-            user__memberships__workspace_id=F("workspace_id"),
-        )
-        .first()
+    # The hash is unique: one row or none, no order to ask for. Revoked, expired and inactive
+    # are told from the row (``is_active``, the same rule as ``ApiToken.objects.active()``): the
+    # query stays a lookup by the unique index and a membership probe, the API's first cost.
+    found = list(
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=hash_token(raw), user__memberships__workspace_id=F("workspace_id"))
+        .order_by()[:1]
     )
-    if token is None:
+    token = found[0] if found else None
+    if token is None or not token.is_active or not token.user.is_active:
         return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:

@@ -276,9 +276,15 @@ def priorities_page(
     wanted = limit + 1
     queryset = feature_filter(Feature.objects.filter(product=product), filters)
     rows: list[dict] = []
-    rank, pk = after if after is not None else (0, 0)
-    if after is None or rank is not None:
-        ranked = queryset.filter(rank__gte=rank).exclude(rank=rank, pk__lte=pk)
+    ranked: QuerySet | None
+    if after is None:
+        ranked, pk = queryset.filter(rank__isnull=False), 0
+    else:
+        rank, pk = after
+        ranked = (
+            None if rank is None else queryset.filter(rank__gte=rank).exclude(rank=rank, pk__lte=pk)
+        )
+    if ranked is not None:
         rows = list(_priority_rows(ranked)[:wanted])
         pk = 0
     if len(rows) < wanted:
