@@ -308,7 +308,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["roadmap.api.throttling.TokenRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "roadmap.api.schema.WaymarkAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["roadmap.api.renderers.JSONRenderer"],
     # DRF's JSON parser with bounds on the body's size and nesting (roadmap/api/parsers.py).
     "DEFAULT_PARSER_CLASSES": ["roadmap.api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "roadmap.api.exceptions.api_exception_handler",
