@@ -153,12 +153,15 @@ def _product_counts(product_ids: list[int], *, today: date) -> dict[int, dict[st
             Product.objects.filter(pk=pk)
             .order_by()
             .annotate(
-                feature_count=_count(Feature, pk),
+                # Through an index that leads with the product (every entry of it counts):
+                # without an order, a product of most of the table's rows is counted by a
+                # sequential scan that first reads every other product's rows (15 ms at 1M).
+                feature_count=_count(Feature, pk, order_by=("rank",)),
                 open_feature_count=_count(Feature, pk, open_features),
                 unscored_count=_UnscoredAtTail(pk, open_features),
                 insight_count=_count(Insight, pk),
                 persona_count=_count(Persona, pk),
-                item_count=_count(RoadmapItem, pk),
+                item_count=_count(RoadmapItem, pk, order_by=("horizon", "position")),
                 overdue_count=_count(
                     RoadmapItem, pk, _open_items(), Q(end_date__lt=today), cap=HEALTH_CAP
                 ),
