@@ -28,9 +28,12 @@ def capped(count: int, cap: int = COUNT_CAP) -> int:
     return CountAtLeast(cap) if count > cap else count
 
 
-def capped_count(queryset: QuerySet[Any], cap: int = COUNT_CAP) -> int:
-    """How many rows ``queryset`` has, reading at most ``cap + 1`` of them (one query)."""
-    return capped(queryset.order_by().values("pk")[: cap + 1].count(), cap)
+def capped_count(
+    queryset: QuerySet[Any], cap: int = COUNT_CAP, order_by: tuple[str, ...] = ()
+) -> int:
+    """How many rows ``queryset`` has, reading at most ``cap + 1`` of them (one query);
+    ``order_by``: see ``CappedCount``."""
+    return capped(queryset.order_by(*order_by).values("pk")[: cap + 1].count(), cap)
 
 
 class CappedCount(Func):
