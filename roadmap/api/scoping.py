@@ -1,6 +1,11 @@
 """What an API request may see, for the views and the serializers' related fields."""
 
+from django.db.models import QuerySet
+
+from roadmap.access import product_by_slug
 from roadmap.api.permissions import request_token
+from roadmap.baked import Baked
+from roadmap.models import Product
 
 
 def scoped(queryset, request):
@@ -14,3 +19,27 @@ def scoped(queryset, request):
     if token is not None:
         return queryset.for_workspace(token.workspace_id)
     return queryset.for_user(request.user)
+
+
+_PRODUCT_FIELDS = [f.attname for f in Product._meta.concrete_fields]
+
+
+def _product_in_workspace(workspace_id: int, slug: str) -> QuerySet:
+    """The product of this slug in a workspace (one at most: a slug is unique there)."""
+    return Product.objects.filter(workspace_id=workspace_id, slug=slug).values(*_PRODUCT_FIELDS)
+
+
+_PRODUCT_IN_WORKSPACE = Baked(_product_in_workspace)
+
+
+def scoped_product(request, slug: str) -> Product | None:
+    """The product a slug names for the requester (``product_by_slug`` among ``scoped``), None
+    for none. With a token, its workspace's, by a baked query (``roadmap.baked``): the product
+    of a URL is read by most requests under ``products/<slug>/``."""
+    token = request_token(request)
+    if token is None:
+        return product_by_slug(scoped(Product.objects.all(), request), request, slug).first()
+    found = _PRODUCT_IN_WORKSPACE.rows(workspace_id=token.workspace_id, slug=slug)
+    if not found:
+        return None
+    return Product.from_db("default", _PRODUCT_FIELDS, [found[0][f] for f in _PRODUCT_FIELDS])

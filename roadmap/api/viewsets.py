@@ -26,7 +26,7 @@ from rest_framework.pagination import PageNumberPagination
 from roadmap.access import product_by_slug
 from roadmap.api.permissions import IsMemberWithRole, admin_workspace, ensure_can_edit
 from roadmap.api.schema import VALIDATION_ERROR_SCHEMA
-from roadmap.api.scoping import scoped
+from roadmap.api.scoping import scoped, scoped_product
 from roadmap.api.serializers import ErrorSerializer
 from roadmap.models import Product
 
@@ -293,8 +293,7 @@ class ProductNested:
 
     def product(self) -> Product:
         if not hasattr(self, "_product"):
-            products = scoped(Product.objects.all(), self.request)
-            found = product_by_slug(products, self.request, self.kwargs["product_slug"]).first()
+            found = scoped_product(self.request, self.kwargs["product_slug"])
             if found is None:
                 raise Http404("No such product.")
             self._product = found

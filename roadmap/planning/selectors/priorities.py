@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -11,6 +12,7 @@ from typing import cast
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from roadmap.baked import Baked
 from roadmap.models import (
     VALUE_LIMIT,
     CustomField,
@@ -31,9 +33,11 @@ PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
 
-def rank_week_ago_sql(*, today: date | None = None) -> Subquery:
-    """The feature's rank in the latest snapshot at least a week old (None without one)."""
-    cutoff = (today or timezone.localdate()) - MOVEMENT_WINDOW
+def rank_week_ago_sql(*, today: date | None = None, cutoff: date | None = None) -> Subquery:
+    """The feature's rank in the latest snapshot at least a week old (None without one):
+    taken on ``cutoff`` or before, a week before ``today`` by default."""
+    if cutoff is None:
+        cutoff = (today or timezone.localdate()) - MOVEMENT_WINDOW
     return Subquery(
         FeatureRankSnapshot.objects.filter(feature_id=OuterRef("pk"), taken_on__lte=cutoff)
         .order_by("-taken_on")
@@ -274,21 +278,30 @@ def priorities_page(
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
     wanted = limit + 1
-    queryset = feature_filter(Feature.objects.filter(product=product), filters)
+
+    def view() -> QuerySet:
+        return feature_filter(Feature.objects.filter(product=product), filters)
+
     rows: list[dict] = []
     ranked: QuerySet | None
-    if after is None:
-        ranked, pk = queryset.filter(rank__isnull=False), 0
+    if after is None and not any(filters.values()):
+        # The first page of the default view: the one most asked for, baked.
+        rows = _first_page(wanted).rows(
+            product_id=product.pk, cutoff=timezone.localdate() - MOVEMENT_WINDOW
+        )
+        ranked, pk = None, 0
+    elif after is None:
+        ranked, pk = view().filter(rank__isnull=False), 0
     else:
         rank, pk = after
         ranked = (
-            None if rank is None else queryset.filter(rank__gte=rank).exclude(rank=rank, pk__lte=pk)
+            None if rank is None else view().filter(rank__gte=rank).exclude(rank=rank, pk__lte=pk)
         )
     if ranked is not None:
         rows = list(_priority_rows(ranked)[:wanted])
         pk = 0
     if len(rows) < wanted:
-        unranked = queryset.filter(rank__isnull=True, pk__gt=pk)
+        unranked = view().filter(rank__isnull=True, pk__gt=pk)
         rows += list(_priority_rows(unranked)[: wanted - len(rows)])
     more = len(rows) > limit
     formula = product_formula(product) if shares else None
@@ -297,10 +310,22 @@ def priorities_page(
     return PrioritiesPage(results=results, next_after=(last["rank"], last["id"]) if last else None)
 
 
-def _priority_rows(queryset: QuerySet) -> QuerySet:
+@functools.cache
+def _first_page(wanted: int) -> Baked:
+    """The ranked rows of the default view's first page, ``wanted`` of them, as a baked query
+    (``roadmap.baked``): building and compiling it took longer than running it."""
+
+    def build(product_id: int, cutoff: date) -> QuerySet:
+        queryset = feature_filter(Feature.objects.filter(product_id=product_id), {})
+        return _priority_rows(queryset.filter(rank__isnull=False), cutoff=cutoff)[:wanted]
+
+    return Baked(build)
+
+
+def _priority_rows(queryset: QuerySet, *, cutoff: date | None = None) -> QuerySet:
     return (
         queryset.annotate(
-            rank_week_ago=rank_week_ago_sql(),
+            rank_week_ago=rank_week_ago_sql(cutoff=cutoff),
             horizon=F("roadmap_item__horizon"),
             release_id=F("roadmap_item__release_id"),
             release_name=F("roadmap_item__release__name"),
