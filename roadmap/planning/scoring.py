@@ -649,7 +649,17 @@ def _share_for_output(share: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _round_number(value):
+    # The common cases first, as round_for_output answers them (a breakdown's numbers are
+    # rounded for every row of a page): a whole number, a number of two decimals or more.
+    kind = type(value)
+    if kind is int and -(2**53) < value < 2**53:
+        return float(value)
+    if kind is float and (value >= 1 or value <= -1) and value not in (_INF, -_INF):
+        return round(value, 2)
     return round_for_output(float(value)) if isinstance(value, int | float) else value
+
+
+_INF = float("inf")
 
 
 # --- SQL side ----------------------------------------------------------------------------------
