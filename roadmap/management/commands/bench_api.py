@@ -1,10 +1,10 @@
 """Benchmark: the priorities endpoint against the raw SQL query plus JSON encoding (lower bound)."""
 
-import json
 import statistics
 import time
 from decimal import Decimal
 
+import orjson
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.test import Client
@@ -89,8 +89,8 @@ class Command(BaseCommand):
                 rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
             for row in rows:
                 if isinstance(row["score_breakdown"], str):
-                    row["score_breakdown"] = json.loads(row["score_breakdown"])
-            json.dumps(rows, default=str).encode()
+                    row["score_breakdown"] = orjson.loads(row["score_breakdown"])
+            orjson.dumps(rows, default=str)
 
         endpoint(), lower_bound()  # warm up
         with CaptureQueriesContext(connection) as captured:
