@@ -162,3 +162,21 @@ def test_rank_key_orders_by_score_then_tie_break_then_age():
     ordered = sorted(rows, key=lambda r: s.rank_key(tie_break="moscow", **r))
 
     assert [r["id"] for r in ordered] == [4, 5, 3, 2, 1]
+
+
+def test_a_breakdowns_numbers_round_as_round_for_output_does():
+    """``_round_number``'s fast paths (whole numbers, numbers past ±1) answer what
+    ``round_for_output`` answers, type and all."""
+    import random
+
+    rng = random.Random(20)
+    values = [0, 1, -1, 5, 4884, 2**53, 2**53 - 1, -(2**53), 10**20, True, False, 0.0, -0.0]
+    values += [1.0, 0.5, -0.5, 1.005, 2.675, -2.675, 1e300, -1e300, 0.000123, 1 - 1e-16]
+    values += [float("inf"), -float("inf"), float("nan"), "text", None]
+    values += [rng.uniform(-1e6, 1e6) for _ in range(5000)]
+    values += [rng.uniform(-2, 2) for _ in range(5000)]
+    values += [rng.randint(-(10**6), 10**6) for _ in range(1000)]
+
+    for value in values:
+        expected = s.round_for_output(float(value)) if isinstance(value, int | float) else value
+        assert repr(s._round_number(value)) == repr(expected), value
