@@ -23,7 +23,6 @@ from rest_framework import mixins, viewsets
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 
-from roadmap.access import product_by_slug
 from roadmap.api.permissions import IsMemberWithRole, admin_workspace, ensure_can_edit
 from roadmap.api.schema import VALIDATION_ERROR_SCHEMA
 from roadmap.api.scoping import scoped, scoped_product
@@ -145,7 +144,7 @@ class UpdatedSinceFilter(filters.IsoDateTimeFilter):
 
 
 class ProductSlugFilter(filters.CharFilter):
-    """Rows of the product a slug names for the requester (``product_by_slug``): with a token,
+    """Rows of the product a slug names for the requester (``scoped_product``): with a token,
     only its workspace's product; with a session, the current workspace's first.
     ``field_name`` is the path from the row to its product."""
 
@@ -167,9 +166,8 @@ class ProductSlugFilter(filters.CharFilter):
         """The id of the product the slug names for the requester, None for none: one query,
         asked once per request (each FilterSet works on its own copies of its filters)."""
         if value not in self._ids:
-            request = self.parent.request
-            named = product_by_slug(scoped(Product.objects.all(), request), request, value)
-            self._ids[value] = named.values_list("pk", flat=True).first()
+            found = scoped_product(self.parent.request, value)
+            self._ids[value] = found.pk if found is not None else None
         return self._ids[value]
 
 
