@@ -3,7 +3,7 @@ priorities. Validation rules live in the models (``full_clean``) and services; t
 input and output. Unknown input fields are rejected, never silently dropped (``roadmap.api``).
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, getcontext
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -566,3 +566,133 @@ def priorities_representation(data: dict) -> dict:
         "next": _str(data["next"]),
         "results": results,
     }
+
+
+# --- The features list, written by hand ------------------------------------------------------
+
+
+def _decimal_writer(model_field):
+    """A DecimalField's value as DRF writes it (``COERCE_DECIMAL_TO_STRING``): quantized to the
+    field's decimal places, within its digits, as a string."""
+    exponent = Decimal(".1") ** model_field.decimal_places
+    digits = model_field.max_digits
+
+    def write(value):
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            value = Decimal(str(value).strip())
+        context = getcontext().copy()  # as DRF's DecimalField.quantize
+        context.prec = digits
+        return f"{value.quantize(exponent, context=context):f}"
+
+    return write
+
+
+def _float(value):
+    return None if value is None else float(value)
+
+
+def _scoring_input_writers() -> tuple[tuple[str, Any], ...]:
+    """How the list writes each scoring input, as FeatureSerializer's fields do: impact a float
+    (``ImpactField``), a decimal a string, a whole number an int."""
+    writers = []
+    for name in SCORING_INPUT_FIELDS:
+        model_field = Feature._meta.get_field(name)
+        if name == "impact":
+            writers.append((name, _float))
+        elif model_field.get_internal_type() == "DecimalField":
+            writers.append((name, _decimal_writer(model_field)))
+        else:
+            writers.append((name, _int))
+    return tuple(writers)
+
+
+_INPUT_WRITERS = _scoring_input_writers()
+_REVENUE = _decimal_writer(Feature._meta.get_field("expected_revenue"))
+_COST = _decimal_writer(Feature._meta.get_field("cost"))
+
+
+def _custom_fields(values) -> dict[str, Any]:
+    """``FeatureCustomFieldsField.to_representation`` of (key, kind, value, choice label) rows."""
+    shown: dict[str, Any] = {}
+    for key, kind, value, label in values:
+        if kind == CustomFieldKind.CHOICE:
+            shown[key] = label
+        elif kind == CustomFieldKind.YES_NO:
+            shown[key] = bool(value)
+        else:
+            shown[key] = float(value)
+    return shown
+
+
+def _placement(item) -> dict | None:
+    if item is None:
+        return None
+    return {
+        "id": int(item.id),
+        "horizon": str(item.horizon),
+        "position": int(item.position),
+        "visibility": str(item.visibility),
+        "release": _int(item.release_id),
+        "lane": _int(item.lane_id),
+    }
+
+
+def features_representation(features, *, shares: bool) -> list[dict]:
+    """What ``FeatureSerializer(features, many=True, context=…).data`` holds, the same keys in
+    the same order, built by hand for the features list: DRF's field machinery cost more than
+    the page's queries. ``shares``: the breakdowns carry their terms' shares (``BreakdownField``
+    with the context's ``shares``). The serializer stays the schema's and the detail's and the
+    writes'; a test checks that both write the same."""
+    zone = timezone.get_current_timezone()
+    rows = []
+    for feature in features:
+        breakdown = feature.score_breakdown
+        shown_breakdown = breakdown
+        if breakdown and shares:
+            shown_breakdown = with_shares(feature.product, breakdown)
+        owner = feature.owner
+        row = {
+            "id": int(feature.id),
+            "product": str(feature.product.slug),
+            "title": str(feature.title),
+            "description": str(feature.description),
+            "requirements": str(feature.requirements),
+            "status": str(feature.status),
+            "owner": None if owner is None else str(owner.email),
+            "tags": sorted(str(tag.name) for tag in prefetched(feature, "tags")),
+            "personas": [persona.pk for persona in prefetched(feature, "personas")],
+            "expected_revenue": _REVENUE(feature.expected_revenue),
+            "cost": _COST(feature.cost),
+            "business_case_notes": str(feature.business_case_notes),
+            "internal_notes": str(feature.internal_notes),
+        }
+        for name, write in _INPUT_WRITERS:
+            row[name] = write(getattr(feature, name))
+        score = feature.score
+        row.update(
+            {
+                "moscow": str(feature.moscow),
+                "kano": str(feature.kano),
+                "market_position": str(feature.market_position),
+                "custom_fields": _custom_fields(
+                    (v.field.key, v.field.kind, v.value, v.choice.label if v.choice else None)
+                    for v in prefetched(feature, "field_values")
+                ),
+                "score": None if score is None else scoring.round_for_output(float(score)),
+                "score_breakdown": None
+                if shown_breakdown is None
+                else scoring.breakdown_for_output(shown_breakdown or {}),
+                "missing_inputs": scoring.missing_inputs(breakdown or {}),
+                "scored_at": _datetime(feature.scored_at, zone),
+                "rank": _int(feature.rank),
+                "placement": _placement(getattr(feature, "roadmap_item", None)),
+                "insight_count": _int(feature.insight_count),
+                "version": _int(feature.version),
+                "created_at": _datetime(feature.created_at, zone),
+                "updated_at": _datetime(feature.updated_at, zone),
+            }
+        )
+        rows.append(row)
+    return rows
