@@ -36,6 +36,7 @@ from roadmap.models import (
 from roadmap.planning import formula as formula_language
 from roadmap.planning import scoring
 from roadmap.planning.models.custom_fields import FIELDS_PER_PRODUCT, KEY_MAX_LENGTH
+from roadmap.planning.selectors.features import FeaturesRelated
 from roadmap.planning.services.features import feature_version_check
 from roadmap.planning.services.fields import field_values_clean
 from roadmap.planning.services.scoring import SCORING_INPUT_FIELDS
@@ -639,30 +640,33 @@ def _placement(item) -> dict | None:
     }
 
 
-def features_representation(features, *, shares: bool) -> list[dict]:
+def features_representation(features, related: FeaturesRelated, *, shares: bool) -> list[dict]:
     """What ``FeatureSerializer(features, many=True, context=…).data`` holds, the same keys in
     the same order, built by hand for the features list: DRF's field machinery cost more than
-    the page's queries. ``shares``: the breakdowns carry their terms' shares (``BreakdownField``
-    with the context's ``shares``). The serializer stays the schema's and the detail's and the
-    writes'; a test checks that both write the same."""
+    the page's queries. ``related``: the features' tags, personas and custom-field values
+    (``features_related``). ``shares``: the breakdowns carry their terms' shares
+    (``BreakdownField`` with the context's ``shares``). The serializer stays the schema's and
+    the detail's and the writes'; a test checks that both write the same."""
     zone = timezone.get_current_timezone()
+    tags, personas, field_values = related.tags, related.personas, related.field_values
     rows = []
     for feature in features:
+        pk = feature.pk
         breakdown = feature.score_breakdown
         shown_breakdown = breakdown
         if breakdown and shares:
             shown_breakdown = with_shares(feature.product, breakdown)
         owner = feature.owner
         row = {
-            "id": int(feature.id),
+            "id": int(pk),
             "product": str(feature.product.slug),
             "title": str(feature.title),
             "description": str(feature.description),
             "requirements": str(feature.requirements),
             "status": str(feature.status),
             "owner": None if owner is None else str(owner.email),
-            "tags": sorted(str(tag.name) for tag in prefetched(feature, "tags")),
-            "personas": [persona.pk for persona in prefetched(feature, "personas")],
+            "tags": tags.get(pk, []),
+            "personas": personas.get(pk, []),
             "expected_revenue": _REVENUE(feature.expected_revenue),
             "cost": _COST(feature.cost),
             "business_case_notes": str(feature.business_case_notes),
@@ -676,10 +680,7 @@ def features_representation(features, *, shares: bool) -> list[dict]:
                 "moscow": str(feature.moscow),
                 "kano": str(feature.kano),
                 "market_position": str(feature.market_position),
-                "custom_fields": _custom_fields(
-                    (v.field.key, v.field.kind, v.value, v.choice.label if v.choice else None)
-                    for v in prefetched(feature, "field_values")
-                ),
+                "custom_fields": _custom_fields(field_values.get(pk, ())),
                 "score": None if score is None else scoring.round_for_output(float(score)),
                 "score_breakdown": None
                 if shown_breakdown is None

@@ -51,6 +51,7 @@ from roadmap.models import (
     Tag,
 )
 from roadmap.planning.api import serializers as s
+from roadmap.planning.selectors.features import features_related
 from roadmap.planning.selectors.priorities import (
     FIELD_FILTER_TEXT_MAX,
     FIELD_FILTER_VALUES_MAX,
@@ -455,12 +456,17 @@ class FeatureViewSet(ScopedViewSet):
             # Into lists (to_attr), which the serializer reads (serializers.prefetched): no
             # queryset and manager made per feature and relation.
             Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="prefetched_tags"),
+            # In the order the list reads them in (features_related).
             Prefetch(
-                "personas", queryset=Persona.objects.only("id"), to_attr="prefetched_personas"
+                "personas",
+                queryset=Persona.objects.only("id").order_by("name", "id"),
+                to_attr="prefetched_personas",
             ),
             Prefetch(
                 "field_values",
-                queryset=FeatureFieldValue.objects.select_related("field", "choice"),
+                queryset=FeatureFieldValue.objects.select_related("field", "choice").order_by(
+                    "field__position", "field_id"
+                ),
                 to_attr="prefetched_field_values",
             ),
         )
@@ -484,11 +490,10 @@ class FeatureViewSet(ScopedViewSet):
     ordering = ["product_id", "rank", "id"]
 
     def get_queryset(self):
-        return (
-            super().get_queryset().distinct()
-            if self._filters_join_many()
-            else super().get_queryset()
-        )
+        queryset = super().get_queryset()
+        if self.action == "list":  # its related rows are read as values (features_related)
+            queryset = queryset.prefetch_related(None)
+        return queryset.distinct() if self._filters_join_many() else queryset
 
     def _filters_join_many(self) -> bool:
         return bool({"tag", "persona"} & set(self.request.query_params))
@@ -504,8 +509,12 @@ class FeatureViewSet(ScopedViewSet):
         # Written by hand (what the serializer would write: a test holds them equal).
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        shares = self.get_serializer_context()["shares"]
-        data = s.features_representation(page if page is not None else queryset, shares=shares)
+        features = page if page is not None else list(queryset)
+        data = s.features_representation(
+            features,
+            features_related(feature_ids=[feature.pk for feature in features]),
+            shares=self.get_serializer_context()["shares"],
+        )
         return self.get_paginated_response(data) if page is not None else Response(data)
 
     def perform_create(self, serializer):

@@ -120,3 +120,25 @@ def test_datetimes_are_written_in_the_current_timezone(read_api, product, varied
         "-04:00"
     )
     assert json.dumps(results) == json.dumps(by_drf)
+
+
+def test_the_list_reads_its_related_rows_once_whatever_the_page_holds(
+    read_api, product, varied, django_assert_num_queries
+):
+    # given: the list read once (the token's first use is recorded)
+    url = f"/api/v1/features/?product={product.slug}"
+    read_api.get(url)
+
+    # when / then: the token, the product's id, the count, the rows, then the page's tags,
+    # personas and custom-field values, each once, by feature id
+    with django_assert_num_queries(7) as few:
+        assert len(read_api.get(url).data["results"]) == 4
+    related = [q["sql"] for q in few.captured_queries[-3:]]
+    assert all("feature_id" in sql and " IN (" in sql for sql in related), related
+
+    # given: more features, with tags and personas, then: the same queries
+    for feature in f.FeatureFactory.create_batch(5, product=product):
+        feature.tags.add(f.TagFactory(product=product))
+        feature.personas.add(f.PersonaFactory(product=product))
+    with django_assert_num_queries(7):
+        assert len(read_api.get(url).data["results"]) == 9
