@@ -36,11 +36,11 @@ from roadmap.models import (
 from roadmap.planning import formula as formula_language
 from roadmap.planning import scoring
 from roadmap.planning.models.custom_fields import FIELDS_PER_PRODUCT, KEY_MAX_LENGTH
-from roadmap.planning.selectors.features import FeaturesRelated
+from roadmap.planning.selectors.features import FeaturesRelated, rows_products
 from roadmap.planning.services.features import feature_version_check
 from roadmap.planning.services.fields import field_values_clean
 from roadmap.planning.services.scoring import SCORING_INPUT_FIELDS
-from roadmap.planning.shares import with_shares
+from roadmap.planning.shares import product_formula, with_shares
 
 IMPACT_SCALE = tuple(value for value, _ in IMPACT_CHOICES)
 
@@ -627,73 +627,74 @@ def _custom_fields(values) -> dict[str, Any]:
     return shown
 
 
-def _placement(item) -> dict | None:
-    if item is None:
-        return None
-    return {
-        "id": int(item.id),
-        "horizon": str(item.horizon),
-        "position": int(item.position),
-        "visibility": str(item.visibility),
-        "release": _int(item.release_id),
-        "lane": _int(item.lane_id),
-    }
-
-
-def features_representation(features, related: FeaturesRelated, *, shares: bool) -> list[dict]:
+def features_representation(rows, related: FeaturesRelated, *, shares: bool) -> list[dict]:
     """What ``FeatureSerializer(features, many=True, context=…).data`` holds, the same keys in
-    the same order, built by hand for the features list: DRF's field machinery cost more than
-    the page's queries. ``related``: the features' tags, personas and custom-field values
-    (``features_related``). ``shares``: the breakdowns carry their terms' shares
-    (``BreakdownField`` with the context's ``shares``). The serializer stays the schema's and
-    the detail's and the writes'; a test checks that both write the same."""
+    the same order, built by hand for the features list from its rows (``features_list_rows``,
+    with the shares' columns when ``shares``) and their tags, personas and custom-field values
+    (``features_related``): DRF's field machinery and the model instances cost more than the
+    page's queries. ``shares``: the breakdowns carry their terms' shares (``BreakdownField``
+    with the context's ``shares``). The serializer stays the schema's and the detail's and the
+    writes'; a test checks that both write the same."""
     zone = timezone.get_current_timezone()
     tags, personas, field_values = related.tags, related.personas, related.field_values
-    rows = []
-    for feature in features:
-        pk = feature.pk
-        breakdown = feature.score_breakdown
+    products = rows_products(rows) if shares else {}
+    formulas = {pk: product_formula(product) for pk, product in products.items()}
+    results = []
+    for row in rows:
+        pk = row["id"]
+        breakdown = row["score_breakdown"]
         shown_breakdown = breakdown
         if breakdown and shares:
-            shown_breakdown = with_shares(feature.product, breakdown)
-        owner = feature.owner
-        row = {
+            product_id = row["product_id"]
+            shown_breakdown = with_shares(products[product_id], breakdown, formulas[product_id])
+        item_id = row["roadmap_item__id"]
+        result = {
             "id": int(pk),
-            "product": str(feature.product.slug),
-            "title": str(feature.title),
-            "description": str(feature.description),
-            "requirements": str(feature.requirements),
-            "status": str(feature.status),
-            "owner": None if owner is None else str(owner.email),
+            "product": str(row["product__slug"]),
+            "title": str(row["title"]),
+            "description": str(row["description"]),
+            "requirements": str(row["requirements"]),
+            "status": str(row["status"]),
+            "owner": _str(row["owner__email"]),
             "tags": tags.get(pk, []),
             "personas": personas.get(pk, []),
-            "expected_revenue": _REVENUE(feature.expected_revenue),
-            "cost": _COST(feature.cost),
-            "business_case_notes": str(feature.business_case_notes),
-            "internal_notes": str(feature.internal_notes),
+            "expected_revenue": _REVENUE(row["expected_revenue"]),
+            "cost": _COST(row["cost"]),
+            "business_case_notes": str(row["business_case_notes"]),
+            "internal_notes": str(row["internal_notes"]),
         }
         for name, write in _INPUT_WRITERS:
-            row[name] = write(getattr(feature, name))
-        score = feature.score
-        row.update(
+            result[name] = write(row[name])
+        score = row["score"]
+        result.update(
             {
-                "moscow": str(feature.moscow),
-                "kano": str(feature.kano),
-                "market_position": str(feature.market_position),
+                "moscow": str(row["moscow"]),
+                "kano": str(row["kano"]),
+                "market_position": str(row["market_position"]),
                 "custom_fields": _custom_fields(field_values.get(pk, ())),
                 "score": None if score is None else scoring.round_for_output(float(score)),
                 "score_breakdown": None
                 if shown_breakdown is None
                 else scoring.breakdown_for_output(shown_breakdown or {}),
                 "missing_inputs": scoring.missing_inputs(breakdown or {}),
-                "scored_at": _datetime(feature.scored_at, zone),
-                "rank": _int(feature.rank),
-                "placement": _placement(getattr(feature, "roadmap_item", None)),
-                "insight_count": _int(feature.insight_count),
-                "version": _int(feature.version),
-                "created_at": _datetime(feature.created_at, zone),
-                "updated_at": _datetime(feature.updated_at, zone),
+                "scored_at": _datetime(row["scored_at"], zone),
+                "rank": _int(row["rank"]),
+                # PlacementSerializer's
+                "placement": None
+                if item_id is None
+                else {
+                    "id": int(item_id),
+                    "horizon": str(row["roadmap_item__horizon"]),
+                    "position": int(row["roadmap_item__position"]),
+                    "visibility": str(row["roadmap_item__visibility"]),
+                    "release": _int(row["roadmap_item__release_id"]),
+                    "lane": _int(row["roadmap_item__lane_id"]),
+                },
+                "insight_count": _int(row["insight_count"]),
+                "version": _int(row["version"]),
+                "created_at": _datetime(row["created_at"], zone),
+                "updated_at": _datetime(row["updated_at"], zone),
             }
         )
-        rows.append(row)
-    return rows
+        results.append(result)
+    return results

@@ -51,7 +51,7 @@ from roadmap.models import (
     Tag,
 )
 from roadmap.planning.api import serializers as s
-from roadmap.planning.selectors.features import features_related
+from roadmap.planning.selectors.features import features_list_rows, features_related
 from roadmap.planning.selectors.priorities import (
     FIELD_FILTER_TEXT_MAX,
     FIELD_FILTER_VALUES_MAX,
@@ -491,7 +491,7 @@ class FeatureViewSet(ScopedViewSet):
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        if self.action == "list":  # its related rows are read as values (features_related)
+        if self.action == "list":  # read as values (features_list_rows, features_related)
             queryset = queryset.prefetch_related(None)
         return queryset.distinct() if self._filters_join_many() else queryset
 
@@ -507,13 +507,12 @@ class FeatureViewSet(ScopedViewSet):
 
     def list(self, request, *args, **kwargs):
         # Written by hand (what the serializer would write: a test holds them equal).
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        features = page if page is not None else list(queryset)
+        shares = self.get_serializer_context()["shares"]
+        rows = features_list_rows(self.filter_queryset(self.get_queryset()), shares=shares)
+        page = self.paginate_queryset(rows)
+        rows = page if page is not None else list(rows)
         data = s.features_representation(
-            features,
-            features_related(feature_ids=[feature.pk for feature in features]),
-            shares=self.get_serializer_context()["shares"],
+            rows, features_related(feature_ids=[row["id"] for row in rows]), shares=shares
         )
         return self.get_paginated_response(data) if page is not None else Response(data)
 

@@ -6,7 +6,79 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from roadmap.models import Feature, FeatureFieldValue
+from django.db.models import QuerySet
+
+from roadmap.models import Feature, FeatureFieldValue, Product
+from roadmap.planning.scoring import FEATURE_INPUTS
+
+# The columns of a row of the features list (``features_list_rows``): the feature's own, its
+# product's slug, its owner's email, its roadmap item's, and the ``insight_count`` annotated on
+# the viewset's queryset.
+LIST_COLUMNS = (
+    "id",
+    "product_id",
+    "product__slug",
+    "title",
+    "description",
+    "requirements",
+    "status",
+    "owner__email",
+    "expected_revenue",
+    "cost",
+    "business_case_notes",
+    "internal_notes",
+    *FEATURE_INPUTS,  # the serializer's SCORING_INPUT_FIELDS
+    "moscow",
+    "kano",
+    "market_position",
+    "score",
+    "score_breakdown",
+    "scored_at",
+    "rank",
+    "roadmap_item__id",
+    "roadmap_item__horizon",
+    "roadmap_item__position",
+    "roadmap_item__visibility",
+    "roadmap_item__release_id",
+    "roadmap_item__lane_id",
+    "insight_count",
+    "version",
+    "created_at",
+    "updated_at",
+)
+# What shares need of a row's product (``roadmap.planning.shares.product_formula``).
+SHARES_COLUMNS = (
+    "product__scoring_framework",
+    "product__weighted_divide_by_effort",
+    "product__scoring_formula",
+    "product__scoring_formula_version",
+)
+
+
+def features_list_rows(queryset: QuerySet, *, shares: bool = False) -> QuerySet:
+    """The features of ``queryset`` (filtered and ordered; annotated with ``insight_count``) as
+    the list's rows: dicts of ``LIST_COLUMNS``, the product, owner and roadmap item joined; with
+    ``shares``, what the shares need of the product too. Dicts, not model instances: making a
+    feature and its product cost the list more than their query did."""
+    return queryset.select_related(None).values(*LIST_COLUMNS, *(SHARES_COLUMNS if shares else ()))
+
+
+def rows_products(rows: Sequence[dict]) -> dict[int, Product]:
+    """The products of rows of ``features_list_rows(…, shares=True)`` by id, with what their
+    shares read (unsaved instances: no query)."""
+    products: dict[int, Product] = {}
+    for row in rows:
+        if row["product_id"] not in products:
+            products[row["product_id"]] = Product(
+                pk=row["product_id"],
+                slug=row["product__slug"],
+                scoring_framework=row["product__scoring_framework"],
+                weighted_divide_by_effort=row["product__weighted_divide_by_effort"],
+                scoring_formula=row["product__scoring_formula"],
+                scoring_formula_version=row["product__scoring_formula_version"],
+            )
+    return products
+
 
 # A feature's value in a custom field: the field's key and kind, the number (None for a
 # choice), the choice's label (None for a number).
