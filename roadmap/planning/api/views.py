@@ -511,9 +511,7 @@ class FeatureViewSet(ScopedViewSet):
         rows = features_list_rows(self.filter_queryset(self.get_queryset()), shares=shares)
         page = self.paginate_queryset(rows)
         rows = page if page is not None else list(rows)
-        data = s.features_representation(
-            rows, features_related(feature_ids=[row["id"] for row in rows]), shares=shares
-        )
+        data = s.features_representation(rows, features_related(rows=rows), shares=shares)
         return self.get_paginated_response(data) if page is not None else Response(data)
 
     def perform_create(self, serializer):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from roadmap.models import Feature, FeatureFieldValue, Product
 from roadmap.planning.scoring import FEATURE_INPUTS
@@ -58,9 +58,25 @@ SHARES_COLUMNS = (
 def features_list_rows(queryset: QuerySet, *, shares: bool = False) -> QuerySet:
     """The features of ``queryset`` (filtered and ordered; annotated with ``insight_count``) as
     the list's rows: dicts of ``LIST_COLUMNS``, the product, owner and roadmap item joined; with
-    ``shares``, what the shares need of the product too. Dicts, not model instances: making a
-    feature and its product cost the list more than their query did."""
-    return queryset.select_related(None).values(*LIST_COLUMNS, *(SHARES_COLUMNS if shares else ()))
+    ``shares``, what the shares need of the product too; and whether each has tags, personas,
+    custom-field values (``features_related`` reads those of the rows that have any). Dicts, not
+    model instances: making a feature and its product cost the list more than their query did.
+    """
+    return (
+        queryset.select_related(None)
+        .annotate(
+            has_tags=Exists(Feature.tags.through.objects.filter(feature_id=OuterRef("pk"))),
+            has_personas=Exists(Feature.personas.through.objects.filter(feature_id=OuterRef("pk"))),
+            has_field_values=Exists(FeatureFieldValue.objects.filter(feature_id=OuterRef("pk"))),
+        )
+        .values(
+            *LIST_COLUMNS,
+            "has_tags",
+            "has_personas",
+            "has_field_values",
+            *(SHARES_COLUMNS if shares else ()),
+        )
+    )
 
 
 def rows_products(rows: Sequence[dict]) -> dict[int, Product]:
@@ -92,31 +108,33 @@ class FeaturesRelated:
     field_values: dict[int, list[FieldValue]]  # in the fields' order (by position)
 
 
-def features_related(*, feature_ids: Sequence[int]) -> FeaturesRelated:
-    """The tags, personas and custom-field values of the features of these ids: three queries,
-    each by ``feature_id IN (…)`` on its table, values rather than model instances (making those
-    cost the features list more than its queries did). None for no ids."""
+def features_related(*, rows: Sequence[dict]) -> FeaturesRelated:
+    """The tags, personas and custom-field values of the features of ``rows`` (of
+    ``features_list_rows``): a query for each, by ``feature_id IN (…)`` on its table, of the
+    rows that have any (none: no query), values rather than model instances (making those cost
+    the features list more than its queries did)."""
     tags: dict[int, list[str]] = {}
     personas: dict[int, list[int]] = {}
     field_values: dict[int, list[FieldValue]] = {}
-    if not feature_ids:
-        return FeaturesRelated(tags=tags, personas=personas, field_values=field_values)
-    for feature_id, name in Feature.tags.through.objects.filter(
-        feature_id__in=feature_ids
-    ).values_list("feature_id", "tag__name"):
-        tags.setdefault(feature_id, []).append(name)
-    for names in tags.values():
-        names.sort()
-    for feature_id, persona_id in (
-        Feature.personas.through.objects.filter(feature_id__in=feature_ids)
-        .order_by("persona__name", "persona_id")
-        .values_list("feature_id", "persona_id")
-    ):
-        personas.setdefault(feature_id, []).append(persona_id)
-    for feature_id, *value in (
-        FeatureFieldValue.objects.filter(feature_id__in=feature_ids)
-        .order_by("field__position", "field_id")
-        .values_list("feature_id", "field__key", "field__kind", "value", "choice__label")
-    ):
-        field_values.setdefault(feature_id, []).append(tuple(value))
+    if ids := [row["id"] for row in rows if row["has_tags"]]:
+        for feature_id, name in Feature.tags.through.objects.filter(feature_id__in=ids).values_list(
+            "feature_id", "tag__name"
+        ):
+            tags.setdefault(feature_id, []).append(name)
+        for names in tags.values():
+            names.sort()  # as the serializer sorts them (not by the database's collation)
+    if ids := [row["id"] for row in rows if row["has_personas"]]:
+        for feature_id, persona_id in (
+            Feature.personas.through.objects.filter(feature_id__in=ids)
+            .order_by("persona__name", "persona_id")
+            .values_list("feature_id", "persona_id")
+        ):
+            personas.setdefault(feature_id, []).append(persona_id)
+    if ids := [row["id"] for row in rows if row["has_field_values"]]:
+        for feature_id, *value in (
+            FeatureFieldValue.objects.filter(feature_id__in=ids)
+            .order_by("field__position", "field_id")
+            .values_list("feature_id", "field__key", "field__kind", "value", "choice__label")
+        ):
+            field_values.setdefault(feature_id, []).append(tuple(value))
     return FeaturesRelated(tags=tags, personas=personas, field_values=field_values)

@@ -3,6 +3,7 @@
 the byte, for every kind of value a feature can hold."""
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -130,11 +131,17 @@ def test_the_list_reads_its_related_rows_once_whatever_the_page_holds(
     read_api.get(url)
 
     # when / then: the token, the product's id, the count, the rows, then the page's tags,
-    # personas and custom-field values, each once, by feature id
+    # personas and custom-field values, each once, by feature id, of the features having any
+    high, middle, low, unscored = varied
     with django_assert_num_queries(7) as few:
         assert len(read_api.get(url).data["results"]) == 4
     related = [q["sql"] for q in few.captured_queries[-3:]]
     assert all("feature_id" in sql and " IN (" in sql for sql in related), related
+    asked = [
+        {int(pk) for pk in re.search(r" IN \(([^)]*)\)", sql).group(1).split(",")}
+        for sql in related
+    ]
+    assert asked == [{high.pk, middle.pk}, {high.pk}, {high.pk, middle.pk}]
 
     # given: more features, with tags and personas, then: the same queries
     for feature in f.FeatureFactory.create_batch(5, product=product):
@@ -142,3 +149,19 @@ def test_the_list_reads_its_related_rows_once_whatever_the_page_holds(
         feature.personas.add(f.PersonaFactory(product=product))
     with django_assert_num_queries(7):
         assert len(read_api.get(url).data["results"]) == 9
+
+
+def test_a_page_without_related_rows_reads_no_related_table(
+    read_api, product, django_assert_num_queries
+):
+    # given: features without tags, personas or custom-field values; the list read once
+    f.FeatureFactory.create_batch(3, product=product)
+    url = f"/api/v1/features/?product={product.slug}"
+    read_api.get(url)
+
+    # when / then: the token, the product's id, the count and the rows only
+    with django_assert_num_queries(4):
+        body = read_api.get(url).json()
+    assert [(r["tags"], r["personas"], r["custom_fields"]) for r in body["results"]] == [
+        ([], [], {})
+    ] * 3
