@@ -166,6 +166,10 @@ def priority_query_form() -> type:
     return PriorityFilterForm(queryset=Feature.objects.none()).form.__class__
 
 
+# The form class of each FilterSet class that builds it once (``FeatureFilter.get_form_class``).
+FILTER_FORMS: dict[type, type] = {}
+
+
 def field_parameters_given(query: QueryDict) -> list[str]:
     """The custom-field filter parameters the query string gives (empty ones too)."""
     return [p for p in FIELD_PARAMETERS if query.getlist(p)]
@@ -415,6 +419,15 @@ class FeatureFilter(ProductChildFilter):
 
     def with_shares(self, queryset, name, value):
         return queryset  # read by the serializer (FeatureViewSet.get_serializer_context)
+
+    def get_form_class(self):
+        # Built once, as ``priority_query_form``: a FilterSet builds its form class anew on
+        # every request. Its fields are the filters' own, none of which reads the request (no
+        # choices from a queryset): the same class for every request.
+        form = FILTER_FORMS.get(type(self))
+        if form is None:
+            form = FILTER_FORMS[type(self)] = super().get_form_class()
+        return form
 
     def filter_queryset(self, queryset):
         """The filters, then the custom-field ones (as the priorities read and check them):

@@ -165,3 +165,15 @@ def test_a_page_without_related_rows_reads_no_related_table(
     assert [(r["tags"], r["personas"], r["custom_fields"]) for r in body["results"]] == [
         ([], [], {})
     ] * 3
+
+
+def test_the_filters_form_is_built_once_and_still_checks_each_request(read_api, product):
+    # given: the list asked with good filters, then a bad status
+    good = read_api.get(f"/api/v1/features/?product={product.slug}&status=idea")
+    bad = read_api.get(f"/api/v1/features/?product={product.slug}&status=nonsense")
+
+    # then: one form class for every request, and each request's values checked by it
+    assert good.status_code == 200
+    assert bad.status_code == 400 and list(bad.json()) == ["status"]
+    first = views.FeatureFilter(queryset=Feature.objects.none()).get_form_class()
+    assert views.FeatureFilter(queryset=Feature.objects.none()).get_form_class() is first
