@@ -638,15 +638,17 @@ def features_representation(rows, related: FeaturesRelated, *, shares: bool) -> 
     zone = timezone.get_current_timezone()
     tags, personas, field_values = related.tags, related.personas, related.field_values
     products = rows_products(rows) if shares else {}
-    formulas = {pk: product_formula(product) for pk, product in products.items()}
+    formulas: dict[int, Any] = {}  # each product's, found once, when a breakdown needs it
     results = []
     for row in rows:
         pk = row["id"]
         breakdown = row["score_breakdown"]
         shown_breakdown = breakdown
         if breakdown and shares:
-            product_id = row["product_id"]
-            shown_breakdown = with_shares(products[product_id], breakdown, formulas[product_id])
+            product = products[row["product_id"]]
+            if product.pk not in formulas:
+                formulas[product.pk] = product_formula(product)
+            shown_breakdown = with_shares(product, breakdown, formulas[product.pk])
         item_id = row["roadmap_item__id"]
         result = {
             "id": int(pk),

@@ -1,4 +1,5 @@
-"""Reads of the features list: a page's related rows as plain values, keyed by feature id."""
+"""Reads of the features list (``GET /api/v1/features/``): its rows, and a page's tags, personas
+and custom-field values keyed by feature id, as plain values."""
 
 from __future__ import annotations
 
