@@ -25,6 +25,7 @@ from roadmap.api.viewsets import (
     BooleanFilter,
     ProductChildFilter,
     RepeatedTextFilter,
+    RowsPaginator,
     ScopedViewSet,
     StrictBooleanWidget,
     UpdatedSinceFilter,
@@ -519,11 +520,15 @@ class FeatureViewSet(ScopedViewSet):
         return {**super().get_serializer_context(), "shares": self.action != "list" or asked}
 
     def list(self, request, *args, **kwargs):
-        # Written by hand (what the serializer would write: a test holds them equal).
+        # Rows as values, written by hand (what the serializer would write: a test holds them
+        # equal). The page is counted as the queryset is, its rows read as values.
         shares = self.get_serializer_context()["shares"]
-        rows = features_list_rows(self.filter_queryset(self.get_queryset()), shares=shares)
-        page = self.paginate_queryset(rows)
-        rows = page if page is not None else list(rows)
+        queryset = self.filter_queryset(self.get_queryset())
+        self.paginator.django_paginator_class = functools.partial(
+            RowsPaginator, rows=functools.partial(features_list_rows, shares=shares)
+        )
+        page = self.paginate_queryset(queryset)
+        rows = page if page is not None else list(features_list_rows(queryset, shares=shares))
         data = s.features_representation(rows, features_related(rows=rows), shares=shares)
         return self.get_paginated_response(data) if page is not None else Response(data)
 
