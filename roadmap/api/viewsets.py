@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.core.paginator import Paginator
 from django.http import Http404
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
@@ -38,6 +39,21 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
+
+
+class RowsPaginator(Paginator):
+    """Django's paginator, counting the queryset it is given, and reading each page through
+    ``rows`` (a function of the page's queryset, e.g. its ``values()``): the COUNT stays the
+    queryset's own, without the joins a ``values()`` of related columns would keep in it (on a
+    product of 100,000 features, tens of milliseconds). For ``Pagination.django_paginator_class``
+    (``functools.partial(RowsPaginator, rows=…)``)."""
+
+    def __init__(self, object_list, per_page, *, rows: Callable[[Any], Any], **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.rows = rows
+
+    def _get_page(self, object_list, number, paginator):
+        return super()._get_page(self.rows(object_list), number, paginator)
 
 
 class ScopedViewSet(

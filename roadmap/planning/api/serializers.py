@@ -3,7 +3,7 @@ priorities. Validation rules live in the models (``full_clean``) and services; t
 input and output. Unknown input fields are rejected, never silently dropped (``roadmap.api``).
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, getcontext
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -36,10 +36,11 @@ from roadmap.models import (
 from roadmap.planning import formula as formula_language
 from roadmap.planning import scoring
 from roadmap.planning.models.custom_fields import FIELDS_PER_PRODUCT, KEY_MAX_LENGTH
+from roadmap.planning.selectors.features import FeaturesRelated, rows_products
 from roadmap.planning.services.features import feature_version_check
 from roadmap.planning.services.fields import field_values_clean
 from roadmap.planning.services.scoring import SCORING_INPUT_FIELDS
-from roadmap.planning.shares import with_shares
+from roadmap.planning.shares import product_formula, with_shares
 
 IMPACT_SCALE = tuple(value for value, _ in IMPACT_CHOICES)
 
@@ -566,3 +567,136 @@ def priorities_representation(data: dict) -> dict:
         "next": _str(data["next"]),
         "results": results,
     }
+
+
+# --- The features list, written by hand ------------------------------------------------------
+
+
+def _decimal_writer(model_field):
+    """A DecimalField's value as DRF writes it (``COERCE_DECIMAL_TO_STRING``): quantized to the
+    field's decimal places, within its digits, as a string."""
+    exponent = Decimal(".1") ** model_field.decimal_places
+    digits = model_field.max_digits
+
+    def write(value):
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            value = Decimal(str(value).strip())
+        context = getcontext().copy()  # as DRF's DecimalField.quantize
+        context.prec = digits
+        return f"{value.quantize(exponent, context=context):f}"
+
+    return write
+
+
+def _float(value):
+    return None if value is None else float(value)
+
+
+def _scoring_input_writers() -> tuple[tuple[str, Any], ...]:
+    """How the list writes each scoring input, as FeatureSerializer's fields do: impact a float
+    (``ImpactField``), a decimal a string, a whole number an int."""
+    writers = []
+    for name in SCORING_INPUT_FIELDS:
+        model_field = Feature._meta.get_field(name)
+        if name == "impact":
+            writers.append((name, _float))
+        elif model_field.get_internal_type() == "DecimalField":
+            writers.append((name, _decimal_writer(model_field)))
+        else:
+            writers.append((name, _int))
+    return tuple(writers)
+
+
+_INPUT_WRITERS = _scoring_input_writers()
+_REVENUE = _decimal_writer(Feature._meta.get_field("expected_revenue"))
+_COST = _decimal_writer(Feature._meta.get_field("cost"))
+
+
+def _custom_fields(values) -> dict[str, Any]:
+    """``FeatureCustomFieldsField.to_representation`` of (key, kind, value, choice label) rows."""
+    shown: dict[str, Any] = {}
+    for key, kind, value, label in values:
+        if kind == CustomFieldKind.CHOICE:
+            shown[key] = label
+        elif kind == CustomFieldKind.YES_NO:
+            shown[key] = bool(value)
+        else:
+            shown[key] = float(value)
+    return shown
+
+
+def features_representation(rows, related: FeaturesRelated, *, shares: bool) -> list[dict]:
+    """What ``FeatureSerializer(features, many=True, context=…).data`` holds, the same keys in
+    the same order, built by hand for the features list from its rows (``features_list_rows``,
+    with the shares' columns when ``shares``) and their tags, personas and custom-field values
+    (``features_related``): DRF's field machinery and the model instances cost more than the
+    page's queries. ``shares``: the breakdowns carry their terms' shares (``BreakdownField``
+    with the context's ``shares``). The serializer stays the schema's and the detail's and the
+    writes'; a test checks that both write the same."""
+    zone = timezone.get_current_timezone()
+    tags, personas, field_values = related.tags, related.personas, related.field_values
+    products = rows_products(rows) if shares else {}
+    formulas: dict[int, Any] = {}  # each product's, found once, when a breakdown needs it
+    results = []
+    for row in rows:
+        pk = row["id"]
+        breakdown = row["score_breakdown"]
+        shown_breakdown = breakdown
+        if breakdown and shares:
+            product = products[row["product_id"]]
+            if product.pk not in formulas:
+                formulas[product.pk] = product_formula(product)
+            shown_breakdown = with_shares(product, breakdown, formulas[product.pk])
+        item_id = row["roadmap_item__id"]
+        result = {
+            "id": int(pk),
+            "product": str(row["product__slug"]),
+            "title": str(row["title"]),
+            "description": str(row["description"]),
+            "requirements": str(row["requirements"]),
+            "status": str(row["status"]),
+            "owner": _str(row["owner__email"]),
+            "tags": tags.get(pk, []),
+            "personas": personas.get(pk, []),
+            "expected_revenue": _REVENUE(row["expected_revenue"]),
+            "cost": _COST(row["cost"]),
+            "business_case_notes": str(row["business_case_notes"]),
+            "internal_notes": str(row["internal_notes"]),
+        }
+        for name, write in _INPUT_WRITERS:
+            result[name] = write(row[name])
+        score = row["score"]
+        result.update(
+            {
+                "moscow": str(row["moscow"]),
+                "kano": str(row["kano"]),
+                "market_position": str(row["market_position"]),
+                "custom_fields": _custom_fields(field_values.get(pk, ())),
+                "score": None if score is None else scoring.round_for_output(float(score)),
+                "score_breakdown": None
+                if shown_breakdown is None
+                else scoring.breakdown_for_output(shown_breakdown or {}),
+                "missing_inputs": scoring.missing_inputs(breakdown or {}),
+                "scored_at": _datetime(row["scored_at"], zone),
+                "rank": _int(row["rank"]),
+                # PlacementSerializer's
+                "placement": None
+                if item_id is None
+                else {
+                    "id": int(item_id),
+                    "horizon": str(row["roadmap_item__horizon"]),
+                    "position": int(row["roadmap_item__position"]),
+                    "visibility": str(row["roadmap_item__visibility"]),
+                    "release": _int(row["roadmap_item__release_id"]),
+                    "lane": _int(row["roadmap_item__lane_id"]),
+                },
+                "insight_count": _int(row["insight_count"]),
+                "version": _int(row["version"]),
+                "created_at": _datetime(row["created_at"], zone),
+                "updated_at": _datetime(row["updated_at"], zone),
+            }
+        )
+        results.append(result)
+    return results

@@ -26,6 +26,7 @@ from roadmap.api.viewsets import (
     BooleanFilter,
     ProductChildFilter,
     RepeatedTextFilter,
+    RowsPaginator,
     ScopedViewSet,
     StrictBooleanWidget,
     UpdatedSinceFilter,
@@ -52,6 +53,7 @@ from roadmap.models import (
     Tag,
 )
 from roadmap.planning.api import serializers as s
+from roadmap.planning.selectors.features import features_list_rows, features_related
 from roadmap.planning.selectors.priorities import (
     FIELD_FILTER_TEXT_MAX,
     FIELD_FILTER_VALUES_MAX,
@@ -164,6 +166,10 @@ def priority_query_form() -> type:
     """The form ``PriorityFilterForm`` validates with, built once: a FilterSet copies its filters
     and builds its form class anew on every request (1 ms of an answer of a few)."""
     return PriorityFilterForm(queryset=Feature.objects.none()).form.__class__
+
+
+# The form class of each FilterSet class that builds it once (``FeatureFilter.get_form_class``).
+FILTER_FORMS: dict[type, type] = {}
 
 
 def field_parameters_given(query: QueryDict) -> list[str]:
@@ -415,6 +421,15 @@ class FeatureFilter(ProductChildFilter):
     def with_shares(self, queryset, name, value):
         return queryset  # read by the serializer (FeatureViewSet.get_serializer_context)
 
+    def get_form_class(self):
+        # Built once, as ``priority_query_form``: a FilterSet builds its form class anew on
+        # every request. Its fields are the filters' own, none of which reads the request (no
+        # choices from a queryset): the same class for every request.
+        form = FILTER_FORMS.get(type(self))
+        if form is None:
+            form = FILTER_FORMS[type(self)] = super().get_form_class()
+        return form
+
     def filter_queryset(self, queryset):
         """The filters, then the custom-field ones (as the priorities read and check them):
         those need the product, whose fields they name; a slug naming none of the requester's
@@ -455,12 +470,17 @@ class FeatureViewSet(ScopedViewSet):
             # Into lists (to_attr), which the serializer reads (serializers.prefetched): no
             # queryset and manager made per feature and relation.
             Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="prefetched_tags"),
+            # In the order the list reads them in (features_related).
             Prefetch(
-                "personas", queryset=Persona.objects.only("id"), to_attr="prefetched_personas"
+                "personas",
+                queryset=Persona.objects.only("id").order_by("name", "id"),
+                to_attr="prefetched_personas",
             ),
             Prefetch(
                 "field_values",
-                queryset=FeatureFieldValue.objects.select_related("field", "choice"),
+                queryset=FeatureFieldValue.objects.select_related("field", "choice").order_by(
+                    "field__position", "field_id"
+                ),
                 to_attr="prefetched_field_values",
             ),
         )
@@ -484,11 +504,10 @@ class FeatureViewSet(ScopedViewSet):
     ordering = ["product_id", "rank", "id"]
 
     def get_queryset(self):
-        return (
-            super().get_queryset().distinct()
-            if self._filters_join_many()
-            else super().get_queryset()
-        )
+        queryset = super().get_queryset()
+        if self.action == "list":  # read as values (features_list_rows, features_related)
+            queryset = queryset.prefetch_related(None)
+        return queryset.distinct() if self._filters_join_many() else queryset
 
     def _filters_join_many(self) -> bool:
         return bool({"tag", "persona"} & set(self.request.query_params))
@@ -499,6 +518,19 @@ class FeatureViewSet(ScopedViewSet):
         params = self.request.query_params
         asked = StrictBooleanWidget().value_from_datadict(params, {}, "shares") is True
         return {**super().get_serializer_context(), "shares": self.action != "list" or asked}
+
+    def list(self, request, *args, **kwargs):
+        # Rows as values, written by hand (what the serializer would write: a test holds them
+        # equal). The page is counted as the queryset is, its rows read as values.
+        shares = self.get_serializer_context()["shares"]
+        queryset = self.filter_queryset(self.get_queryset())
+        self.paginator.django_paginator_class = functools.partial(
+            RowsPaginator, rows=functools.partial(features_list_rows, shares=shares)
+        )
+        page = self.paginate_queryset(queryset)
+        rows = page if page is not None else list(features_list_rows(queryset, shares=shares))
+        data = s.features_representation(rows, features_related(rows=rows), shares=shares)
+        return self.get_paginated_response(data) if page is not None else Response(data)
 
     def perform_create(self, serializer):
         product = self.product_for_create(serializer)
