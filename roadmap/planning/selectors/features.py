@@ -132,10 +132,10 @@ def features_related(*, rows: Sequence[dict]) -> FeaturesRelated:
         ):
             personas.setdefault(feature_id, []).append(persona_id)
     if ids := [row["id"] for row in rows if row["has_field_values"]]:
-        for feature_id, *value in (
+        for feature_id, key, kind, number, label in (
             FeatureFieldValue.objects.filter(feature_id__in=ids)
             .order_by("field__position", "field_id")
             .values_list("feature_id", "field__key", "field__kind", "value", "choice__label")
         ):
-            field_values.setdefault(feature_id, []).append(tuple(value))
+            field_values.setdefault(feature_id, []).append((key, kind, number, label))
     return FeaturesRelated(tags=tags, personas=personas, field_values=field_values)
