@@ -161,7 +161,7 @@ def _product_counts(product_ids: list[int], *, today: date) -> dict[int, dict[st
                 unscored_count=_UnscoredAtTail(pk, open_features),
                 insight_count=_count(Insight, pk),
                 persona_count=_count(Persona, pk),
-                item_count=_count(RoadmapItem, pk, order_by=("horizon", "position")),
+                item_count=_count(RoadmapItem, pk),
                 overdue_count=_count(
                     RoadmapItem, pk, _open_items(), Q(end_date__lt=today), cap=HEALTH_CAP
                 ),
