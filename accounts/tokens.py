@@ -11,7 +11,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import ApiToken, Membership, TokenScope, User, Workspace, hash_token
-from roadmap.baked import Baked
+from roadmap.baked import Baked, columns, instance
 
 TOKEN_PREFIX = "wmk_"
 # Recording every use would write on every request; once a minute is enough to tell.
@@ -48,10 +48,6 @@ def api_token_issue(
     return token, raw
 
 
-_TOKEN_FIELDS = [f.attname for f in ApiToken._meta.concrete_fields]
-_USER_FIELDS = [f.attname for f in User._meta.concrete_fields]
-
-
 def _token_lookup(token_hash: str) -> QuerySet:
     """The token of this hash with its user's row, where its user is a member of its workspace.
 
@@ -64,7 +60,7 @@ def _token_lookup(token_hash: str) -> QuerySet:
             token_hash=token_hash, user__memberships__workspace_id=F("workspace_id")
         )
         .order_by()
-        .values(*_TOKEN_FIELDS, *(f"user__{name}" for name in _USER_FIELDS))[:1]
+        .values(*columns(ApiToken), *columns(User, "user__"))[:1]
     )
 
 
@@ -79,11 +75,8 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     found = _TOKEN_LOOKUP.rows(token_hash=hash_token(raw))
     if not found:
         return None
-    row = found[0]
-    token = ApiToken.from_db("default", _TOKEN_FIELDS, [row[name] for name in _TOKEN_FIELDS])
-    token.user = User.from_db(
-        "default", _USER_FIELDS, [row[f"user__{name}"] for name in _USER_FIELDS]
-    )
+    token = instance(ApiToken, found[0])
+    token.user = instance(User, found[0], "user__")
     if not token.is_active or not token.user.is_active:
         return None
     now = timezone.now()

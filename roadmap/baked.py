@@ -23,10 +23,12 @@ import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+
+M = TypeVar("M", bound=Model)
 
 # A placeholder of each kind that no real query passes: found once among the parameters.
 _serial = itertools.count(1)
@@ -127,6 +129,19 @@ class Baked:
                         row[i] = function(row[i], expression, connection)
             result.append(dict(zip(compiled.names, row, strict=True)))
         return result
+
+
+def columns(model: type[Model], prefix: str = "") -> list[str]:
+    """The names a baked ``values()`` reads for a whole row of ``model`` (its concrete fields'
+    columns), each after ``prefix`` (``"user__"`` for a related row)."""
+    return [f"{prefix}{field.attname}" for field in model._meta.concrete_fields]
+
+
+def instance(model: type[M], row: dict[str, Any], prefix: str = "", using: str = "default") -> M:
+    """The ``model`` instance of a baked row read with ``columns(model, prefix)``, as the ORM
+    would have made it (``Model.from_db``: not new, no save needed to be read)."""
+    names = [field.attname for field in model._meta.concrete_fields]
+    return model.from_db(using, names, [row[f"{prefix}{name}"] for name in names])
 
 
 def _same(param: Any, value: Any) -> bool:

@@ -12,10 +12,11 @@ _OPTIONS = (
 
 
 class JSONRenderer(renderers.JSONRenderer):
-    """Byte for byte what DRF's ``JSONRenderer`` writes for our answers (compact, UTF-8, U+2028
-    and U+2029 escaped), five times faster: on a page of 50 priorities the renderer was a tenth of
-    the answer. What orjson cannot write (an integer past 64 bits, an indented answer asked for
-    with ``Accept: application/json; indent=2``) goes to DRF's renderer."""
+    """What DRF's ``JSONRenderer`` writes for our answers (compact, UTF-8, U+2028 and U+2029
+    escaped), byte for byte but for a float that needs an exponent (``0.00001``, not ``1e-05``:
+    the same number), about four times faster: on a page of 100 priorities DRF's renderer was a
+    tenth of the answer (1.1 of 11.8 ms). What orjson cannot write (an integer past 64 bits, an
+    indented answer asked for with ``Accept: application/json; indent=2``) goes to DRF's."""
 
     _default = JSONEncoder().default
 

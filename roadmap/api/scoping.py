@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from roadmap.access import product_by_slug
 from roadmap.api.permissions import request_token
-from roadmap.baked import Baked
+from roadmap.baked import Baked, columns, instance
 from roadmap.models import Product
 
 
@@ -21,12 +21,9 @@ def scoped(queryset, request):
     return queryset.for_user(request.user)
 
 
-_PRODUCT_FIELDS = [f.attname for f in Product._meta.concrete_fields]
-
-
 def _product_in_workspace(workspace_id: int, slug: str) -> QuerySet:
     """The product of this slug in a workspace (one at most: a slug is unique there)."""
-    return Product.objects.filter(workspace_id=workspace_id, slug=slug).values(*_PRODUCT_FIELDS)
+    return Product.objects.filter(workspace_id=workspace_id, slug=slug).values(*columns(Product))
 
 
 _PRODUCT_IN_WORKSPACE = Baked(_product_in_workspace)
@@ -42,4 +39,4 @@ def scoped_product(request, slug: str) -> Product | None:
     found = _PRODUCT_IN_WORKSPACE.rows(workspace_id=token.workspace_id, slug=slug)
     if not found:
         return None
-    return Product.from_db("default", _PRODUCT_FIELDS, [found[0][f] for f in _PRODUCT_FIELDS])
+    return instance(Product, found[0])
