@@ -72,8 +72,10 @@ class Baked:
     def compiled(self, using: str = "default") -> _Compiled:
         found = self._compiled.get(using)
         if found is None:
-            with self._lock:
-                found = self._compiled.setdefault(using, self._compile(using))
+            with self._lock:  # one thread compiles; the others find its result
+                found = self._compiled.get(using)
+                if found is None:
+                    found = self._compiled[using] = self._compile(using)
         return found
 
     def _compile(self, using: str) -> _Compiled:
