@@ -3,7 +3,7 @@ priorities. Validation rules live in the models (``full_clean``) and services; t
 input and output. Unknown input fields are rejected, never silently dropped (``roadmap.api``).
 """
 
-from decimal import Decimal, InvalidOperation, getcontext
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -264,16 +264,10 @@ class FeatureCustomFieldsField(serializers.Field):
         return prefetched(instance, "field_values")
 
     def to_representation(self, value):
-        shown: dict[str, Any] = {}
-        for stored in value:
-            kind = stored.field.kind
-            if kind == CustomFieldKind.CHOICE:
-                shown[stored.field.key] = stored.choice.label
-            elif kind == CustomFieldKind.YES_NO:
-                shown[stored.field.key] = bool(stored.value)
-            else:
-                shown[stored.field.key] = float(stored.value)
-        return shown
+        return _custom_fields(
+            (v.field.key, v.field.kind, v.value, v.choice.label if v.choice_id else None)
+            for v in value
+        )
 
     def to_internal_value(self, data):
         if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
@@ -572,50 +566,24 @@ def priorities_representation(data: dict) -> dict:
 # --- The features list, written by hand ------------------------------------------------------
 
 
-def _decimal_writer(model_field):
-    """A DecimalField's value as DRF writes it (``COERCE_DECIMAL_TO_STRING``): quantized to the
-    field's decimal places, within its digits, as a string."""
-    exponent = Decimal(".1") ** model_field.decimal_places
-    digits = model_field.max_digits
-
-    def write(value):
-        if value is None:
-            return None
-        if not isinstance(value, Decimal):
-            value = Decimal(str(value).strip())
-        context = getcontext().copy()  # as DRF's DecimalField.quantize
-        context.prec = digits
-        return f"{value.quantize(exponent, context=context):f}"
-
-    return write
+# FeatureSerializer's fields, made once: the list writes its decimals and inputs with them.
+_FEATURE_FIELDS = FeatureSerializer().fields
 
 
-def _float(value):
-    return None if value is None else float(value)
+def _writer(name: str):
+    """The FeatureSerializer field's own ``to_representation`` of ``name`` (DRF's decimal
+    quantizing, ``ImpactField``'s float, an integer's int), None for None, as DRF skips it."""
+    write = _FEATURE_FIELDS[name].to_representation
+    return lambda value: None if value is None else write(value)
 
 
-def _scoring_input_writers() -> tuple[tuple[str, Any], ...]:
-    """How the list writes each scoring input, as FeatureSerializer's fields do: impact a float
-    (``ImpactField``), a decimal a string, a whole number an int."""
-    writers = []
-    for name in SCORING_INPUT_FIELDS:
-        model_field = Feature._meta.get_field(name)
-        if name == "impact":
-            writers.append((name, _float))
-        elif model_field.get_internal_type() == "DecimalField":
-            writers.append((name, _decimal_writer(model_field)))
-        else:
-            writers.append((name, _int))
-    return tuple(writers)
-
-
-_INPUT_WRITERS = _scoring_input_writers()
-_REVENUE = _decimal_writer(Feature._meta.get_field("expected_revenue"))
-_COST = _decimal_writer(Feature._meta.get_field("cost"))
+_REVENUE, _COST = _writer("expected_revenue"), _writer("cost")
+_INPUT_WRITERS = tuple((name, _writer(name)) for name in SCORING_INPUT_FIELDS)
 
 
 def _custom_fields(values) -> dict[str, Any]:
-    """``FeatureCustomFieldsField.to_representation`` of (key, kind, value, choice label) rows."""
+    """A feature's custom-field values by key, from (key, kind, value, choice label) rows: a
+    choice's label, a yes/no's boolean, a number's float (``FeatureCustomFieldsField``)."""
     shown: dict[str, Any] = {}
     for key, kind, value, label in values:
         if kind == CustomFieldKind.CHOICE:
@@ -650,26 +618,23 @@ def features_representation(rows, related: FeaturesRelated, *, shares: bool) -> 
                 formulas[product.pk] = product_formula(product)
             shown_breakdown = with_shares(product, breakdown, formulas[product.pk])
         item_id = row["roadmap_item__id"]
-        result = {
-            "id": int(pk),
-            "product": str(row["product__slug"]),
-            "title": str(row["title"]),
-            "description": str(row["description"]),
-            "requirements": str(row["requirements"]),
-            "status": str(row["status"]),
-            "owner": _str(row["owner__email"]),
-            "tags": tags.get(pk, []),
-            "personas": personas.get(pk, []),
-            "expected_revenue": _REVENUE(row["expected_revenue"]),
-            "cost": _COST(row["cost"]),
-            "business_case_notes": str(row["business_case_notes"]),
-            "internal_notes": str(row["internal_notes"]),
-        }
-        for name, write in _INPUT_WRITERS:
-            result[name] = write(row[name])
         score = row["score"]
-        result.update(
+        results.append(
             {
+                "id": int(pk),
+                "product": str(row["product__slug"]),
+                "title": str(row["title"]),
+                "description": str(row["description"]),
+                "requirements": str(row["requirements"]),
+                "status": str(row["status"]),
+                "owner": _str(row["owner__email"]),
+                "tags": tags.get(pk, []),
+                "personas": personas.get(pk, []),
+                "expected_revenue": _REVENUE(row["expected_revenue"]),
+                "cost": _COST(row["cost"]),
+                "business_case_notes": str(row["business_case_notes"]),
+                "internal_notes": str(row["internal_notes"]),
+                **{name: write(row[name]) for name, write in _INPUT_WRITERS},
                 "moscow": str(row["moscow"]),
                 "kano": str(row["kano"]),
                 "market_position": str(row["market_position"]),
@@ -677,7 +642,7 @@ def features_representation(rows, related: FeaturesRelated, *, shares: bool) -> 
                 "score": None if score is None else scoring.round_for_output(float(score)),
                 "score_breakdown": None
                 if shown_breakdown is None
-                else scoring.breakdown_for_output(shown_breakdown or {}),
+                else scoring.breakdown_for_output(shown_breakdown),
                 "missing_inputs": scoring.missing_inputs(breakdown or {}),
                 "scored_at": _datetime(row["scored_at"], zone),
                 "rank": _int(row["rank"]),
@@ -698,5 +663,4 @@ def features_representation(rows, related: FeaturesRelated, *, shares: bool) -> 
                 "updated_at": _datetime(row["updated_at"], zone),
             }
         )
-        results.append(result)
     return results

@@ -505,8 +505,6 @@ class FeatureViewSet(ScopedViewSet):
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        if self.action == "list":  # read as values (features_list_rows, features_related)
-            queryset = queryset.prefetch_related(None)
         return queryset.distinct() if self._filters_join_many() else queryset
 
     def _filters_join_many(self) -> bool:
@@ -527,10 +525,10 @@ class FeatureViewSet(ScopedViewSet):
         self.paginator.django_paginator_class = functools.partial(
             RowsPaginator, rows=functools.partial(features_list_rows, shares=shares)
         )
+        # Always a page: the pagination has a default page size.
         page = self.paginate_queryset(queryset)
-        rows = page if page is not None else list(features_list_rows(queryset, shares=shares))
-        data = s.features_representation(rows, features_related(rows=rows), shares=shares)
-        return self.get_paginated_response(data) if page is not None else Response(data)
+        data = s.features_representation(page, features_related(rows=page), shares=shares)
+        return self.get_paginated_response(data)
 
     def perform_create(self, serializer):
         product = self.product_for_create(serializer)

@@ -64,7 +64,9 @@ def features_list_rows(queryset: QuerySet, *, shares: bool = False) -> QuerySet:
     model instances: making a feature and its product cost the list more than their query did.
     """
     return (
-        queryset.select_related(None)
+        # Values, not instances: no prefetch of the viewset's applies (values() drops the
+        # select_related itself).
+        queryset.prefetch_related(None)
         .annotate(
             has_tags=Exists(Feature.tags.through.objects.filter(feature_id=OuterRef("pk"))),
             has_personas=Exists(Feature.personas.through.objects.filter(feature_id=OuterRef("pk"))),
